@@ -1,0 +1,314 @@
+//! The application: picks the inputs, runs the search in parallel, assembles the trace and
+//! renders it. The only module that knows every stage; the only one besides `main` that
+//! writes to stdout or stderr (through the writers it is handed).
+
+use std::io::{self, Write};
+use std::ops::Range;
+
+use anyhow::Context;
+use rayon::prelude::*;
+
+use crate::cli::Format;
+use crate::config::{Config, Inputs};
+use crate::diag::Diagnostics;
+use crate::exit::ExitStatus;
+use crate::input::chunk::{split_lines, CHUNK_BYTES};
+use crate::input::open::{decode_stream, open_file, Compression, Opened, PlainBytes};
+use crate::input::stream::scan_stream;
+use crate::input::walk::{collect_files, describe_io_error};
+use crate::input::Source;
+use crate::records::fields::FieldTable;
+use crate::records::ids::TraceQuery;
+use crate::records::scan::{ScanOutput, TraceSearch};
+use crate::records::{Record, SourceId};
+use crate::render::term::RenderOptions;
+use crate::render::{header, json, raw, timeline, waterfall};
+use crate::traces::assemble;
+
+/// What searching all inputs gave.
+struct Gathered {
+    sources: Vec<Source>,
+    records: Vec<Record>,
+    diags: Vec<Diagnostics>,
+    /// `tracegrep: …` lines for sources that failed (they make the exit status 2).
+    errors: Vec<String>,
+    /// Lines for sources skipped on purpose (binary files).
+    notes: Vec<String>,
+}
+
+/// A piece of work for one thread.
+enum Unit<'a> {
+    /// A newline-aligned range of a plain file's bytes.
+    Chunk {
+        source: SourceId,
+        bytes: &'a [u8],
+        range: Range<usize>,
+    },
+    /// A compressed file, decoded as a stream.
+    Stream {
+        source: SourceId,
+        compression: Compression,
+        reader: Box<dyn io::Read + Send>,
+    },
+}
+
+/// One unit's result.
+struct UnitResult {
+    source: SourceId,
+    output: ScanOutput,
+    error: Option<String>,
+}
+
+/// Runs tracegrep with a resolved configuration, writing results to `out` and messages to
+/// `err`.
+pub fn run(
+    config: &Config,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<ExitStatus> {
+    if config.threads > 0 {
+        // Only fails if a pool already exists, in which case that pool is used.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(config.threads)
+            .build_global();
+    }
+    let query = TraceQuery::parse(&config.trace_id);
+    let search = TraceSearch::new(query, FieldTable::new(&config.fields))
+        .with_context(|| format!("invalid trace id {:?}", config.trace_id))?;
+    let gathered = match &config.inputs {
+        Inputs::Stdin => search_stdin(&search),
+        Inputs::Paths(paths) => search_paths(&search, paths),
+    };
+    for line in gathered.errors.iter().chain(&gathered.notes) {
+        writeln!(err, "tracegrep: {line}")?;
+    }
+    if !config.quiet {
+        for (source, diag) in gathered.sources.iter().zip(&gathered.diags) {
+            if let Some(problems) = diag.problems() {
+                writeln!(err, "tracegrep: {}: {problems}", source.display)?;
+            }
+        }
+    }
+    let failed = !gathered.errors.is_empty();
+    let names: Vec<String> = gathered.sources.iter().map(|s| s.display.clone()).collect();
+    let mut records = gathered.records;
+    for r in &mut records {
+        if r.service.is_none() {
+            r.service = gathered
+                .sources
+                .get(r.line.source as usize)
+                .and_then(Source::fallback_service)
+                .or_else(|| r.service_hint.clone());
+        }
+    }
+    let Some(trace) = assemble(records) else {
+        let searched = gathered.sources.len();
+        writeln!(
+            err,
+            "tracegrep: no lines of trace {} in {searched} source{}",
+            crate::render::sanitize::sanitize(&config.trace_id),
+            if searched == 1 { "" } else { "s" }
+        )?;
+        return Ok(if failed {
+            ExitStatus::Error
+        } else {
+            ExitStatus::NoMatch
+        });
+    };
+    let opts = RenderOptions {
+        color: config.color,
+        width_cols: config.width_cols,
+    };
+    match config.format {
+        Format::Full => {
+            header::write_header(out, &trace, &opts)?;
+            writeln!(out)?;
+            waterfall::write_waterfall(out, &trace, &opts)?;
+            writeln!(out)?;
+            timeline::write_timeline(out, &trace, &opts)?;
+        }
+        Format::Waterfall => {
+            header::write_header(out, &trace, &opts)?;
+            writeln!(out)?;
+            waterfall::write_waterfall(out, &trace, &opts)?;
+        }
+        Format::Timeline => timeline::write_timeline(out, &trace, &opts)?,
+        Format::Json => json::write_json(out, &trace, &names)?,
+        Format::Raw => {
+            let single_stdin = matches!(config.inputs, Inputs::Stdin);
+            let shown: Vec<String> = if single_stdin {
+                vec![String::new()]
+            } else {
+                names
+            };
+            raw::write_raw(out, &trace, &shown, config.stdout_is_terminal)?;
+        }
+    }
+    out.flush()?;
+    Ok(if failed {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Found
+    })
+}
+
+fn search_stdin(search: &TraceSearch) -> Gathered {
+    let mut output = ScanOutput::default();
+    let mut errors = Vec::new();
+    match decode_stream(io::stdin()) {
+        Ok((compression, reader)) => {
+            if let Some(e) = scan_reader(search, 0, reader, &mut output) {
+                errors.push(stream_error("<stdin>", compression, &e));
+            }
+        }
+        Err(e) => errors.push(format!("<stdin>: {}", describe_io_error(&e))),
+    }
+    Gathered {
+        sources: vec![Source::stdin()],
+        records: output.records,
+        diags: vec![output.diag],
+        errors,
+        notes: Vec::new(),
+    }
+}
+
+/// Scans a stream to its end; returns the error that cut it short, if any.
+fn scan_reader(
+    search: &TraceSearch,
+    source: SourceId,
+    reader: Box<dyn io::Read + Send>,
+    output: &mut ScanOutput,
+) -> Option<(io::Error, u64)> {
+    let result = scan_stream(reader, |block, offset| {
+        search.scan_block(block, block.len(), offset, source, output)
+    });
+    match result {
+        Ok(bytes) => {
+            output.diag.bytes += bytes;
+            None
+        }
+        Err((e, bytes)) => {
+            output.diag.bytes += bytes;
+            Some((e, bytes))
+        }
+    }
+}
+
+fn stream_error(
+    name: &str,
+    compression: Option<Compression>,
+    (e, bytes): &(io::Error, u64),
+) -> String {
+    match compression {
+        Some(c) => format!(
+            "{name}: truncated or corrupt {} data ({}); kept the {bytes} bytes decoded before it",
+            c.name(),
+            describe_io_error(e)
+        ),
+        None => format!(
+            "{name}: read error after {bytes} bytes: {}",
+            describe_io_error(e)
+        ),
+    }
+}
+
+fn search_paths(search: &TraceSearch, paths: &[std::path::PathBuf]) -> Gathered {
+    let (files, walk_errors) = collect_files(paths);
+    let mut errors: Vec<String> = walk_errors.iter().map(ToString::to_string).collect();
+    let mut notes = Vec::new();
+    let sources: Vec<Source> = files
+        .iter()
+        .map(|p| Source {
+            path: Some(p.clone()),
+            display: p.display().to_string(),
+        })
+        .collect();
+    // Open everything first (cheap: a map or a decoder), then search all pieces in parallel.
+    let mut plain: Vec<(SourceId, PlainBytes)> = Vec::new();
+    let mut streams: Vec<Unit<'static>> = Vec::new();
+    for (i, path) in files.iter().enumerate() {
+        let source = i as SourceId;
+        match open_file(path) {
+            Ok(Opened::Plain(bytes)) => plain.push((source, bytes)),
+            Ok(Opened::Compressed(compression, reader)) => streams.push(Unit::Stream {
+                source,
+                compression,
+                reader,
+            }),
+            Ok(Opened::Binary) => notes.push(format!("{}: binary file, skipped", path.display())),
+            Err(e) => errors.push(format!("{}: {}", path.display(), describe_io_error(&e))),
+        }
+    }
+    let mut units: Vec<Unit<'_>> = streams;
+    for (source, bytes) in &plain {
+        for range in split_lines(bytes, CHUNK_BYTES) {
+            units.push(Unit::Chunk {
+                source: *source,
+                bytes,
+                range,
+            });
+        }
+    }
+    let results: Vec<UnitResult> = units
+        .into_par_iter()
+        .map(|u| run_unit(search, u, &sources))
+        .collect();
+    let mut diags = vec![Diagnostics::default(); sources.len()];
+    let mut records = Vec::new();
+    let mut results = results;
+    results.sort_by_key(|r| r.source);
+    for r in results {
+        diags[r.source as usize] += &r.output.diag;
+        records.extend(r.output.records);
+        if let Some(e) = r.error {
+            errors.push(e);
+        }
+    }
+    Gathered {
+        sources,
+        records,
+        diags,
+        errors,
+        notes,
+    }
+}
+
+fn run_unit(search: &TraceSearch, unit: Unit<'_>, sources: &[Source]) -> UnitResult {
+    let mut output = ScanOutput::default();
+    match unit {
+        Unit::Chunk {
+            source,
+            bytes,
+            range,
+        } => {
+            output.diag.bytes += range.len() as u64;
+            search.scan_block(
+                &bytes[range.start..],
+                range.len(),
+                range.start as u64,
+                source,
+                &mut output,
+            );
+            UnitResult {
+                source,
+                output,
+                error: None,
+            }
+        }
+        Unit::Stream {
+            source,
+            compression,
+            reader,
+        } => {
+            let failure = scan_reader(search, source, reader, &mut output);
+            let name = sources
+                .get(source as usize)
+                .map_or("?", |s| s.display.as_str());
+            UnitResult {
+                source,
+                output,
+                error: failure.map(|f| stream_error(name, Some(compression), &f)),
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The command line, declared with clap: flags, value enums and help text only.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Find one distributed trace in JSON logs and show it as a waterfall and a timeline.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tracegrep",
+    version,
+    about,
+    long_about = "Find one distributed trace in JSON logs and show it as a waterfall and a timeline.\n\n\
+tracegrep reads JSON Lines (plain, gzip or zstd, told by their first bytes) from files, \
+directories (recursively) or standard input, finds every line of the trace in any spelling of \
+its id (hex, GUID, W3C traceparent, X-Ray, GCP, Datadog decimal), rebuilds the span tree and \
+prints a header, a waterfall and a timeline. Field names are recognised without configuration.",
+    after_help = "Exit status: 0 the trace was found, 1 it was not, 2 an error occurred (a file could not be read).\n\n\
+Examples:\n  tracegrep 4bf92f3577b34da6a3ce929d0e0e4736 logs/\n  \
+tracegrep 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 logs/*.jsonl.gz\n  \
+cat app.log | tracegrep 4BF92F35-77B3-4DA6-A3CE-929D0E0E4736\n  \
+tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq ."
+)]
+pub struct Cli {
+    /// The trace id, in any spelling: 32 hex, GUID, traceparent, X-Ray, GCP path, Datadog
+    /// decimal, or any correlation id.
+    #[arg(value_name = "TRACE_ID", required_unless_present = "generate")]
+    pub trace_id: Option<String>,
+
+    /// Files or directories to search (directories recursively). With none, standard input
+    /// is read when it is not a terminal, else the current directory is searched.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// What to print: the header, waterfall and timeline (`full`), one of them, the trace as
+    /// JSON, or the original lines.
+    #[arg(long, value_enum, default_value_t = Format::Full)]
+    pub format: Format,
+
+    /// When to use colours. `auto` colours a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Width of the output in columns (default: the terminal's, or 100 when piped).
+    #[arg(long, value_name = "COLS")]
+    pub width: Option<usize>,
+
+    /// Do not print the per-file summary of skipped and damaged lines on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Number of threads to search with (default: one per core).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Read the trace id from this field (a dotted path such as `ctx.trace`), before the
+    /// built-in names.
+    #[arg(long, value_name = "PATH", help_heading = "Fields")]
+    pub trace_field: Option<String>,
+
+    /// Read the span id from this field (dotted path).
+    #[arg(long, value_name = "PATH", help_heading = "Fields")]
+    pub span_field: Option<String>,
+
+    /// Read the parent span id from this field (dotted path).
+    #[arg(long, value_name = "PATH", help_heading = "Fields")]
+    pub parent_field: Option<String>,
+
+    /// Read the timestamp from this field (dotted path).
+    #[arg(long, value_name = "PATH", help_heading = "Fields")]
+    pub time_field: Option<String>,
+
+    /// Read the service name from this field (dotted path).
+    #[arg(long, value_name = "PATH", help_heading = "Fields")]
+    pub service_field: Option<String>,
+
+    /// Print a shell completion script or the man page and exit.
+    #[arg(long, value_enum, value_name = "WHAT", hide = true, exclusive = true)]
+    pub generate: Option<Generate>,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Header, waterfall and timeline.
+    Full,
+    /// Header and waterfall.
+    Waterfall,
+    /// The timeline alone.
+    Timeline,
+    /// One JSON document (schema `tracegrep.trace` v1, see docs/json-schema.md).
+    Json,
+    /// The matching lines as they are, prefixed with their file name.
+    Raw,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// What `--generate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    /// bash completions.
+    Bash,
+    /// zsh completions.
+    Zsh,
+    /// fish completions.
+    Fish,
+    /// PowerShell completions.
+    Powershell,
+    /// elvish completions.
+    Elvish,
+    /// The man page (roff).
+    Man,
+}

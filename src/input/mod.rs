@@ -1,0 +1,45 @@
+//! Input: which sources to read and how to get their bytes.
+//!
+//! Paths are walked ([`walk`]), each file is opened by what its first bytes say ([`open`]:
+//! plain text is memory-mapped and split into newline-aligned chunks by [`chunk`]; gzip and
+//! zstd are decompressed as streams), and streams are cut into blocks of whole lines by
+//! [`stream`], with a fixed-size buffer so memory does not grow with the input.
+
+pub mod chunk;
+pub mod open;
+pub mod stream;
+pub mod walk;
+
+use std::path::PathBuf;
+
+/// One input the user named or a directory walk found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The file, or `None` for standard input.
+    pub path: Option<PathBuf>,
+    /// The name shown to the user (the path as walked, or `<stdin>`).
+    pub display: String,
+}
+
+impl Source {
+    /// Standard input.
+    pub fn stdin() -> Source {
+        Source {
+            path: None,
+            display: "<stdin>".to_string(),
+        }
+    }
+
+    /// The service a line of this source belongs to when it names none: the file name without
+    /// its extensions (`checkout.jsonl.gz` → `checkout`).
+    pub fn fallback_service(&self) -> Option<String> {
+        let name = self
+            .path
+            .as_ref()?
+            .file_name()?
+            .to_string_lossy()
+            .into_owned();
+        let stem = name.split('.').next().unwrap_or_default();
+        (!stem.is_empty()).then(|| stem.to_string())
+    }
+}

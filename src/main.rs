@@ -1,0 +1,65 @@
+//! The `tracegrep` binary: parse the command line, run, map the outcome to an exit code.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use tracegrep::cli::{Cli, Generate};
+use tracegrep::config::Config;
+use tracegrep::exit::ExitStatus;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(what) = cli.generate {
+        return match generate(what, &mut io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e.into()),
+        };
+    }
+    let config = Config::from_cli(cli);
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    // A terminal gets each line as it is written; a pipe gets large blocks, which is much
+    // faster for big outputs.
+    let result = if stdout.is_terminal() {
+        tracegrep::app::run(&config, &mut io::LineWriter::new(stdout.lock()), &mut err)
+    } else {
+        tracegrep::app::run(
+            &config,
+            &mut io::BufWriter::with_capacity(64 << 10, stdout.lock()),
+            &mut err,
+        )
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(e) => fail(&e),
+    }
+}
+
+/// Reports a fatal error; a closed pipe (`| head`) is a quiet, successful end.
+fn fail(e: &anyhow::Error) -> ExitCode {
+    let broken_pipe = e
+        .chain()
+        .filter_map(|c| c.downcast_ref::<io::Error>())
+        .any(|io| io.kind() == io::ErrorKind::BrokenPipe);
+    if broken_pipe {
+        return ExitCode::SUCCESS;
+    }
+    let _ = writeln!(io::stderr(), "tracegrep: {e:#}");
+    ExitStatus::Error.into()
+}
+
+fn generate(what: Generate, out: &mut dyn Write) -> io::Result<()> {
+    let mut cmd = Cli::command();
+    let shell = match what {
+        Generate::Man => return clap_mangen::Man::new(cmd).render(out),
+        Generate::Bash => clap_complete::Shell::Bash,
+        Generate::Zsh => clap_complete::Shell::Zsh,
+        Generate::Fish => clap_complete::Shell::Fish,
+        Generate::Powershell => clap_complete::Shell::PowerShell,
+        Generate::Elvish => clap_complete::Shell::Elvish,
+    };
+    clap_complete::generate(shell, &mut cmd, "tracegrep", out);
+    Ok(())
+}

@@ -1,0 +1,366 @@
+//! One pass over a JSON line that picks out only the fields the alias table names.
+//!
+//! The walker is a serde visitor: keys are compared as they stream past, values of unknown keys
+//! are skipped without being built, and strings without escapes are borrowed from the line. A
+//! string in an envelope field (`log`, `message`, `MESSAGE`, `body`) that holds a JSON object is
+//! parsed as the inner record, whose fields beat the outer ones.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::records::fields::{FieldTable, Role, Slot, SLOT_COUNT};
+
+/// How deep JSON carried inside strings is unwrapped.
+const MAX_ENVELOPE_DEPTH: u8 = 3;
+
+/// A leaf value as the line spelled it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar<'a> {
+    /// A string, borrowed when it had no escapes.
+    Str(Cow<'a, str>),
+    /// A non-negative integer (keeps every digit of 64-bit ids).
+    U64(u64),
+    /// A negative integer.
+    I64(i64),
+    /// A number with a fraction or exponent, or above u64.
+    F64(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl Scalar<'_> {
+    /// Detaches the value from the line it was borrowed from.
+    pub fn into_owned(self) -> Scalar<'static> {
+        match self {
+            Scalar::Str(s) => Scalar::Str(Cow::Owned(s.into_owned())),
+            Scalar::U64(v) => Scalar::U64(v),
+            Scalar::I64(v) => Scalar::I64(v),
+            Scalar::F64(v) => Scalar::F64(v),
+            Scalar::Bool(v) => Scalar::Bool(v),
+        }
+    }
+
+    /// The value as text, for fields read as strings.
+    pub fn as_text(&self) -> Cow<'_, str> {
+        match self {
+            Scalar::Str(s) => Cow::Borrowed(s.as_ref()),
+            Scalar::U64(v) => Cow::Owned(v.to_string()),
+            Scalar::I64(v) => Cow::Owned(v.to_string()),
+            Scalar::F64(v) => Cow::Owned(v.to_string()),
+            Scalar::Bool(v) => Cow::Borrowed(if *v { "true" } else { "false" }),
+        }
+    }
+}
+
+/// The best value seen so far for one slot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found<'a> {
+    /// The alias that supplied it (its syntax decides how to decode the value).
+    pub role: Role,
+    /// The alias's rank, lowered by envelope depth so inner records win.
+    pub rank: i32,
+    /// The full path it was found at.
+    pub path_is_clef_time: bool,
+    /// The value.
+    pub value: Scalar<'a>,
+}
+
+/// The fields of one line that the table names, best alias per slot.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Extracted<'a> {
+    slots: [Option<Found<'a>>; SLOT_COUNT],
+    /// Whether a JSON envelope string was unwrapped.
+    pub unwrapped: bool,
+}
+
+impl<'a> Extracted<'a> {
+    /// The value found for a slot, if any.
+    pub fn get(&self, slot: Slot) -> Option<&Found<'a>> {
+        self.slots[slot as usize].as_ref()
+    }
+
+    fn offer(&mut self, role: Role, rank: i32, clef_time: bool, value: Scalar<'a>) {
+        let slot = &mut self.slots[role.slot() as usize];
+        if slot.as_ref().is_none_or(|f| rank < f.rank) {
+            *slot = Some(Found {
+                role,
+                rank,
+                path_is_clef_time: clef_time,
+                value,
+            });
+        }
+    }
+
+    fn absorb(&mut self, inner: Extracted<'_>) {
+        for found in inner.slots.into_iter().flatten() {
+            self.offer(
+                found.role,
+                found.rank,
+                found.path_is_clef_time,
+                found.value.into_owned(),
+            );
+        }
+    }
+}
+
+/// Why a line yielded no record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotJson {
+    /// The line is not a JSON object (text, truncated, garbage).
+    Invalid,
+}
+
+/// Extracts the named fields of one line (without its newline). The line must start with `{`
+/// once leading whitespace is skipped; trailing text after the object is tolerated.
+pub fn extract<'a>(line: &'a [u8], table: &FieldTable) -> Result<Extracted<'a>, NotJson> {
+    let mut out = Extracted::default();
+    let mut path = String::with_capacity(64);
+    let mut de = serde_json::Deserializer::from_slice(line);
+    Node {
+        table,
+        out: &mut out,
+        path: &mut path,
+        alias: None,
+        descend: true,
+        depth: 0,
+    }
+    .deserialize(&mut de)
+    .map_err(|_| NotJson::Invalid)?;
+    Ok(out)
+}
+
+/// Extracts from a string that held JSON (an envelope's payload).
+fn extract_inner(text: &str, table: &FieldTable, depth: u8) -> Option<Extracted<'static>> {
+    let mut inner = Extracted::default();
+    let mut path = String::with_capacity(64);
+    let mut de = serde_json::Deserializer::from_str(text);
+    Node {
+        table,
+        out: &mut inner,
+        path: &mut path,
+        alias: None,
+        descend: true,
+        depth,
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    let mut owned = Extracted {
+        unwrapped: true,
+        ..Default::default()
+    };
+    owned.absorb(inner);
+    Some(owned)
+}
+
+/// A value at some path: recorded if the path is an alias, descended into if aliases lie below.
+struct Node<'t, 'o, 'a> {
+    table: &'t FieldTable,
+    out: &'o mut Extracted<'a>,
+    path: &'o mut String,
+    alias: Option<(Role, i32, bool)>,
+    descend: bool,
+    depth: u8,
+}
+
+impl<'t, 'o, 'a> Node<'t, 'o, 'a> {
+    fn record(self, value: Scalar<'a>) {
+        if let Some((role, rank, clef)) = self.alias {
+            self.out.offer(role, rank, clef, value);
+        }
+    }
+}
+
+/// Envelope ranks sit this far below their depth's ranks, so inner fields win.
+const DEPTH_RANK_STEP: i32 = 10_000;
+
+impl<'de, 't, 'o> DeserializeSeed<'de> for Node<'t, 'o, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, 't, 'o> Visitor<'de> for Node<'t, 'o, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.record(Scalar::Bool(v));
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.record(Scalar::U64(v));
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.record(Scalar::I64(v));
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.record(Scalar::F64(v));
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
+        self.string(Cow::Borrowed(v));
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.string(Cow::Owned(v.to_owned()));
+        Ok(())
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<(), E> {
+        self.string(Cow::Owned(v));
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if !self.descend {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(());
+        }
+        // Elements share the array's path: `Scopes[0].TraceId` is `Scopes.TraceId`.
+        while seq
+            .next_element_seed(Node {
+                table: self.table,
+                out: &mut *self.out,
+                path: &mut *self.path,
+                alias: None,
+                descend: true,
+                depth: self.depth,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if !self.descend {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(());
+        }
+        let base = self.path.len();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if base > 0 {
+                self.path.push('.');
+            }
+            self.path.push_str(&key);
+            let alias = self.table.leaf(self.path).map(|a| {
+                let rank = i32::from(a.rank) - i32::from(self.depth) * DEPTH_RANK_STEP;
+                (a.role, rank, self.path.as_str() == "@t")
+            });
+            let descend = self.table.is_prefix(self.path);
+            if alias.is_some() || descend {
+                map.next_value_seed(Node {
+                    table: self.table,
+                    out: &mut *self.out,
+                    path: &mut *self.path,
+                    alias,
+                    descend,
+                    depth: self.depth,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+            self.path.truncate(base);
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Node<'_, '_, 'de> {
+    fn string(self, v: Cow<'de, str>) {
+        if let Some((Role::Envelope, ..)) = self.alias {
+            let trimmed = v.trim_start();
+            if trimmed.starts_with('{') && self.depth < MAX_ENVELOPE_DEPTH {
+                if let Some(inner) = extract_inner(trimmed, self.table, self.depth + 1) {
+                    self.out.unwrapped = true;
+                    self.out.absorb(inner);
+                    return;
+                }
+            }
+        }
+        self.record(Scalar::Str(v));
+    }
+}
+
+/// An object key, borrowed from the line when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::fields::FieldOverrides;
+
+    fn text<'a>(e: &'a Extracted<'_>, slot: Slot) -> Option<Cow<'a, str>> {
+        e.get(slot).map(|f| f.value.as_text())
+    }
+
+    #[test]
+    fn flat_nested_and_arrays() {
+        let t = FieldTable::new(&FieldOverrides::default());
+        let line = br#"{"dd":{"trace_id":11803532876627986230,"span_id":"1"},"x":{"y":[1,2]},"Scopes":[{"SpanId":"00f067aa0ba902b7"}],"msg":"a\"b"}"#;
+        let e = extract(line, &t).unwrap();
+        assert_eq!(
+            e.get(Slot::Trace).unwrap().value,
+            Scalar::U64(11803532876627986230)
+        );
+        assert_eq!(text(&e, Slot::Span).as_deref(), Some("1"));
+        assert_eq!(text(&e, Slot::Message).as_deref(), Some("a\"b"));
+        let line = br#"{"dd.trace_id":"5","dd.span_id":"6","trace_id":"abc"}"#;
+        let e = extract(line, &t).unwrap();
+        assert_eq!(text(&e, Slot::Trace).as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn envelope_inner_record_wins() {
+        let t = FieldTable::new(&FieldOverrides::default());
+        let line = br#"{"log":"{\"msg\":\"inner\",\"trace_id\":\"ab\"}\n","stream":"stdout","time":"2019-01-01T11:11:11.111111111Z","msg":"outer"}"#;
+        let e = extract(line, &t).unwrap();
+        assert!(e.unwrapped);
+        assert_eq!(text(&e, Slot::Message).as_deref(), Some("inner"));
+        assert_eq!(text(&e, Slot::Trace).as_deref(), Some("ab"));
+        assert!(e.get(Slot::Time).is_some());
+    }
+
+    #[test]
+    fn bad_lines_are_errors_not_panics() {
+        let t = FieldTable::new(&FieldOverrides::default());
+        for line in [
+            &b"{\"a\":"[..],
+            b"plain text",
+            b"",
+            b"{\"msg\":\"\xff\"}",
+            b"[1,2",
+        ] {
+            assert!(extract(line, &t).is_err(), "{line:?}");
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! Trace and span identifiers: parsing every spelling the logs use into one canonical form.
+//!
+//! A trace id is kept as a [`TraceKey`]: a full 128-bit id, only its low 64 bits (Datadog
+//! decimal ids, B3 64-bit ids), or an opaque correlation string. Matching follows
+//! `log-formats.md` §10: a 64-bit-only id joins a 128-bit trace on its low half.
+
+use std::fmt;
+
+/// A span id: 64 bits, printed as 16 lowercase hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SpanId(pub u64);
+
+impl fmt::Display for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// The trace a log line belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TraceKey {
+    /// A full 128-bit id (W3C, OTel, X-Ray, GCP, GUID spellings).
+    Full(u128),
+    /// Only the low 64 bits are known (Datadog decimal, B3 64-bit, short Jaeger ids).
+    Low64(u64),
+    /// A correlation id that is not hex: compared as text, ASCII case-insensitively.
+    Opaque(Box<str>),
+}
+
+impl TraceKey {
+    /// The low 64 bits, when the key is numeric.
+    pub fn low64(&self) -> Option<u64> {
+        match self {
+            TraceKey::Full(v) => Some(*v as u64),
+            TraceKey::Low64(v) => Some(*v),
+            TraceKey::Opaque(_) => None,
+        }
+    }
+
+    /// Whether a line carrying `self` belongs to the trace asked for by `query`.
+    ///
+    /// Two full ids must be equal; a 64-bit-only id on either side joins on the low half.
+    pub fn matches(&self, query: &TraceKey) -> bool {
+        match (self, query) {
+            (TraceKey::Full(a), TraceKey::Full(b)) => a == b,
+            (TraceKey::Opaque(a), TraceKey::Opaque(b)) => a.eq_ignore_ascii_case(b),
+            (TraceKey::Opaque(_), _) | (_, TraceKey::Opaque(_)) => false,
+            (a, b) => a.low64() == b.low64(),
+        }
+    }
+}
+
+impl fmt::Display for TraceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TraceKey::Full(v) => write!(f, "{v:032x}"),
+            TraceKey::Low64(v) => write!(f, "{v:016x}"),
+            TraceKey::Opaque(s) => f.write_str(s),
+        }
+    }
+}
+
+/// How the value of an id field is spelled, which decides how it is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdSyntax {
+    /// Hex (any case, dashes of a GUID allowed), or a GCP `projects/P/traces/ID` path.
+    Hex,
+    /// Datadog: decimal (string or number), or 32 hex for 128-bit ids.
+    Decimal,
+    /// W3C `traceparent` (also `sentry-trace`): `00-trace-span-flags`.
+    Traceparent,
+    /// AWS X-Ray: `1-5759e988-bd862e3fe1be46a994272793`, or a `Root=…;Parent=…` header.
+    XRay,
+    /// B3 single header: `trace-span-sampled-parent`.
+    B3,
+    /// Jaeger `uber-trace-id`: `trace:span:parent:flags`.
+    Uber,
+    /// A correlation id: hex or a GUID becomes a numeric key, anything else stays opaque.
+    Correlation,
+}
+
+/// What one id field said: a trace, and for header forms a span and parent too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecodedIds {
+    /// The trace, if the value held a valid one.
+    pub trace: Option<TraceKey>,
+    /// The span the header names (W3C part 3, B3 span, Jaeger span).
+    pub span: Option<SpanId>,
+    /// The parent the header names (B3, Jaeger, X-Ray `Parent=`).
+    pub parent: Option<SpanId>,
+}
+
+/// Parses up to 32 hex digits; `None` for anything else.
+fn parse_hex_u128(s: &str) -> Option<u128> {
+    if s.is_empty() || s.len() > 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u128::from_str_radix(s, 16).ok()
+}
+
+/// Strips the dashes of a `8-4-4-4-12` GUID; other strings come back unchanged.
+fn undash_guid(s: &str) -> Option<[u8; 32]> {
+    let b = s.as_bytes();
+    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut n = 0;
+    for &c in b {
+        if c != b'-' {
+            if n == 32 {
+                return None;
+            }
+            out[n] = c;
+            n += 1;
+        }
+    }
+    (n == 32).then_some(out)
+}
+
+/// A hex trace id (GUID dashes and GCP path allowed) as a key; all-zero ids are no id.
+pub fn parse_hex_trace(value: &str) -> Option<TraceKey> {
+    let mut s = value.trim();
+    if let Some(pos) = s.rfind("/traces/") {
+        s = &s[pos + "/traces/".len()..];
+    }
+    let guid;
+    if let Some(bytes) = undash_guid(s) {
+        guid = bytes;
+        // The buffer holds only bytes copied from a &str that were not '-', all ASCII hex
+        // if the id is valid; from_utf8 rejects anything else.
+        s = std::str::from_utf8(&guid).ok()?;
+    }
+    let v = parse_hex_u128(s)?;
+    if v == 0 {
+        return None;
+    }
+    Some(if s.len() <= 16 {
+        TraceKey::Low64(v as u64)
+    } else {
+        TraceKey::Full(v)
+    })
+}
+
+/// A decimal id (Datadog): ≤ u64 gives the low half only; longer gives a full id.
+pub fn parse_decimal_trace(value: &str) -> Option<TraceKey> {
+    let s = value.trim();
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if s.len() <= 20 {
+        if let Ok(v) = s.parse::<u64>() {
+            return (v != 0).then_some(TraceKey::Low64(v));
+        }
+    }
+    let v: u128 = s.parse().ok()?;
+    (v != 0).then_some(TraceKey::Full(v))
+}
+
+/// A span id: 16 hex (shorter is left-padded); all zeros and `"0"` are no id.
+pub fn parse_hex_span(value: &str) -> Option<SpanId> {
+    let s = value.trim();
+    if s.is_empty() || s.len() > 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let v = u64::from_str_radix(s, 16).ok()?;
+    (v != 0).then_some(SpanId(v))
+}
+
+/// A decimal span id (Datadog `dd.span_id`).
+pub fn parse_decimal_span(value: &str) -> Option<SpanId> {
+    let v: u64 = value.trim().parse().ok()?;
+    (v != 0).then_some(SpanId(v))
+}
+
+/// Decodes the text of an id field written in `syntax`.
+pub fn decode_trace_field(value: &str, syntax: IdSyntax) -> DecodedIds {
+    let mut out = DecodedIds::default();
+    match syntax {
+        IdSyntax::Hex => out.trace = parse_hex_trace(value),
+        IdSyntax::Decimal => {
+            out.trace = parse_decimal_trace(value).or_else(|| parse_hex_trace(value));
+        }
+        IdSyntax::Traceparent => {
+            let mut parts = value.trim().split('-');
+            let first = parts.next().unwrap_or_default();
+            // `00-trace-span-flags` (W3C) or `trace-span[-sampled]` (sentry-trace).
+            let (trace, span) = if first.len() == 2 {
+                (parts.next(), parts.next())
+            } else {
+                (Some(first), parts.next())
+            };
+            if first.eq_ignore_ascii_case("ff") {
+                return out;
+            }
+            out.trace = trace.and_then(parse_hex_trace);
+            out.span = span.and_then(parse_hex_span);
+        }
+        IdSyntax::XRay => {
+            let v = value.trim();
+            if v.contains('=') {
+                for part in v.split(';') {
+                    let (k, val) = part.split_once('=').unwrap_or((part, ""));
+                    match k.trim() {
+                        "Root" => out.trace = parse_xray(val),
+                        "Parent" => out.parent = parse_hex_span(val),
+                        _ => {}
+                    }
+                }
+            } else {
+                out.trace = parse_xray(v);
+            }
+        }
+        IdSyntax::B3 => {
+            let mut parts = value.trim().split('-');
+            out.trace = parts.next().and_then(parse_hex_trace);
+            out.span = parts.next().and_then(parse_hex_span);
+            let _sampled = parts.next();
+            out.parent = parts.next().and_then(parse_hex_span);
+        }
+        IdSyntax::Uber => {
+            let mut parts = value.trim().split(':');
+            out.trace = parts.next().and_then(parse_hex_trace);
+            out.span = parts.next().and_then(parse_hex_span);
+            out.parent = parts.next().and_then(parse_hex_span);
+        }
+        IdSyntax::Correlation => {
+            let v = value.trim();
+            if v.bytes().all(|b| b == b'0' || b == b'-') {
+                return out;
+            }
+            out.trace = parse_hex_trace(v)
+                .filter(|_| v.len() >= 16)
+                .or_else(|| Some(TraceKey::Opaque(v.into())));
+        }
+    }
+    out
+}
+
+/// X-Ray `1-<8 hex epoch>-<24 hex>` → the 32 hex OTel uses.
+fn parse_xray(value: &str) -> Option<TraceKey> {
+    let v = value.trim();
+    let rest = v.strip_prefix("1-")?;
+    let (epoch, random) = rest.split_once('-')?;
+    if epoch.len() != 8 || random.len() != 24 {
+        return None;
+    }
+    let hi = parse_hex_u128(epoch)?;
+    let lo = parse_hex_u128(random)?;
+    let v = (hi << 96) | lo;
+    (v != 0).then_some(TraceKey::Full(v))
+}
+
+/// The id the user asked for, parsed from any spelling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceQuery {
+    /// The numeric or opaque key lines are compared with.
+    pub key: TraceKey,
+    /// The text as typed, trimmed: also matched exactly against correlation ids.
+    pub literal: String,
+}
+
+impl TraceQuery {
+    /// Parses what the user typed: hex, GUID, traceparent, X-Ray, GCP path, B3, Jaeger or a
+    /// Datadog decimal; anything else is an opaque correlation id.
+    pub fn parse(text: &str) -> TraceQuery {
+        let literal = text.trim().to_string();
+        let t = literal.as_str();
+        let key = if t.starts_with("00-") && t.len() >= 55 {
+            decode_trace_field(t, IdSyntax::Traceparent).trace
+        } else if t.starts_with("1-") && t.len() == 35 {
+            parse_xray(t)
+        } else if t.starts_with("Root=") {
+            decode_trace_field(t, IdSyntax::XRay).trace
+        } else if t.contains(':') && !t.contains('/') {
+            decode_trace_field(t, IdSyntax::Uber).trace
+        } else if t.bytes().all(|b| b.is_ascii_digit()) && t.len() > 16 {
+            parse_decimal_trace(t)
+        } else {
+            parse_hex_trace(t).or_else(|| {
+                // A B3 single header or sentry-trace: a hex id before the first dash.
+                let head = t.split('-').next().unwrap_or_default();
+                (head.len() >= 16 && t.len() > head.len())
+                    .then(|| parse_hex_trace(head))
+                    .flatten()
+            })
+        };
+        let key = key.unwrap_or_else(|| TraceKey::Opaque(literal.clone().into()));
+        TraceQuery { key, literal }
+    }
+
+    /// Byte strings of which at least one appears in every line that spells this trace in any
+    /// form we decode. The prefilter searches for these; the parser then decides.
+    pub fn needles(&self) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        match &self.key {
+            TraceKey::Full(v) => push_low64_needles(&mut out, *v as u64),
+            TraceKey::Low64(v) => push_low64_needles(&mut out, *v),
+            TraceKey::Opaque(s) => {
+                out.push(s.as_bytes().to_vec());
+                let lower = s.to_ascii_lowercase();
+                let upper = s.to_ascii_uppercase();
+                for v in [lower, upper] {
+                    if v.as_bytes() != s.as_bytes() {
+                        out.push(v.into_bytes());
+                    }
+                }
+            }
+        }
+        if !matches!(self.key, TraceKey::Opaque(_)) && !self.literal.is_empty() {
+            // Also find correlation ids written exactly as the user typed them.
+            let lit = self.literal.as_bytes().to_vec();
+            if !out.iter().any(|n| contains(&lit, n)) {
+                out.push(lit);
+            }
+        }
+        out
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(hay, needle).is_some()
+}
+
+/// Every spelling of a low 64-bit half: hex in both cases (which also covers the 32-hex,
+/// traceparent, GCP, B3 and X-Ray forms), the GUID form whose last dash splits it, and
+/// Datadog's decimal.
+fn push_low64_needles(out: &mut Vec<Vec<u8>>, low: u64) {
+    let lower = format!("{low:016x}");
+    let upper = lower.to_ascii_uppercase();
+    for hex in [&lower, &upper] {
+        out.push(hex.as_bytes().to_vec());
+        out.push(format!("{}-{}", &hex[..4], &hex[4..]).into_bytes());
+    }
+    out.push(low.to_string().into_bytes());
+    out.dedup();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: u128 = 0x4bf92f3577b34da6a3ce929d0e0e4736;
+
+    #[test]
+    fn query_spellings() {
+        let rows: &[(&str, TraceKey)] = &[
+            ("4bf92f3577b34da6a3ce929d0e0e4736", TraceKey::Full(FULL)),
+            ("4BF92F3577B34DA6A3CE929D0E0E4736", TraceKey::Full(FULL)),
+            ("4BF92F35-77B3-4DA6-A3CE-929D0E0E4736", TraceKey::Full(FULL)),
+            ("4bf92f35-77b3-4da6-a3ce-929d0e0e4736", TraceKey::Full(FULL)),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                TraceKey::Full(FULL),
+            ),
+            ("1-4bf92f35-77b34da6a3ce929d0e0e4736", TraceKey::Full(FULL)),
+            (
+                "projects/demo/traces/4bf92f3577b34da6a3ce929d0e0e4736",
+                TraceKey::Full(FULL),
+            ),
+            ("11803532876627986230", TraceKey::Low64(0xa3ce929d0e0e4736)),
+            ("a3ce929d0e0e4736", TraceKey::Low64(0xa3ce929d0e0e4736)),
+            (
+                "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:01",
+                TraceKey::Full(FULL),
+            ),
+            (
+                "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+                TraceKey::Full(FULL),
+            ),
+            (
+                "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=53995c3f42cd8ad8;Sampled=1",
+                TraceKey::Full(FULL),
+            ),
+            ("req-7f3a", TraceKey::Opaque("req-7f3a".into())),
+        ];
+        for (text, want) in rows {
+            assert_eq!(&TraceQuery::parse(text).key, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn field_decoding() {
+        let d = decode_trace_field(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            IdSyntax::Traceparent,
+        );
+        assert_eq!(d.trace, Some(TraceKey::Full(FULL)));
+        assert_eq!(d.span, Some(SpanId(0x00f067aa0ba902b7)));
+        let d = decode_trace_field(
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            IdSyntax::Traceparent,
+        );
+        assert_eq!(d.trace, None);
+        let d = decode_trace_field(
+            "80f198ee56343ba864fe8b2a57d3eff7-05e3ac9a4f6e3b90-1-e457b5a2e4d86bd1",
+            IdSyntax::B3,
+        );
+        assert_eq!(
+            d.trace,
+            Some(TraceKey::Full(0x80f198ee56343ba864fe8b2a57d3eff7))
+        );
+        assert_eq!(d.span, Some(SpanId(0x05e3ac9a4f6e3b90)));
+        assert_eq!(d.parent, Some(SpanId(0xe457b5a2e4d86bd1)));
+        let d = decode_trace_field(
+            "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:01",
+            IdSyntax::Uber,
+        );
+        assert_eq!(d.trace, Some(TraceKey::Full(FULL)));
+        assert_eq!(d.parent, None);
+        let d = decode_trace_field("abc123:00f067aa0ba902b7:0:01", IdSyntax::Uber);
+        assert_eq!(d.trace, Some(TraceKey::Low64(0xabc123)));
+        let d = decode_trace_field("11803532876627986230", IdSyntax::Decimal);
+        assert_eq!(d.trace, Some(TraceKey::Low64(0xa3ce929d0e0e4736)));
+        let d = decode_trace_field("68c2114800000000669b6b6b2aaf59c9", IdSyntax::Decimal);
+        assert_eq!(
+            d.trace,
+            Some(TraceKey::Full(0x68c2114800000000669b6b6b2aaf59c9))
+        );
+        let d = decode_trace_field(
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+            IdSyntax::XRay,
+        );
+        assert_eq!(
+            d.trace,
+            Some(TraceKey::Full(0x5759e988bd862e3fe1be46a994272793))
+        );
+        assert_eq!(d.parent, Some(SpanId(0x53995c3f42cd8ad8)));
+        for zero in ["0", "", "00000000000000000000000000000000"] {
+            assert_eq!(
+                decode_trace_field(zero, IdSyntax::Hex).trace,
+                None,
+                "{zero:?}"
+            );
+            assert_eq!(
+                decode_trace_field(zero, IdSyntax::Correlation).trace,
+                None,
+                "{zero:?}"
+            );
+        }
+        assert_eq!(
+            decode_trace_field("req-7f3a", IdSyntax::Correlation).trace,
+            Some(TraceKey::Opaque("req-7f3a".into()))
+        );
+        assert_eq!(parse_hex_span("0000000000000000"), None);
+        assert_eq!(
+            parse_decimal_span("8985025821692657638"),
+            Some(SpanId(0x7cb139614fb3ffe6))
+        );
+    }
+
+    #[test]
+    fn matching_joins_on_low64() {
+        let full = TraceKey::Full(FULL);
+        assert!(TraceKey::Low64(0xa3ce929d0e0e4736).matches(&full));
+        assert!(full.matches(&TraceKey::Low64(0xa3ce929d0e0e4736)));
+        assert!(!TraceKey::Full(FULL ^ (1 << 100)).matches(&full));
+        assert!(TraceKey::Opaque("REQ-7F3A".into()).matches(&TraceKey::Opaque("req-7f3a".into())));
+    }
+
+    #[test]
+    fn needles_cover_every_spelling() {
+        let q = TraceQuery::parse("4bf92f3577b34da6a3ce929d0e0e4736");
+        let needles = q.needles();
+        for spelling in [
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "4BF92F35-77B3-4DA6-A3CE-929D0E0E4736",
+            "1-4bf92f35-77b34da6a3ce929d0e0e4736",
+            "projects/demo/traces/4bf92f3577b34da6a3ce929d0e0e4736",
+            "11803532876627986230",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ] {
+            assert!(
+                needles.iter().any(|n| contains(spelling.as_bytes(), n)),
+                "{spelling}"
+            );
+        }
+    }
+}

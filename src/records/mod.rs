@@ -1,0 +1,290 @@
+//! Records: from the bytes of one log line to a small owned [`Record`].
+//!
+//! The stage owns the byte-level prefilter ([`scan`]), the field alias tables ([`fields`]), the
+//! one-pass extractor ([`extract`]) and the decoders for ids, times, levels and durations. It
+//! hands [`Record`]s to the traces stage and knows nothing of terminals.
+
+pub mod duration;
+pub mod extract;
+pub mod fields;
+pub mod ids;
+pub mod level;
+pub mod scan;
+pub mod time;
+
+use crate::records::duration::{duration_from_number, parse_duration_text, DurationUnit};
+use crate::records::extract::{Extracted, Found, Scalar};
+use crate::records::fields::{Role, Slot};
+use crate::records::ids::{
+    decode_trace_field, parse_decimal_span, parse_hex_span, IdSyntax, SpanId, TraceKey,
+};
+use crate::records::level::{level_from_number, level_from_text, Level};
+use crate::records::time::{epoch_float_to_nanos, epoch_int_to_nanos, parse_time_text, Nanos};
+
+/// Index of an input source (a file or stdin) in the run's source list.
+pub type SourceId = u32;
+
+/// Where a record's line lives, to sort by and to print it from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LineRef {
+    /// The source.
+    pub source: SourceId,
+    /// Byte offset of the line's start in the (decompressed) source.
+    pub offset: u64,
+}
+
+/// One log line of a trace, with what its fields say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The trace the line belongs to.
+    pub trace: TraceKey,
+    /// Its span.
+    pub span: Option<SpanId>,
+    /// The span's parent, as the line names it.
+    pub parent: Option<SpanId>,
+    /// A likely ancestor the line implies without naming a parent (ECS `transaction.id`):
+    /// used to place the span in the tree, reported apart from logged parents.
+    pub parent_hint: Option<SpanId>,
+    /// When it was logged (UTC nanoseconds).
+    pub time: Option<Nanos>,
+    /// The duration the line reports, for the span it belongs to.
+    pub duration_ns: Option<i64>,
+    /// Severity.
+    pub level: Option<Level>,
+    /// The emitting service (the file name when the line names none).
+    pub service: Option<String>,
+    /// A logger name, used as the service when neither the line nor its source names one.
+    pub service_hint: Option<String>,
+    /// An operation name derived from the line's fields.
+    pub name: Option<String>,
+    /// The message.
+    pub message: Option<String>,
+    /// HTTP or gRPC status.
+    pub status: Option<String>,
+    /// A stack trace carried in the JSON.
+    pub stack: Option<String>,
+    /// Where the line is.
+    pub line: LineRef,
+    /// The line as read (without its line terminator).
+    pub raw: Box<[u8]>,
+    /// Non-JSON lines that followed it (stack traces), without terminators.
+    pub continuation: Vec<Box<[u8]>>,
+    /// The line was not valid UTF-8 and was decoded lossily.
+    pub lossy_utf8: bool,
+}
+
+/// The fields of a line decoded into typed values; `Record` minus where the line lives.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decoded {
+    /// See [`Record::trace`].
+    pub trace: Option<TraceKey>,
+    /// See [`Record::span`].
+    pub span: Option<SpanId>,
+    /// See [`Record::parent`].
+    pub parent: Option<SpanId>,
+    /// See [`Record::parent_hint`].
+    pub parent_hint: Option<SpanId>,
+    /// See [`Record::time`].
+    pub time: Option<Nanos>,
+    /// See [`Record::duration_ns`].
+    pub duration_ns: Option<i64>,
+    /// See [`Record::level`].
+    pub level: Option<Level>,
+    /// See [`Record::service`].
+    pub service: Option<String>,
+    /// See [`Record::service_hint`].
+    pub service_hint: Option<String>,
+    /// See [`Record::name`].
+    pub name: Option<String>,
+    /// See [`Record::message`].
+    pub message: Option<String>,
+    /// See [`Record::status`].
+    pub status: Option<String>,
+    /// See [`Record::stack`].
+    pub stack: Option<String>,
+}
+
+/// Decodes only the trace id of an extracted line: the cheap question asked of every candidate.
+pub fn decode_trace(e: &Extracted<'_>) -> (Option<TraceKey>, Option<SpanId>, Option<SpanId>) {
+    let Some(found) = e.get(Slot::Trace) else {
+        return (None, None, None);
+    };
+    let Role::Trace(syntax) = found.role else {
+        return (None, None, None);
+    };
+    match (&found.value, syntax) {
+        (Scalar::U64(v), IdSyntax::Decimal) => {
+            ((*v != 0).then_some(TraceKey::Low64(*v)), None, None)
+        }
+        (Scalar::Bool(_) | Scalar::F64(_), _) => (None, None, None),
+        (value, syntax) => {
+            let d = decode_trace_field(&value.as_text(), syntax);
+            (d.trace, d.span, d.parent)
+        }
+    }
+}
+
+fn text_of(e: &Extracted<'_>, slot: Slot) -> Option<String> {
+    e.get(slot).map(|f| f.value.as_text().into_owned())
+}
+
+fn span_of(found: Option<&Found<'_>>) -> Option<SpanId> {
+    let found = found?;
+    let decimal = matches!(
+        found.role,
+        Role::Span { decimal: true } | Role::Parent { decimal: true }
+    );
+    match &found.value {
+        Scalar::U64(v) => (*v != 0).then_some(SpanId(*v)),
+        Scalar::Str(s) if decimal => parse_decimal_span(s).or_else(|| parse_hex_span(s)),
+        Scalar::Str(s) => parse_hex_span(s),
+        _ => None,
+    }
+}
+
+fn time_of(e: &Extracted<'_>) -> Option<Nanos> {
+    if let Some(found) = e.get(Slot::Time) {
+        let t = match &found.value {
+            Scalar::Str(s) => parse_time_text(s),
+            Scalar::U64(v) => epoch_int_to_nanos(i128::from(*v)),
+            Scalar::I64(v) => epoch_int_to_nanos(i128::from(*v)),
+            Scalar::F64(v) => epoch_float_to_nanos(*v),
+            Scalar::Bool(_) => None,
+        };
+        if t.is_some() {
+            return t;
+        }
+    }
+    let seconds = match &e.get(Slot::TimeSeconds)?.value {
+        Scalar::U64(v) => i64::try_from(*v).ok()?,
+        Scalar::Str(s) => s.parse().ok()?,
+        _ => return None,
+    };
+    let nanos = match e.get(Slot::TimeNanos).map(|f| &f.value) {
+        Some(Scalar::U64(v)) => i64::try_from(*v).ok()?,
+        _ => 0,
+    };
+    let t = epoch_int_to_nanos(i128::from(seconds))?;
+    t.checked_add(nanos)
+}
+
+fn level_of(e: &Extracted<'_>) -> Option<Level> {
+    if let Some(found) = e.get(Slot::Level) {
+        let scale = match found.role {
+            Role::Level(scale) => scale,
+            _ => return None,
+        };
+        let level = match &found.value {
+            Scalar::Str(s) => level_from_text(s).or_else(|| {
+                s.trim()
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|n| level_from_number(n, scale))
+            }),
+            Scalar::U64(v) => i64::try_from(*v)
+                .ok()
+                .and_then(|n| level_from_number(n, scale)),
+            Scalar::I64(v) => level_from_number(*v, scale),
+            _ => None,
+        };
+        if level.is_some() {
+            return level;
+        }
+    }
+    // Datadog writes the level as `status`; HTTP statuses are numbers and are not levels.
+    if let Some(Scalar::Str(s)) = e.get(Slot::Status).map(|f| &f.value) {
+        if let Some(level) = level_from_text(s) {
+            return Some(level);
+        }
+    }
+    // Serilog CLEF omits `@l` for Information.
+    if e.get(Slot::Time).is_some_and(|f| f.path_is_clef_time) {
+        return Some(Level::Info);
+    }
+    None
+}
+
+fn duration_of(e: &Extracted<'_>) -> Option<i64> {
+    let found = e.get(Slot::Duration)?;
+    let Role::Duration(unit) = found.role else {
+        return None;
+    };
+    match &found.value {
+        // A bare number written as a string is milliseconds in every library seen (EF Core's
+        // `elapsed`, "took": "12"); numbers proper use the field's own unit.
+        Scalar::Str(s) => parse_duration_text(s, DurationUnit::Millis),
+        Scalar::U64(v) => duration_from_number(*v as f64, unit),
+        Scalar::I64(v) => duration_from_number(*v as f64, unit),
+        Scalar::F64(v) => duration_from_number(*v, unit),
+        Scalar::Bool(_) => None,
+    }
+}
+
+/// Longest operation name kept from a statement or URL, in characters.
+const MAX_NAME_CHARS: usize = 80;
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_string(),
+    }
+}
+
+fn name_of(e: &Extracted<'_>) -> Option<String> {
+    if let Some(name) = text_of(e, Slot::Name) {
+        return Some(truncate_chars(&name, MAX_NAME_CHARS));
+    }
+    if let (Some(service), Some(method)) =
+        (text_of(e, Slot::GrpcService), text_of(e, Slot::GrpcMethod))
+    {
+        return Some(format!("{service}/{method}"));
+    }
+    if let Some(path) = text_of(e, Slot::HttpPath) {
+        let name = match text_of(e, Slot::HttpMethod) {
+            Some(method) => format!("{method} {path}"),
+            None => path,
+        };
+        return Some(truncate_chars(&name, MAX_NAME_CHARS));
+    }
+    text_of(e, Slot::DbStatement).map(|s| truncate_chars(&s, MAX_NAME_CHARS))
+}
+
+/// Decodes every field of an extracted line.
+pub fn decode(e: &Extracted<'_>) -> Decoded {
+    let (trace, header_span, header_parent) = decode_trace(e);
+    let mut span = span_of(e.get(Slot::Span));
+    let mut parent = span_of(e.get(Slot::Parent)).or(header_parent);
+    let transaction = span_of(e.get(Slot::Transaction));
+    match (span, header_span) {
+        (None, hs) => span = hs,
+        // A logged traceparent next to the line's own span id names the caller.
+        (Some(own), Some(hs)) if own != hs && parent.is_none() => parent = Some(hs),
+        _ => {}
+    }
+    let mut parent_hint = None;
+    match (span, transaction) {
+        (None, t) => span = t,
+        // ECS: a span inside a transaction descends from it, not always as a direct child.
+        (Some(own), Some(t)) if own != t => parent_hint = Some(t),
+        _ => {}
+    }
+    let status = e.get(Slot::Status).and_then(|f| match &f.value {
+        Scalar::Str(s) if level_from_text(s).is_some() => None,
+        v => Some(v.as_text().into_owned()),
+    });
+    Decoded {
+        trace,
+        span,
+        parent: parent.filter(|p| Some(*p) != span),
+        parent_hint,
+        time: time_of(e),
+        duration_ns: duration_of(e),
+        level: level_of(e),
+        service: text_of(e, Slot::Service),
+        service_hint: text_of(e, Slot::ServiceHint),
+        name: name_of(e),
+        message: text_of(e, Slot::Message),
+        status,
+        stack: text_of(e, Slot::Stack),
+    }
+}

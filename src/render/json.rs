@@ -1,0 +1,182 @@
+//! The JSON format: one document per trace, schema `tracegrep.trace` version 1.
+//!
+//! The document is built from report types of its own, so refactoring the internal types
+//! cannot change the public schema. `docs/json-schema.md` describes every field.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::records::time::format_rfc3339_micros;
+use crate::records::Record;
+use crate::traces::tree::{SpanKind, SpanNode};
+use crate::traces::{Trace, UNKNOWN_SERVICE};
+
+/// The schema name written in every document.
+pub const SCHEMA: &str = "tracegrep.trace";
+/// The schema version; bumped only for changes that break readers.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct TraceReport<'a> {
+    schema: &'static str,
+    schema_version: u32,
+    trace_id: String,
+    start: Option<String>,
+    end: Option<String>,
+    duration_ms: Option<f64>,
+    services: &'a [String],
+    span_count: usize,
+    lines: usize,
+    error_lines: usize,
+    failed_spans: usize,
+    lines_by_service: &'a BTreeMap<String, usize>,
+    spans: Vec<SpanReport<'a>>,
+    missing_spans: Vec<MissingSpanReport>,
+    logs: Vec<LogReport<'a>>,
+}
+
+#[derive(Serialize)]
+struct SpanReport<'a> {
+    span_id: Option<String>,
+    parent_span_id: Option<String>,
+    inferred_parent_span_id: Option<String>,
+    kind: &'static str,
+    service: &'a str,
+    name: &'a str,
+    start: Option<String>,
+    duration_ms: Option<f64>,
+    error: bool,
+    error_lines: usize,
+    critical_path: bool,
+    starts_before_parent: bool,
+    depth: usize,
+    lines: usize,
+}
+
+/// A parent named by lines but absent from the logs (a sidecar hop, an unlogged service).
+#[derive(Serialize)]
+struct MissingSpanReport {
+    span_id: String,
+    start: Option<String>,
+    duration_ms: Option<f64>,
+    children: usize,
+}
+
+#[derive(Serialize)]
+struct LogReport<'a> {
+    time: Option<String>,
+    offset_ms: Option<f64>,
+    service: &'a str,
+    level: Option<&'static str>,
+    message: Option<&'a str>,
+    span_id: Option<String>,
+    parent_span_id: Option<String>,
+    status: Option<&'a str>,
+    duration_ms: Option<f64>,
+    source: &'a str,
+    byte_offset: u64,
+    continuation: Vec<String>,
+}
+
+fn ms(ns: i64) -> f64 {
+    // Microsecond precision: enough for every log and stable in text.
+    (ns as f64 / 1_000.0).round() / 1_000.0
+}
+
+fn span_report<'a>(node: &'a SpanNode) -> SpanReport<'a> {
+    SpanReport {
+        span_id: node.id.map(|i| i.to_string()),
+        parent_span_id: node.parent_id.map(|i| i.to_string()),
+        inferred_parent_span_id: node
+            .parent_id
+            .is_none()
+            .then_some(node.parent_hint)
+            .flatten()
+            .map(|i| i.to_string()),
+        kind: match node.kind {
+            SpanKind::Logged => "logged",
+            SpanKind::Placeholder => "placeholder",
+            SpanKind::Synthetic => "synthetic",
+        },
+        service: &node.service,
+        name: &node.name,
+        start: node.start.map(format_rfc3339_micros),
+        duration_ms: node.duration_ns().map(ms),
+        error: node.error,
+        error_lines: node.error_lines,
+        critical_path: node.critical,
+        starts_before_parent: node.starts_before_parent,
+        depth: node.depth,
+        lines: node.records.len(),
+    }
+}
+
+fn log_report<'a>(r: &'a Record, t0: Option<i64>, names: &'a [String]) -> LogReport<'a> {
+    LogReport {
+        time: r.time.map(format_rfc3339_micros),
+        offset_ms: r.time.zip(t0).map(|(t, t0)| ms(t - t0)),
+        service: r.service.as_deref().unwrap_or(UNKNOWN_SERVICE),
+        level: r.level.map(|l| l.label()),
+        message: r.message.as_deref(),
+        span_id: r.span.map(|s| s.to_string()),
+        parent_span_id: r.parent.map(|s| s.to_string()),
+        status: r.status.as_deref(),
+        duration_ms: r.duration_ns.map(ms),
+        source: names.get(r.line.source as usize).map_or("", String::as_str),
+        byte_offset: r.line.offset,
+        continuation: r
+            .continuation
+            .iter()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect(),
+    }
+}
+
+/// Writes one trace as one line of JSON.
+pub fn write_json(out: &mut dyn Write, trace: &Trace, names: &[String]) -> io::Result<()> {
+    let s = &trace.stats;
+    let report = TraceReport {
+        schema: SCHEMA,
+        schema_version: SCHEMA_VERSION,
+        trace_id: trace.id.to_string(),
+        start: s.start.map(format_rfc3339_micros),
+        end: s.end.map(format_rfc3339_micros),
+        duration_ms: s.duration_ns().map(ms),
+        services: &s.services,
+        span_count: trace.tree.span_count(),
+        lines: trace.records.len(),
+        error_lines: s.error_lines,
+        failed_spans: s.failed_spans,
+        lines_by_service: &s.lines_by_service,
+        spans: trace
+            .tree
+            .order
+            .iter()
+            .map(|&i| &trace.tree.nodes[i])
+            .filter(|n| n.kind != SpanKind::Placeholder)
+            .map(span_report)
+            .collect(),
+        missing_spans: trace
+            .tree
+            .order
+            .iter()
+            .map(|&i| &trace.tree.nodes[i])
+            .filter(|n| n.kind == SpanKind::Placeholder)
+            .map(|n| MissingSpanReport {
+                span_id: n.id.map(|i| i.to_string()).unwrap_or_default(),
+                start: n.start.map(format_rfc3339_micros),
+                duration_ms: n.duration_ns().map(ms),
+                children: n.children.len(),
+            })
+            .collect(),
+        logs: trace
+            .records
+            .iter()
+            .map(|r| log_report(r, s.start, names))
+            .collect(),
+    };
+    serde_json::to_writer(&mut *out, &report)?;
+    out.write_all(b"\n")
+}

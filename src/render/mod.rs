@@ -1,0 +1,13 @@
+//! Render: turning a [`Trace`](crate::traces::Trace) into text for people or machines.
+//!
+//! Each format has its own module and writes only to the writer it is handed. Every string
+//! that came from a log goes through [`sanitize`] before a terminal sees it; the JSON format
+//! escapes for JSON instead and never carries colour.
+
+pub mod header;
+pub mod json;
+pub mod raw;
+pub mod sanitize;
+pub mod term;
+pub mod timeline;
+pub mod waterfall;

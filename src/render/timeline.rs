@@ -1,0 +1,98 @@
+//! The timeline: every line of the trace in time order across services.
+
+use std::io::{self, Write};
+
+use owo_colors::Style;
+
+use crate::records::duration::{format_duration, format_offset_ms};
+use crate::records::level::Level;
+use crate::records::Record;
+use crate::render::sanitize::{sanitize, sanitize_bytes};
+use crate::render::term::{fit, paint, service_style, width_of, RenderOptions};
+use crate::traces::{Trace, UNKNOWN_SERVICE};
+
+/// The service column never grows past this many columns.
+const MAX_SERVICE_COLS: usize = 24;
+/// Offsets are right-aligned in this many columns (`+12345.678ms`).
+const OFFSET_COLS: usize = 12;
+
+/// Writes every line of the trace, with continuation lines (stack traces) under their line.
+pub fn write_timeline(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions) -> io::Result<()> {
+    let t0 = trace.stats.start;
+    let service_cols = trace
+        .records
+        .iter()
+        .map(|r| width_of(&sanitize(service_of(r))))
+        .max()
+        .unwrap_or(0)
+        .min(MAX_SERVICE_COLS);
+    for r in &trace.records {
+        let offset = match (r.time, t0) {
+            (Some(t), Some(t0)) => format_offset_ms(t - t0),
+            _ => "?".to_string(),
+        };
+        let service = sanitize(service_of(r));
+        let level = r.level.map_or("-", Level::label);
+        let message = match &r.message {
+            Some(m) => sanitize(m).into_owned(),
+            None => sanitize_bytes(&r.raw),
+        };
+        let mut fields = Vec::new();
+        if let Some(span) = r.span {
+            fields.push(format!("span={span}"));
+        }
+        if let Some(status) = &r.status {
+            fields.push(format!("status={}", sanitize(status)));
+        }
+        if let Some(d) = r.duration_ns {
+            fields.push(format!("duration={}", format_duration(d)));
+        }
+        let fields = fields.join(" ");
+        writeln!(
+            out,
+            "{} {} {} {}{}{}",
+            paint(
+                opts,
+                &format!("{offset:>OFFSET_COLS$}"),
+                Style::new().dimmed()
+            ),
+            paint(
+                opts,
+                &fit(&service, service_cols),
+                service_style(service_of(r))
+            ),
+            paint(opts, &format!("{level:<5}"), level_style(r.level)),
+            message,
+            if fields.is_empty() { "" } else { "  " },
+            paint(opts, &fields, Style::new().dimmed()),
+        )?;
+        let indent = " ".repeat(OFFSET_COLS + 1 + service_cols + 1);
+        let stack_lines = r.stack.iter().flat_map(|s| s.lines().map(str::to_string));
+        let continuation = r
+            .continuation
+            .iter()
+            .map(|l| String::from_utf8_lossy(l).into_owned());
+        for line in stack_lines.chain(continuation) {
+            writeln!(
+                out,
+                "{indent}{} {}",
+                paint(opts, "│", Style::new().dimmed()),
+                paint(opts, &sanitize(&line), Style::new().dimmed())
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn service_of(r: &Record) -> &str {
+    r.service.as_deref().unwrap_or(UNKNOWN_SERVICE)
+}
+
+fn level_style(level: Option<Level>) -> Style {
+    match level {
+        Some(Level::Fatal | Level::Error) => Style::new().red().bold(),
+        Some(Level::Warn) => Style::new().yellow(),
+        Some(Level::Info) => Style::new().green(),
+        _ => Style::new().dimmed(),
+    }
+}

@@ -1,0 +1,374 @@
+//! The span tree: an arena of spans with children by index.
+//!
+//! Spans come from the span ids on lines. A parent id that no line carries becomes a
+//! placeholder, so its children are shown under a marked node rather than dropped; lines
+//! without span ids form one synthetic span per service. Parent chains are followed
+//! iteratively with a visited set, so cycles and deep chains cannot hang or overflow.
+
+use std::collections::HashMap;
+
+use crate::records::ids::SpanId;
+use crate::records::level::Level;
+use crate::records::time::Nanos;
+use crate::records::Record;
+use crate::traces::UNKNOWN_SERVICE;
+
+/// What a node of the tree stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanKind {
+    /// A span whose id appears on log lines.
+    Logged,
+    /// A span only named as a parent: it logged nothing (a sidecar hop, an unlogged service).
+    Placeholder,
+    /// Lines of one service that carry no span id, gathered into one bar.
+    Synthetic,
+}
+
+/// One node of the tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanNode {
+    /// The span id (none for synthetic spans).
+    pub id: Option<SpanId>,
+    /// What the node stands for.
+    pub kind: SpanKind,
+    /// The parent id the lines name, whether or not that span was found.
+    pub parent_id: Option<SpanId>,
+    /// An ancestor the lines imply (ECS transaction), used when no parent is named and that
+    /// span is in the tree.
+    pub parent_hint: Option<SpanId>,
+    /// The parent node, when it is in the tree.
+    pub parent: Option<usize>,
+    /// Children, by start time.
+    pub children: Vec<usize>,
+    /// Service.
+    pub service: String,
+    /// Operation name, or the first message of the span.
+    pub name: String,
+    /// Start, from a duration field when a line has one, else the first line.
+    pub start: Option<Nanos>,
+    /// End, from the line carrying the duration, else the last line.
+    pub end: Option<Nanos>,
+    /// The span failed: its last line is at error level.
+    pub error: bool,
+    /// Lines at error level or above.
+    pub error_lines: usize,
+    /// Indices of its lines in the trace's records.
+    pub records: Vec<usize>,
+    /// On the critical path (the chain of last-finishing children from the main root).
+    pub critical: bool,
+    /// Starts before its parent (clock skew between services).
+    pub starts_before_parent: bool,
+    /// Depth in the tree, for indentation.
+    pub depth: usize,
+}
+
+impl SpanNode {
+    /// Duration, when both ends are known.
+    pub fn duration_ns(&self) -> Option<i64> {
+        Some(self.end?.saturating_sub(self.start?).max(0))
+    }
+}
+
+/// The spans of a trace.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpanTree {
+    /// All nodes.
+    pub nodes: Vec<SpanNode>,
+    /// Nodes without a parent in the tree, by start.
+    pub roots: Vec<usize>,
+    /// Every node once, depth-first, children by start: the display order.
+    pub order: Vec<usize>,
+}
+
+impl SpanTree {
+    /// Spans that logged something (placeholders for missing parents are not counted).
+    pub fn span_count(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| n.kind != SpanKind::Placeholder)
+            .count()
+    }
+}
+
+fn new_node(id: Option<SpanId>, kind: SpanKind, service: String) -> SpanNode {
+    SpanNode {
+        id,
+        kind,
+        parent_id: None,
+        parent_hint: None,
+        parent: None,
+        children: Vec::new(),
+        service,
+        name: String::new(),
+        start: None,
+        end: None,
+        error: false,
+        error_lines: 0,
+        records: Vec::new(),
+        critical: false,
+        starts_before_parent: false,
+        depth: 0,
+    }
+}
+
+/// Builds the tree from a trace's records, which must be sorted by time.
+pub fn build_tree(records: &[Record]) -> SpanTree {
+    let mut nodes: Vec<SpanNode> = Vec::new();
+    let mut by_id: HashMap<SpanId, usize> = HashMap::new();
+    let mut synthetic: HashMap<String, usize> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        let service = r
+            .service
+            .clone()
+            .unwrap_or_else(|| UNKNOWN_SERVICE.to_string());
+        let at = match r.span {
+            Some(id) => *by_id.entry(id).or_insert_with(|| {
+                nodes.push(new_node(Some(id), SpanKind::Logged, service.clone()));
+                nodes.len() - 1
+            }),
+            None => *synthetic.entry(service.clone()).or_insert_with(|| {
+                nodes.push(new_node(None, SpanKind::Synthetic, service.clone()));
+                nodes.len() - 1
+            }),
+        };
+        let node = &mut nodes[at];
+        node.records.push(i);
+        if node.parent_id.is_none() {
+            node.parent_id = r.parent;
+        }
+        if node.parent_hint.is_none() {
+            node.parent_hint = r.parent_hint;
+        }
+    }
+    for node in &mut nodes {
+        fill_from_records(node, records);
+    }
+    // Parents that logged nothing become placeholders.
+    let mut missing: Vec<SpanId> = nodes
+        .iter()
+        .filter_map(|n| n.parent_id)
+        .filter(|p| !by_id.contains_key(p))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    for id in missing {
+        let mut node = new_node(Some(id), SpanKind::Placeholder, "?".to_string());
+        node.name = "(span not in the logs)".to_string();
+        nodes.push(node);
+        by_id.insert(id, nodes.len() - 1);
+    }
+    for (i, node) in nodes.iter_mut().enumerate() {
+        let named = node.parent_id.and_then(|p| by_id.get(&p).copied());
+        let hinted = node.parent_hint.and_then(|p| by_id.get(&p).copied());
+        node.parent = named.or(hinted).filter(|&p| p != i);
+    }
+    break_cycles(&mut nodes);
+    for i in 0..nodes.len() {
+        if let Some(p) = nodes[i].parent {
+            nodes[p].children.push(i);
+        }
+    }
+    // Placeholders cover their children.
+    for i in 0..nodes.len() {
+        if nodes[i].kind == SpanKind::Placeholder {
+            let kids = &nodes[i].children;
+            let start = kids.iter().filter_map(|&c| nodes[c].start).min();
+            let end = kids.iter().filter_map(|&c| nodes[c].end).max();
+            let service = kids
+                .first()
+                .map(|&c| nodes[c].service.clone())
+                .map(|s| format!("? (caller of {s})"));
+            nodes[i].start = start;
+            nodes[i].end = end;
+            if let Some(s) = service {
+                nodes[i].service = s;
+            }
+        }
+    }
+    let start_key = |n: &SpanNode| (n.start.unwrap_or(i64::MAX), n.id);
+    let mut roots: Vec<usize> = (0..nodes.len())
+        .filter(|&i| nodes[i].parent.is_none())
+        .collect();
+    roots.sort_by_key(|&i| start_key(&nodes[i]));
+    for i in 0..nodes.len() {
+        let mut kids = std::mem::take(&mut nodes[i].children);
+        kids.sort_by_key(|&c| start_key(&nodes[c]));
+        nodes[i].children = kids;
+    }
+    let order = depth_first(&mut nodes, &roots);
+    mark_critical_path(&mut nodes, &roots);
+    SpanTree {
+        nodes,
+        roots,
+        order,
+    }
+}
+
+fn fill_from_records(node: &mut SpanNode, records: &[Record]) {
+    let lines: Vec<&Record> = node.records.iter().map(|&i| &records[i]).collect();
+    let first = lines.iter().filter_map(|r| r.time).min();
+    let last = lines.iter().filter_map(|r| r.time).max();
+    // The longest reported duration is the span's own (its end line); shorter ones are steps.
+    let timed = lines
+        .iter()
+        .filter_map(|r| Some((r.duration_ns?, r.time?)))
+        .max_by_key(|&(d, _)| d);
+    (node.start, node.end) = match timed {
+        Some((d, t)) => (Some(t.saturating_sub(d)), Some(t)),
+        None => (first, last),
+    };
+    node.error_lines = lines
+        .iter()
+        .filter(|r| r.level.is_some_and(|l| l >= Level::Error))
+        .count();
+    node.error = lines
+        .last()
+        .is_some_and(|r| r.level.is_some_and(|l| l >= Level::Error));
+    node.name = lines
+        .iter()
+        .find_map(|r| r.name.clone())
+        .or_else(|| lines.iter().find_map(|r| r.message.clone()))
+        .unwrap_or_default();
+}
+
+/// Clears the parent link of one node in every cycle, so each cycle hangs from a root.
+fn break_cycles(nodes: &mut [SpanNode]) {
+    const UNSEEN: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const DONE: u8 = 2;
+    let mut state = vec![UNSEEN; nodes.len()];
+    for start in 0..nodes.len() {
+        let mut path = Vec::new();
+        let mut at = Some(start);
+        while let Some(i) = at {
+            match state[i] {
+                DONE => break,
+                ON_PATH => {
+                    nodes[i].parent = None;
+                    break;
+                }
+                _ => {
+                    state[i] = ON_PATH;
+                    path.push(i);
+                    at = nodes[i].parent;
+                }
+            }
+        }
+        for i in path {
+            state[i] = DONE;
+        }
+    }
+}
+
+fn depth_first(nodes: &mut [SpanNode], roots: &[usize]) -> Vec<usize> {
+    let mut order = Vec::with_capacity(nodes.len());
+    let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|&r| (r, 0)).collect();
+    while let Some((i, depth)) = stack.pop() {
+        nodes[i].depth = depth;
+        order.push(i);
+        let parent_start = nodes[i].start;
+        for &c in nodes[i].children.iter().rev() {
+            stack.push((c, depth + 1));
+        }
+        for c in nodes[i].children.clone() {
+            if let (Some(ps), Some(cs)) = (parent_start, nodes[c].start) {
+                nodes[c].starts_before_parent = cs < ps;
+            }
+        }
+    }
+    order
+}
+
+/// Marks the chain from the longest root through, at each step, the child that ends last.
+fn mark_critical_path(nodes: &mut [SpanNode], roots: &[usize]) {
+    let main_root = roots
+        .iter()
+        .copied()
+        .filter(|&r| nodes[r].kind != SpanKind::Synthetic)
+        .max_by_key(|&r| (nodes[r].duration_ns().unwrap_or(0), std::cmp::Reverse(r)));
+    let mut at = main_root;
+    let mut steps = 0;
+    while let Some(i) = at {
+        if steps > nodes.len() {
+            break;
+        }
+        steps += 1;
+        nodes[i].critical = true;
+        at = nodes[i]
+            .children
+            .iter()
+            .copied()
+            .max_by_key(|&c| (nodes[c].end.unwrap_or(i64::MIN), std::cmp::Reverse(c)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::ids::TraceKey;
+    use crate::records::LineRef;
+
+    fn rec(span: u64, parent: Option<u64>, t: i64) -> Record {
+        Record {
+            trace: TraceKey::Full(1),
+            span: Some(SpanId(span)),
+            parent: parent.map(SpanId),
+            parent_hint: None,
+            time: Some(t),
+            duration_ns: None,
+            level: None,
+            service: Some("svc".into()),
+            service_hint: None,
+            name: None,
+            message: Some(format!("m{span}")),
+            status: None,
+            stack: None,
+            line: LineRef {
+                source: 0,
+                offset: t as u64,
+            },
+            raw: Box::default(),
+            continuation: Vec::new(),
+            lossy_utf8: false,
+        }
+    }
+
+    #[test]
+    fn orphans_get_placeholders_and_cycles_break() {
+        let records = vec![
+            rec(1, None, 0),
+            rec(2, Some(1), 1),
+            rec(3, Some(99), 2),
+            rec(4, Some(5), 3),
+            rec(5, Some(4), 4),
+        ];
+        let tree = build_tree(&records);
+        assert_eq!(tree.order.len(), tree.nodes.len());
+        let placeholder = tree
+            .nodes
+            .iter()
+            .position(|n| n.kind == SpanKind::Placeholder)
+            .unwrap();
+        assert_eq!(tree.nodes[placeholder].id, Some(SpanId(99)));
+        let three = tree
+            .nodes
+            .iter()
+            .position(|n| n.id == Some(SpanId(3)))
+            .unwrap();
+        assert_eq!(tree.nodes[three].parent, Some(placeholder));
+        assert!(tree.roots.len() >= 3);
+    }
+
+    #[test]
+    fn a_deep_chain_does_not_overflow() {
+        let records: Vec<Record> = (1..20_000u64)
+            .map(|i| rec(i, (i > 1).then(|| i - 1), i as i64))
+            .collect();
+        let tree = build_tree(&records);
+        assert_eq!(tree.order.len(), records.len());
+        assert_eq!(
+            tree.nodes[tree.order[tree.order.len() - 1]].depth,
+            records.len() - 1
+        );
+    }
+}
