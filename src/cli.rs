@@ -75,7 +75,7 @@ pub struct Cli {
     pub service_field: Option<String>,
 
     /// Print a shell completion script or the man page and exit.
-    #[arg(long, value_enum, value_name = "WHAT", hide = true, exclusive = true)]
+    #[arg(long, value_enum, value_name = "WHAT", hide = true)]
     pub generate: Option<Generate>,
 }
 

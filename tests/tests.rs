@@ -1,4 +1,8 @@
 //! Integration tests: the real binary on the fixture files. One test binary for all of them,
 //! since linking is the slow part on small machines.
 
+mod cli;
+mod completions;
+mod conventions;
+mod truth;
 mod util;

@@ -1,6 +1,6 @@
 //! Running the binary with a scrubbed environment.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 
@@ -52,12 +52,4 @@ impl Run {
             self.code, self.stdout, self.stderr
         )
     }
-}
-
-/// A path relative to the repository root, as the binary is given it.
-pub fn rel(path: &Path) -> String {
-    path.strip_prefix(root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }

@@ -194,7 +194,26 @@ fn starts_continuation(line: &[u8]) -> bool {
         b"#0 ",
         b"thread '",
     ];
-    matches!(line.first(), Some(b' ' | b'\t')) || OPENERS.iter().any(|o| line.starts_with(o))
+    matches!(line.first(), Some(b' ' | b'\t'))
+        || OPENERS.iter().any(|o| line.starts_with(o))
+        || names_an_exception(line)
+}
+
+/// `java.lang.IllegalStateException: …`, `ValueError: …`, `Error: boom`: the first line of a
+/// stack trace in Java, Python, .NET and Node names the exception's type before a colon.
+fn names_an_exception(line: &[u8]) -> bool {
+    let head = match memchr::memchr(b':', line) {
+        Some(colon) => &line[..colon],
+        None => line,
+    };
+    let is_name = !head.is_empty()
+        && head
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'));
+    is_name
+        && (head.ends_with(b"Exception")
+            || head.ends_with(b"Error")
+            || head.ends_with(b"Throwable"))
 }
 
 /// Attaches the non-JSON lines after a record (a stack trace) to it; returns where they end.
@@ -259,6 +278,7 @@ mod tests {
             "{\"msg\":\"mentions 4bf92f3577b34da6a3ce929d0e0e4736 in text only\"}\n",
             "not json 4bf92f3577b34da6a3ce929d0e0e4736\n",
             "{\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"msg\":\"boom\"}\n",
+            "java.lang.IllegalStateException: boom\n",
             "\tat com.example.Foo(Foo.java:1)\n",
             "Caused by: x\n",
             "{\"msg\":\"after\"}\n",
@@ -281,7 +301,7 @@ mod tests {
                 ["hex", "guid", "dd", "xray", "w3c", "gcp", "boom"],
                 "{id}"
             );
-            assert_eq!(out.records[6].continuation.len(), 2);
+            assert_eq!(out.records[6].continuation.len(), 3);
             assert_eq!(out.diag.not_json, 1);
         }
     }

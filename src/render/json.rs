@@ -85,15 +85,14 @@ fn ms(ns: i64) -> f64 {
     (ns as f64 / 1_000.0).round() / 1_000.0
 }
 
-fn span_report<'a>(node: &'a SpanNode) -> SpanReport<'a> {
+fn span_report<'a>(node: &'a SpanNode, nodes: &[SpanNode]) -> SpanReport<'a> {
     SpanReport {
         span_id: node.id.map(|i| i.to_string()),
         parent_span_id: node.parent_id.map(|i| i.to_string()),
         inferred_parent_span_id: node
-            .parent_id
-            .is_none()
-            .then_some(node.parent_hint)
-            .flatten()
+            .parent
+            .filter(|_| node.parent_inferred)
+            .and_then(|p| nodes[p].id)
             .map(|i| i.to_string()),
         kind: match node.kind {
             SpanKind::Logged => "logged",
@@ -156,7 +155,7 @@ pub fn write_json(out: &mut dyn Write, trace: &Trace, names: &[String]) -> io::R
             .iter()
             .map(|&i| &trace.tree.nodes[i])
             .filter(|n| n.kind != SpanKind::Placeholder)
-            .map(span_report)
+            .map(|n| span_report(n, &trace.tree.nodes))
             .collect(),
         missing_spans: trace
             .tree

@@ -97,7 +97,7 @@ pub fn write_waterfall(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions)
         "{}",
         paint(
             opts,
-            "  * critical path  ERR span failed  err error lines  skew starts before its parent  ░ span not in the logs  ▒ lines without span ids",
+            "  * critical path  ERR span failed  err error lines  skew starts before its parent  ┄ parent inferred  ░ not in the logs  ▒ no span ids",
             Style::new().dimmed()
         )
     )
@@ -130,7 +130,13 @@ fn tree_prefixes(trace: &Trace) -> Vec<String> {
             if depth > MAX_INDENT_LEVELS {
                 prefix.push_str(&format!("[{depth}]"));
             }
-            prefix.push_str(if is_last[i] { "└─" } else { "├─" });
+            // Dotted connectors mark parents inferred from timing or a transaction id.
+            prefix.push_str(match (is_last[i], node.parent_inferred) {
+                (true, false) => "└─",
+                (false, false) => "├─",
+                (true, true) => "└┄",
+                (false, true) => "├┄",
+            });
         }
         open.push(!is_last[i]);
         out.push(prefix);

@@ -38,6 +38,8 @@ pub struct SpanNode {
     pub parent_hint: Option<SpanId>,
     /// The parent node, when it is in the tree.
     pub parent: Option<usize>,
+    /// The parent link was inferred (from a transaction id or from timing), not logged.
+    pub parent_inferred: bool,
     /// Children, by start time.
     pub children: Vec<usize>,
     /// Service.
@@ -97,6 +99,7 @@ fn new_node(id: Option<SpanId>, kind: SpanKind, service: String) -> SpanNode {
         parent_id: None,
         parent_hint: None,
         parent: None,
+        parent_inferred: false,
         children: Vec::new(),
         service,
         name: String::new(),
@@ -161,8 +164,10 @@ pub fn build_tree(records: &[Record]) -> SpanTree {
         let named = node.parent_id.and_then(|p| by_id.get(&p).copied());
         let hinted = node.parent_hint.and_then(|p| by_id.get(&p).copied());
         node.parent = named.or(hinted).filter(|&p| p != i);
+        node.parent_inferred = named.is_none() && node.parent.is_some();
     }
     break_cycles(&mut nodes);
+    infer_parents_by_time(&mut nodes);
     for i in 0..nodes.len() {
         if let Some(p) = nodes[i].parent {
             nodes[p].children.push(i);
@@ -202,6 +207,65 @@ pub fn build_tree(records: &[Record]) -> SpanTree {
         roots,
         order,
     }
+}
+
+/// Above this many spans, parents are not inferred from timing (the search is quadratic).
+const MAX_SPANS_FOR_INFERENCE: usize = 4000;
+
+/// Places each parentless span under the tightest other span that encloses it in time, so
+/// conventions that log no parent ids still draw a tree. The links are marked as inferred and
+/// reported apart from logged parents.
+fn infer_parents_by_time(nodes: &mut [SpanNode]) {
+    if nodes.len() > MAX_SPANS_FOR_INFERENCE {
+        return;
+    }
+    let mut roots: Vec<usize> = (0..nodes.len())
+        .filter(|&i| nodes[i].parent.is_none() && nodes[i].kind != SpanKind::Placeholder)
+        .collect();
+    // Shortest first: a short span finds its tight parent before that parent is itself placed.
+    roots.sort_by_key(|&i| (nodes[i].duration_ns().unwrap_or(i64::MAX), i));
+    for i in roots {
+        let (Some(start), Some(end)) = (nodes[i].start, nodes[i].end) else {
+            continue;
+        };
+        let best = (0..nodes.len())
+            .filter(|&c| c != i && nodes[c].kind == SpanKind::Logged)
+            .filter(|&c| match (nodes[c].start, nodes[c].end) {
+                (Some(cs), Some(ce)) => {
+                    cs <= start
+                        && ce >= end
+                        && (ce - cs > end - start || (ce - cs == end - start && c < i))
+                }
+                _ => false,
+            })
+            .filter(|&c| !has_ancestor(nodes, c, i))
+            .min_by_key(|&c| {
+                let n = &nodes[c];
+                (
+                    n.duration_ns().unwrap_or(i64::MAX),
+                    std::cmp::Reverse(n.start),
+                    c,
+                )
+            });
+        if let Some(parent) = best {
+            nodes[i].parent = Some(parent);
+            nodes[i].parent_inferred = true;
+        }
+    }
+}
+
+/// Whether `ancestor` is on the parent chain of `node` (or is `node`).
+fn has_ancestor(nodes: &[SpanNode], node: usize, ancestor: usize) -> bool {
+    let mut at = Some(node);
+    let mut steps = 0;
+    while let Some(i) = at {
+        if i == ancestor || steps > nodes.len() {
+            return true;
+        }
+        steps += 1;
+        at = nodes[i].parent;
+    }
+    false
 }
 
 fn fill_from_records(node: &mut SpanNode, records: &[Record]) {

@@ -1,0 +1,55 @@
+//! One test per fixture folder: the plain waterfall and timeline, snapshotted.
+
+use crate::util::{run, tracegrep};
+
+const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+fn snapshot_folder(folder: &str, id: &str) {
+    let path = format!("fixtures/{folder}");
+    for format in ["waterfall", "timeline"] {
+        let out = run(tracegrep().args(["--format", format, id, &path]));
+        assert_eq!(out.code, 0, "{folder} {format}: {}", out.snapshot());
+        assert!(!out.stdout.contains('\u{1b}'), "{folder}: colour in a pipe");
+        insta::assert_snapshot!(format!("{folder}__{format}"), out.snapshot());
+    }
+}
+
+macro_rules! convention_tests {
+    ($($name:ident => $folder:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                snapshot_folder($folder, TRACE);
+            }
+        )*
+    };
+}
+
+convention_tests! {
+    otel => "otel",
+    pino => "pino",
+    bunyan => "bunyan",
+    zap => "zap",
+    logrus => "logrus",
+    slog => "slog",
+    zerolog => "zerolog",
+    structlog => "structlog",
+    logstash => "logstash",
+    ecs => "ecs",
+    datadog => "datadog",
+    gcp => "gcp",
+    serilog => "serilog",
+    dotnet => "dotnet",
+    python_json_logger => "python-json-logger",
+    powertools => "powertools",
+    legacy_correlation => "legacy-correlation",
+    b3_jaeger => "b3-jaeger",
+    mixed => "mixed",
+    messy => "messy",
+    gzip => "gzip",
+}
+
+#[test]
+fn opaque_request_id() {
+    snapshot_folder("opaque-request-id", "req-7f3a");
+}

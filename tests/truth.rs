@@ -1,0 +1,79 @@
+//! Ground truth: generate realistic logs with ../shared/bench/gen_logs.py and check tracegrep's
+//! JSON for every needle with ../shared/bench/check_truth.py.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::util::root;
+
+fn bench_dir() -> PathBuf {
+    let dir = std::env::var_os("TRACEGREP_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("..").join("shared"))
+        .join("bench");
+    assert!(
+        dir.join("gen_logs.py").is_file(),
+        "{} not found: clone ../shared beside the repository or set TRACEGREP_SHARED",
+        dir.display()
+    );
+    dir
+}
+
+fn python(args: &[&str]) -> std::process::Output {
+    Command::new("python3")
+        .args(args)
+        .output()
+        .expect("python3 runs")
+}
+
+#[test]
+fn needles_match_the_ground_truth() {
+    let bench = bench_dir();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().to_str().expect("utf-8 temp path");
+    let gen = bench.join("gen_logs.py");
+    let gen = gen.to_str().expect("utf-8 path");
+    let made = python(&[
+        gen, "--out", out_dir, "--size", "20M", "--seed", "7", "--quiet",
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let check = bench.join("check_truth.py");
+    for needle in ["rare", "frequent", "typical", "error", "absent"] {
+        let id = python(&[gen, "--out", out_dir, "--needle", needle]);
+        let id = String::from_utf8(id.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_string();
+        let tool = assert_cmd::Command::cargo_bin("tracegrep")
+            .expect("binary")
+            .args(["--format", "json", "-q", &id])
+            .arg(dir.path().join("logs"))
+            .output()
+            .expect("ran");
+        let want_code = if needle == "absent" { 1 } else { 0 };
+        assert_eq!(
+            tool.status.code(),
+            Some(want_code),
+            "{needle}: {}",
+            String::from_utf8_lossy(&tool.stderr)
+        );
+        let json_path = dir.path().join(format!("{needle}.json"));
+        std::fs::write(&json_path, &tool.stdout).expect("write");
+        let verdict = python(&[
+            check.to_str().expect("utf-8"),
+            out_dir,
+            json_path.to_str().expect("utf-8"),
+            "--trace",
+            &id,
+        ]);
+        assert!(
+            verdict.status.success(),
+            "{needle} {id}: {}",
+            String::from_utf8_lossy(&verdict.stdout)
+        );
+    }
+}
