@@ -41,7 +41,7 @@ enum Unit<'a> {
     /// A newline-aligned range of a plain file's bytes.
     Chunk {
         source: SourceId,
-        bytes: &'a [u8],
+        bytes: &'a PlainBytes,
         range: Range<usize>,
     },
     /// A compressed file, decoded as a stream.
@@ -289,6 +289,7 @@ fn run_unit(search: &TraceSearch, unit: Unit<'_>, sources: &[Source]) -> UnitRes
                 source,
                 &mut output,
             );
+            bytes.release(range);
             UnitResult {
                 source,
                 output,

@@ -5,7 +5,9 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::ops::Deref;
 use std::path::Path;
 
-use memmap2::Mmap;
+use std::ops::Range;
+
+use memmap2::{Advice, Mmap, UncheckedAdvice};
 
 /// Files smaller than this are read into memory; a map costs more than it saves on them.
 const MMAP_MIN_BYTES: u64 = 256 << 10;
@@ -47,6 +49,25 @@ impl Deref for PlainBytes {
         match self {
             PlainBytes::Mapped(m) => m,
             PlainBytes::Owned(v) => v,
+        }
+    }
+}
+
+impl PlainBytes {
+    /// Tells the kernel a range has been searched and its pages may leave this process.
+    ///
+    /// File-backed pages stay in the page cache, so a later read costs a page fault, not I/O;
+    /// without this, a search of many gigabytes shows (harmless but alarming) gigabytes of
+    /// resident memory.
+    pub fn release(&self, range: Range<usize>) {
+        if let PlainBytes::Mapped(map) = self {
+            // SAFETY: the map is read-only and file-backed: MADV_DONTNEED only drops this
+            // process's page-table entries, and any later access (by a thread still reading a
+            // neighbouring chunk on a shared page) faults the same bytes back in from the file.
+            // No Rust reference sees different data. Errors only mean the advice was ignored.
+            let _ = unsafe {
+                map.unchecked_advise_range(UncheckedAdvice::DontNeed, range.start, range.len())
+            };
         }
     }
 }
@@ -102,7 +123,10 @@ pub fn open_file(path: &Path) -> io::Result<Opened> {
         // SAFETY: the map is read-only and lives as long as the search. If another process
         // truncates the file meanwhile, reads past the new end fault (SIGBUS), the same trade
         // ripgrep makes for the speed of searching a mapped file; appends are not seen.
-        PlainBytes::Mapped(unsafe { Mmap::map(&file)? })
+        let map = unsafe { Mmap::map(&file)? };
+        // Read-ahead suits a front-to-back scan; failure only loses the hint.
+        let _ = map.advise(Advice::Sequential);
+        PlainBytes::Mapped(map)
     } else {
         let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
         data.extend_from_slice(&head[..got]);
