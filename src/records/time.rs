@@ -11,11 +11,15 @@ use std::io::Write;
 /// Nanoseconds since the Unix epoch, UTC.
 pub type Nanos = i64;
 
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat};
+
 const NS_PER_SEC: i128 = 1_000_000_000;
-const SECS_PER_DAY: i64 = 86_400;
-const MIN_NS: i128 = days_from_civil(2000, 1, 1) as i128 * SECS_PER_DAY as i128 * NS_PER_SEC;
-// Exclusive bound: the first instant of 2101 keeps the whole of 2100 in range.
-const END_NS: i128 = days_from_civil(2101, 1, 1) as i128 * SECS_PER_DAY as i128 * NS_PER_SEC;
+/// 2000-01-01T00:00:00Z.
+const MIN_NS: i128 = 946_684_800 * NS_PER_SEC;
+/// 2101-01-01T00:00:00Z, exclusive: the whole of 2100 stays in range.
+const END_NS: i128 = 4_133_980_800 * NS_PER_SEC;
+/// Days from 0001-01-01 (chrono's day 1 of the common era) to 1970-01-01.
+const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
 /// Parses a timestamp written as text: RFC 3339 / ISO 8601 with 0–9 fraction digits
 /// (`2026-11-20T10:00:01.9621689Z`), `Z`/`z`/`±hh:mm`/`±hhmm`/`±hh` offsets, lowercase `t`,
@@ -75,13 +79,13 @@ pub fn format_rfc3339_millis(t: Nanos) -> String {
 }
 
 fn format_rfc3339(t: Nanos, digits: u32) -> String {
-    let secs = t.div_euclid(1_000_000_000);
-    let frac = t.rem_euclid(1_000_000_000) / 10i64.pow(9 - digits);
-    let (y, mo, d) = civil_from_days(secs.div_euclid(SECS_PER_DAY));
-    let sod = secs.rem_euclid(SECS_PER_DAY);
-    let (h, mi, s) = (sod / 3600, sod % 3600 / 60, sod % 60);
-    let w = digits as usize;
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:0w$}Z")
+    let format = if digits == 3 {
+        SecondsFormat::Millis
+    } else {
+        SecondsFormat::Micros
+    };
+    // chrono truncates the digits it does not print, so a value never rolls over.
+    DateTime::from_timestamp_nanos(t).to_rfc3339_opts(format, true)
 }
 
 fn in_range(ns: i128) -> Option<Nanos> {
@@ -138,12 +142,13 @@ fn parse_rfc3339(b: &[u8]) -> Option<Nanos> {
     at(16, b':')?;
     let sec = num(b, 17, 2)?;
     // 60 is a leap second; it simply rolls into the next minute.
-    if !(1..=12).contains(&month)
-        || !(1..=days_in_month(year, month)).contains(&day)
-        || hour > 23
-        || min > 59
-        || sec > 60
-    {
+    // chrono validates the calendar (month lengths, leap years).
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(year).ok()?,
+        u32::try_from(month).ok()?,
+        u32::try_from(day).ok()?,
+    )?;
+    if hour > 23 || min > 59 || sec > 60 {
         return None;
     }
     let mut rest = b.get(19..)?;
@@ -160,8 +165,8 @@ fn parse_rfc3339(b: &[u8]) -> Option<Nanos> {
         frac_ns = f * NS_PER_SEC / p;
         rest = after;
     }
-    let secs = days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600 + min * 60 + sec
-        - parse_offset(rest)?;
+    let days = i64::from(date.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE;
+    let secs = days * 86_400 + hour * 3600 + min * 60 + sec - parse_offset(rest)?;
     in_range(i128::from(secs) * NS_PER_SEC + frac_ns)
 }
 
@@ -189,38 +194,6 @@ fn num(b: &[u8], at: usize, len: usize) -> Option<i64> {
         .try_fold(0i64, |a, &c| {
             c.is_ascii_digit().then(|| a * 10 + i64::from(c - b'0'))
         })
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm), which
-/// avoids a calendar dependency and works as a `const fn` for the range bounds.
-const fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-}
-
-/// Inverse of [`days_from_civil`].
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
