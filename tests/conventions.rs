@@ -53,3 +53,18 @@ convention_tests! {
 fn opaque_request_id() {
     snapshot_folder("opaque-request-id", "req-7f3a");
 }
+
+/// The one coloured snapshot: it pins the escape sequences a terminal receives.
+#[test]
+fn mixed_in_colour() {
+    let out = run(tracegrep().args([
+        "--color",
+        "always",
+        "--format",
+        "waterfall",
+        TRACE,
+        "fixtures/mixed",
+    ]));
+    assert_eq!(out.code, 0);
+    insta::assert_snapshot!("mixed__waterfall_colour", out.snapshot());
+}

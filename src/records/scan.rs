@@ -342,4 +342,35 @@ mod tests {
             assert_eq!(out.diag.not_json, 1);
         }
     }
+
+    /// A cheap, deterministic fuzz: mutated and truncated lines must never panic the scanner.
+    #[test]
+    fn mutated_lines_never_panic() {
+        let seeds: &[&[u8]] = &[
+            br#"{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","time":"2026-11-20T10:00:01.000Z","duration":"12.5ms","level":"info","msg":"x"}"#,
+            br#"{"dd":{"trace_id":11803532876627986230,"span_id":"8985025821692657638"},"timestamp":1795168801.823,"levelname":"ERROR","message":"{\"msg\":\"in\"}"}"#,
+            br#"{"Scopes":[{"TraceId":"4BF92F35-77B3-4DA6-A3CE-929D0E0E4736","ParentId":"0000000000000000"}],"@t":"2026-11-20T10:00:01.9621689Z","Elapsed":"12"}"#,
+        ];
+        let search = search("4bf92f3577b34da6a3ce929d0e0e4736");
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..20_000 {
+            let mut line = seeds[round % seeds.len()].to_vec();
+            for _ in 0..(next() % 4) {
+                let at = (next() as usize) % line.len();
+                match next() % 3 {
+                    0 => line[at] = next() as u8,
+                    1 => line.truncate(at.max(1)),
+                    _ => line.insert(at, b"{}[]\\\":,0-9eE.\n\xff"[(next() % 16) as usize]),
+                }
+            }
+            let mut out = ScanOutput::default();
+            search.scan_block(&line, line.len(), 0, 0, &mut out);
+        }
+    }
 }
