@@ -92,15 +92,30 @@ pub fn write_waterfall(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions)
         );
         writeln!(out, "{}", line.trim_end())?;
     }
-    writeln!(
-        out,
-        "{}",
-        paint(
-            opts,
-            "  * critical path  ERR span failed  err error lines  skew starts before its parent  ┄ parent inferred  ░ not in the logs  ▒ no span ids",
-            Style::new().dimmed()
-        )
-    )
+    write_legend(out, opts, width)
+}
+
+/// The key to the marks, wrapped to the width.
+fn write_legend(out: &mut dyn Write, opts: &RenderOptions, width: usize) -> io::Result<()> {
+    const ITEMS: &[&str] = &[
+        "* critical path",
+        "ERR span failed",
+        "err error lines",
+        "skew starts before its parent",
+        "┄ parent inferred",
+        "░ not in the logs",
+        "▒ no span ids",
+    ];
+    let mut line = String::from(" ");
+    for item in ITEMS {
+        if width_of(&line) + 2 + width_of(item) > width && line.len() > 1 {
+            writeln!(out, "{}", paint(opts, &line, Style::new().dimmed()))?;
+            line = String::from(" ");
+        }
+        line.push_str("  ");
+        line.push_str(item);
+    }
+    writeln!(out, "{}", paint(opts, &line, Style::new().dimmed()))
 }
 
 /// The tree-drawing prefix of every row, in display order.
@@ -187,21 +202,25 @@ fn bar_span(node: &SpanNode, t0: i64, total: i64, cols: usize) -> (usize, usize)
 /// The time axis: tick labels at the start, middle and end of the bar area.
 fn axis_line(label_cols: usize, bar_cols: usize, total: i64) -> String {
     let mut axis = vec![' '; bar_cols];
-    let ticks = [(0usize, 0i64), (bar_cols / 2, total / 2), (bar_cols, total)];
+    // Ends first, then the middle: a label that would touch another is left out.
+    let ticks = [(0usize, 0i64), (bar_cols, total), (bar_cols / 2, total / 2)];
+    let mut taken: Vec<(usize, usize)> = Vec::new();
     for (col, t) in ticks {
         let text: Vec<char> = format_duration(t).chars().collect();
-        let start = col.saturating_sub(if col == 0 {
-            0
-        } else if col == bar_cols {
-            text.len()
-        } else {
-            text.len() / 2
-        });
-        for (k, c) in text.into_iter().enumerate() {
-            if let Some(slot) = axis.get_mut(start + k) {
-                *slot = c;
-            }
+        let start = match col {
+            0 => 0,
+            c if c == bar_cols => c.saturating_sub(text.len()),
+            c => c.saturating_sub(text.len() / 2),
+        };
+        let end = start + text.len();
+        let clashes = taken.iter().any(|&(s, e)| start <= e && s <= end);
+        if clashes || end > bar_cols {
+            continue;
         }
+        for (k, c) in text.iter().enumerate() {
+            axis[start + k] = *c;
+        }
+        taken.push((start, end));
     }
     let axis: String = axis.into_iter().collect();
     format!("  {} {}", fit("", label_cols), axis)
