@@ -179,8 +179,8 @@ fn scan_reader(
     reader: Box<dyn io::Read + Send>,
     output: &mut ScanOutput,
 ) -> Option<(io::Error, u64)> {
-    let result = scan_stream(reader, |block, offset| {
-        search.scan_block(block, block.len(), offset, source, output)
+    let result = scan_stream(reader, |block, offset, more_follows| {
+        search.scan_block(block, 0, block.len(), offset, source, more_follows, output)
     });
     match result {
         Ok(bytes) => {
@@ -282,13 +282,7 @@ fn run_unit(search: &TraceSearch, unit: Unit<'_>, sources: &[Source]) -> UnitRes
             range,
         } => {
             output.diag.bytes += range.len() as u64;
-            search.scan_block(
-                &bytes[range.start..],
-                range.len(),
-                range.start as u64,
-                source,
-                &mut output,
-            );
+            search.scan_block(bytes, range.start, range.end, 0, source, false, &mut output);
             bytes.release(range);
             UnitResult {
                 source,

@@ -5,14 +5,14 @@ use std::io::{self, ErrorKind, Read};
 /// Initial block buffer; it grows only while a single line is longer than it.
 pub const STREAM_BUFFER_BYTES: usize = 1 << 20;
 
-/// Reads `reader` to its end, calling `scan(block, offset)` with blocks of whole lines (the
-/// last block may end without a newline) and `offset` the position of `block[0]` in the stream.
-/// `scan` returns how many bytes of the block it consumed; the rest is offered again with the
-/// next block. Returns the number of bytes read, or the error that stopped the read together
+/// Reads `reader` to its end, calling `scan(block, offset, more_follows)` with blocks of whole
+/// lines (the last block may end without a newline), `offset` the position of `block[0]` in
+/// the stream and `more_follows` false for the last block. `scan` returns how many bytes of
+/// the block it consumed; the rest is offered again, with more, in the next call. Returns the number of bytes read, or the error that stopped the read together
 /// with the bytes read before it (everything up to the error has been scanned).
 pub fn scan_stream<R: Read>(
     mut reader: R,
-    mut scan: impl FnMut(&[u8], u64) -> usize,
+    mut scan: impl FnMut(&[u8], u64, bool) -> usize,
 ) -> Result<u64, (io::Error, u64)> {
     let mut buf = vec![0u8; STREAM_BUFFER_BYTES];
     let mut filled = 0usize;
@@ -38,9 +38,13 @@ pub fn scan_stream<R: Read>(
             }
         };
         if complete > 0 {
-            let used = scan(&buf[..complete], base).min(complete);
+            let used = scan(&buf[..complete], base, !at_end).min(complete);
             // At the end everything was offered; nothing can be carried further.
-            let used = if at_end { filled } else { used.max(1) };
+            let used = if at_end { filled } else { used };
+            if used == 0 && filled == buf.len() {
+                // Nothing could be used yet (one split line fills the buffer): grow it.
+                buf.resize(buf.len() * 2, 0);
+            }
             buf.copy_within(used..filled, 0);
             filled -= used;
             base += used as u64;
@@ -64,7 +68,7 @@ mod tests {
             .flat_map(|i| format!("line {i}\n").into_bytes())
             .collect();
         let mut seen = Vec::new();
-        let total = scan_stream(&text[..], |block, offset| {
+        let total = scan_stream(&text[..], |block, offset, _| {
             assert_eq!(offset as usize, seen.len());
             assert!(block.ends_with(b"\n"));
             seen.extend_from_slice(block);
@@ -80,7 +84,7 @@ mod tests {
         let mut text = vec![b'x'; STREAM_BUFFER_BYTES * 3];
         text.extend_from_slice(b"\nend");
         let mut blocks = Vec::new();
-        scan_stream(&text[..], |block, _| {
+        scan_stream(&text[..], |block, _, _| {
             blocks.push(block.len());
             block.len()
         })

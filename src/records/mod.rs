@@ -5,6 +5,7 @@
 //! hands [`Record`]s to the traces stage and knows nothing of terminals.
 
 pub mod duration;
+pub mod envelope;
 pub mod extract;
 pub mod fields;
 pub mod ids;

@@ -8,8 +8,10 @@
 use aho_corasick::{packed, AhoCorasick, MatchKind};
 
 use crate::diag::Diagnostics;
+use crate::records::envelope::{is_docker_fragment, unwrap_line, Envelope};
 use crate::records::extract::extract;
 use crate::records::fields::FieldTable;
+use crate::records::ids::TraceKey;
 use crate::records::ids::TraceQuery;
 use crate::records::{decode, LineRef, Record, SourceId};
 
@@ -104,53 +106,123 @@ impl TraceSearch {
         &self.query
     }
 
-    /// Scans the lines that start before `limit` in `block` (which starts at a line start and
-    /// `base_offset` bytes into its source). A record's continuation lines may be read past
-    /// `limit`; the returned position is where the next scan of this source must begin.
+    /// Scans the lines of `hay` that start in `from..to`; `hay[0]` is `base_offset` bytes into
+    /// the source, and `from` must be a line start. Lines before `from` and after `to` may be
+    /// read to join the pieces of a split line or to collect a stack trace.
+    ///
+    /// `more_follows` says the source goes on past `hay` (a stream read block by block): a
+    /// split line at the end of `hay` is then left for the next call. Returns where the next
+    /// call must start.
     pub fn scan_block(
         &self,
-        block: &[u8],
-        limit: usize,
+        hay: &[u8],
+        from: usize,
+        to: usize,
         base_offset: u64,
         source: SourceId,
+        more_follows: bool,
         out: &mut ScanOutput,
     ) -> usize {
-        let limit = limit.min(block.len());
-        let mut pos = 0;
+        let to = to.min(hay.len());
+        // A split line belongs to the block where its first piece starts.
+        let mut pos = skip_foreign_pieces(hay, from);
+        let limit = match last_line_start(hay, to) {
+            Some(last) if last >= pos && is_partial_piece(line_at(hay, last)) => {
+                let run_start = run_start(hay, last, pos);
+                if more_follows && to >= hay.len() {
+                    // The rest of the split line has not arrived yet.
+                    run_start
+                } else {
+                    // The whole split line is scanned here, past `to` if need be.
+                    line_end(hay, run_end(hay, last))
+                        .saturating_add(1)
+                        .min(hay.len())
+                        .max(to)
+                }
+            }
+            _ => to,
+        };
         while pos < limit {
-            let Some(hit) = self.finder.find_start(&block[pos..limit]) else {
-                pos = limit;
+            let Some(hit) = self.finder.find_start(&hay[pos..limit]) else {
                 break;
             };
             let hit_at = pos + hit;
-            let start = memchr::memrchr(b'\n', &block[pos..hit_at]).map_or(pos, |i| pos + i + 1);
-            let end = memchr::memchr(b'\n', &block[hit_at..]).map_or(block.len(), |i| hit_at + i);
+            let start = memchr::memrchr(b'\n', &hay[pos..hit_at]).map_or(pos, |i| pos + i + 1);
             out.diag.candidate_lines += 1;
-            let offset = base_offset + start as u64;
-            pos = end.saturating_add(1);
-            if let Some(mut record) =
-                self.parse_line(&block[start..end], offset, source, &mut out.diag)
-            {
-                pos = collect_continuation(block, pos, &mut record);
+            let piece = is_piece(hay, start, pos);
+            let (first, last) = if piece {
+                (run_start(hay, start, pos), run_end(hay, start))
+            } else {
+                (start, start)
+            };
+            let end = line_end(hay, last);
+            pos = end.saturating_add(1).min(hay.len().max(end));
+            let parsed = if piece {
+                self.parse_run(hay, first, end, base_offset, source, &mut out.diag)
+            } else {
+                let raw = &hay[start..end];
+                let env = unwrap_line(trim_line(raw, base_offset + start as u64));
+                self.parse_payload(env, raw, base_offset + start as u64, source, &mut out.diag)
+            };
+            if let Some((mut record, pod)) = parsed {
+                pos = pos.max(collect_continuation(hay, pos, pod, &mut record));
                 out.diag.matched_lines += 1;
                 out.records.push(record);
             }
         }
-        pos
+        limit
     }
 
-    fn parse_line(
+    /// Joins the pieces of a split line (CRI `P` lines, Docker fragments) and parses the whole.
+    fn parse_run(
         &self,
+        hay: &[u8],
+        first: usize,
+        end: usize,
+        base_offset: u64,
+        source: SourceId,
+        diag: &mut Diagnostics,
+    ) -> Option<(Record, Option<String>)> {
+        let raw = &hay[first..end];
+        let offset = base_offset + first as u64;
+        let mut joined = Vec::with_capacity(raw.len());
+        let mut envelope: Option<Envelope<'_>> = None;
+        let mut docker_time = None;
+        for piece in raw.split(|&b| b == b'\n') {
+            let piece = trim_line(piece, offset);
+            if piece.starts_with(b"{\"log\":\"") {
+                let fragment: DockerFragment = serde_json::from_slice(piece).ok()?;
+                joined.extend_from_slice(fragment.log.as_bytes());
+                docker_time = fragment
+                    .time
+                    .as_deref()
+                    .and_then(crate::records::time::parse_time_text);
+            } else {
+                let env = unwrap_line(piece);
+                joined.extend_from_slice(env.payload);
+                envelope.get_or_insert(env);
+            }
+        }
+        let mut env = envelope.unwrap_or_default();
+        env.payload = joined.strip_suffix(b"\n").unwrap_or(&joined);
+        env.time = env.time.or(docker_time);
+        let (mut record, pod) = self.parse_payload(env, raw, offset, source, diag)?;
+        record.raw = raw.into();
+        Some((record, pod))
+    }
+
+    /// Parses the application's line inside its envelopes; `raw` is the line as read.
+    fn parse_payload(
+        &self,
+        env: Envelope<'_>,
         raw: &[u8],
         offset: u64,
         source: SourceId,
         diag: &mut Diagnostics,
-    ) -> Option<Record> {
-        let mut line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if offset == 0 {
-            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
-        }
-        // A text prefix before the object (a shipper's timestamp, a kubectl prefix) is skipped.
+    ) -> Option<(Record, Option<String>)> {
+        let line = env.payload;
+        // A text prefix before the object (a shipper's timestamp, stern's pod and container)
+        // is skipped.
         let Some(brace) = memchr::memchr(b'{', line) else {
             diag.not_json += 1;
             return None;
@@ -181,9 +253,7 @@ impl TraceSearch {
         let lossy_utf8 = lossy_utf8 || std::str::from_utf8(line).is_err();
         let trace = match decoded.trace {
             Some(t) if t.matches(&self.query.key) => t,
-            Some(crate::records::ids::TraceKey::Opaque(ref s))
-                if s.eq_ignore_ascii_case(&self.query.literal) =>
-            {
+            Some(TraceKey::Opaque(ref s)) if s.eq_ignore_ascii_case(&self.query.literal) => {
                 decoded.trace.clone()?
             }
             _ => {
@@ -194,26 +264,121 @@ impl TraceSearch {
         if lossy_utf8 {
             diag.invalid_utf8 += 1;
         }
-        Some(Record {
+        let pod = env.pod.map(str::to_string);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let record = Record {
             trace,
             span: decoded.span,
             parent: decoded.parent,
             parent_hint: decoded.parent_hint,
-            time: decoded.time,
+            // The envelope's time and workload stand in when the line carries none.
+            time: decoded.time.or(env.time),
             duration_ns: decoded.duration_ns,
             level: decoded.level,
-            service: decoded.service,
+            service: decoded.service.or_else(|| env.service()),
             service_hint: decoded.service_hint,
             name: decoded.name,
             message: decoded.message,
             status: decoded.status,
             stack: decoded.stack,
             line: LineRef { source, offset },
-            raw: line.into(),
+            raw: raw.into(),
             continuation: Vec::new(),
             lossy_utf8,
-        })
+        };
+        Some((record, pod))
     }
+}
+
+/// A Docker json-file line, for joining fragments.
+#[derive(serde::Deserialize)]
+struct DockerFragment {
+    log: String,
+    time: Option<String>,
+}
+
+/// A line without its `\r`, and without a byte-order mark at the start of a source.
+fn trim_line(raw: &[u8], offset: u64) -> &[u8] {
+    let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+    if offset == 0 {
+        line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
+    } else {
+        line
+    }
+}
+
+/// End (exclusive, at the newline or the end) of the line starting at `start`.
+fn line_end(hay: &[u8], start: usize) -> usize {
+    memchr::memchr(b'\n', &hay[start.min(hay.len())..]).map_or(hay.len(), |i| start + i)
+}
+
+fn line_at(hay: &[u8], start: usize) -> &[u8] {
+    let line = &hay[start..line_end(hay, start)];
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Start of the line before the one starting at `start`, if it is at or after `floor`.
+fn previous_line_start(hay: &[u8], start: usize, floor: usize) -> Option<usize> {
+    if start == 0 || start <= floor {
+        return None;
+    }
+    let before = &hay[floor..start - 1];
+    Some(memchr::memrchr(b'\n', before).map_or(floor, |i| floor + i + 1))
+}
+
+/// Start of the last line that begins before `to`.
+fn last_line_start(hay: &[u8], to: usize) -> Option<usize> {
+    if to == 0 {
+        return None;
+    }
+    let scan = &hay[..to - 1];
+    Some(memchr::memrchr(b'\n', scan).map_or(0, |i| i + 1))
+}
+
+/// Whether a line says the next line continues it (CRI `P`, a Docker fragment).
+fn is_partial_piece(line: &[u8]) -> bool {
+    is_docker_fragment(line) || unwrap_line(line).partial
+}
+
+/// Whether the line at `start` is part of a split line: partial itself, or after one.
+fn is_piece(hay: &[u8], start: usize, floor: usize) -> bool {
+    is_partial_piece(line_at(hay, start))
+        || previous_line_start(hay, start, floor).is_some_and(|p| is_partial_piece(line_at(hay, p)))
+}
+
+/// First piece of the split line that the line at `start` belongs to (not before `floor`).
+fn run_start(hay: &[u8], mut start: usize, floor: usize) -> usize {
+    while let Some(prev) = previous_line_start(hay, start, floor) {
+        if !is_partial_piece(line_at(hay, prev)) {
+            break;
+        }
+        start = prev;
+    }
+    start
+}
+
+/// Last piece of the split line that the line at `start` belongs to.
+fn run_end(hay: &[u8], mut start: usize) -> usize {
+    while is_partial_piece(line_at(hay, start)) {
+        let next = line_end(hay, start) + 1;
+        if next >= hay.len() {
+            break;
+        }
+        start = next;
+    }
+    start
+}
+
+/// Skips the pieces at `from` whose split line began before it: the previous block owns them.
+fn skip_foreign_pieces(hay: &[u8], from: usize) -> usize {
+    let Some(prev) = previous_line_start(hay, from, 0) else {
+        return from;
+    };
+    if !is_partial_piece(line_at(hay, prev)) {
+        return from;
+    }
+    let last = run_end(hay, from);
+    line_end(hay, last).saturating_add(1).min(hay.len())
 }
 
 /// Whether a non-JSON line opens a stack trace or similar continuation of the line before.
@@ -253,13 +418,35 @@ fn names_an_exception(line: &[u8]) -> bool {
             || head.ends_with(b"Throwable"))
 }
 
-/// Attaches the non-JSON lines after a record (a stack trace) to it; returns where they end.
-fn collect_continuation(block: &[u8], mut pos: usize, record: &mut Record) -> usize {
+/// How many lines of other pods may sit between a record and its stack trace in an
+/// interleaved `kubectl logs -f` stream.
+const MAX_FOREIGN_LINES: usize = 64;
+
+/// Attaches the non-JSON lines after a record (a stack trace) to it. In an interleaved stream
+/// only lines of the record's own pod count. Returns where the main scan may resume: past the
+/// stack trace, or where it started if lines of other pods were passed over.
+fn collect_continuation(
+    hay: &[u8],
+    start: usize,
+    pod: Option<String>,
+    record: &mut Record,
+) -> usize {
+    let mut pos = start;
+    let mut resume = start;
     let mut pending_blank = 0usize;
-    while pos < block.len() && record.continuation.len() < MAX_CONTINUATION_LINES {
-        let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i);
-        let raw = &block[pos..end];
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let mut foreign = 0usize;
+    while pos < hay.len() && record.continuation.len() < MAX_CONTINUATION_LINES {
+        let end = line_end(hay, pos);
+        let env = unwrap_line(line_at(hay, pos));
+        if env.pod.map(str::to_string) != pod {
+            foreign += 1;
+            if foreign > MAX_FOREIGN_LINES {
+                break;
+            }
+            pos = end.saturating_add(1);
+            continue;
+        }
+        let line = env.payload;
         let trimmed = line.trim_ascii_start();
         if trimmed.starts_with(b"{") {
             break;
@@ -267,6 +454,9 @@ fn collect_continuation(block: &[u8], mut pos: usize, record: &mut Record) -> us
         if trimmed.is_empty() {
             // Blank lines belong to the trace only if more of it follows (Go goroutine dumps).
             pending_blank += 1;
+            if pending_blank > 1 {
+                break;
+            }
         } else if record.continuation.is_empty() && !starts_continuation(line) {
             break;
         } else {
@@ -275,18 +465,13 @@ fn collect_continuation(block: &[u8], mut pos: usize, record: &mut Record) -> us
             }
             pending_blank = 0;
             record.continuation.push(line.into());
-        }
-        if pending_blank > 1 {
-            break;
+            if foreign == 0 {
+                resume = end.saturating_add(1);
+            }
         }
         pos = end.saturating_add(1);
     }
-    // Trailing blank lines were not taken: scanning resumes at the first of them.
-    let mut back = pos;
-    for _ in 0..pending_blank {
-        back = memchr::memrchr(b'\n', &block[..back.saturating_sub(1)]).map_or(0, |i| i + 1);
-    }
-    back.min(block.len())
+    resume.min(hay.len())
 }
 
 #[cfg(test)]
@@ -327,7 +512,7 @@ mod tests {
             "1-4bf92f35-77b34da6a3ce929d0e0e4736",
         ] {
             let mut out = ScanOutput::default();
-            search(id).scan_block(text.as_bytes(), text.len(), 0, 0, &mut out);
+            search(id).scan_block(text.as_bytes(), 0, text.len(), 0, 0, false, &mut out);
             let msgs: Vec<_> = out
                 .records
                 .iter()
@@ -370,7 +555,108 @@ mod tests {
                 }
             }
             let mut out = ScanOutput::default();
-            search.scan_block(&line, line.len(), 0, 0, &mut out);
+            search.scan_block(&line, 0, line.len(), 0, 0, false, &mut out);
         }
+    }
+
+    const ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+    fn scan_all(text: &str, cuts: &[usize]) -> Vec<Record> {
+        let s = search(ID);
+        let mut out = ScanOutput::default();
+        let mut from = 0;
+        for &cut in cuts.iter().chain([&text.len()]) {
+            // Cut points are moved to line starts, as the chunker does.
+            let to = text[cut..]
+                .find('\n')
+                .map_or(text.len(), |i| cut + i + 1)
+                .max(from);
+            s.scan_block(text.as_bytes(), from, to, 0, 0, false, &mut out);
+            from = to;
+        }
+        out.records
+    }
+
+    #[test]
+    fn cri_partial_lines_join_wherever_the_chunks_are_cut() {
+        let text = concat!(
+            "2026-11-20T10:00:00.000000001Z stdout F {\"msg\":\"other\"}\n",
+            "2026-11-20T10:00:01.000000000Z stdout P {\"msg\":\"first half\",\n",
+            "2026-11-20T10:00:01.000000000Z stdout P \"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\n",
+            "2026-11-20T10:00:01.000000000Z stdout F \"span_id\":\"00f067aa0ba902b7\"}\n",
+            "2026-11-20T10:00:02.000000000Z stderr F {\"msg\":\"whole\",\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\"}\n",
+        );
+        for cut in 0..text.len() {
+            let records = scan_all(text, &[cut]);
+            let msgs: Vec<_> = records
+                .iter()
+                .map(|r| r.message.clone().unwrap_or_default())
+                .collect();
+            assert_eq!(msgs, ["first half", "whole"], "cut at {cut}");
+            assert_eq!(
+                records[0].span.map(|s| s.to_string()).as_deref(),
+                Some("00f067aa0ba902b7")
+            );
+            assert_eq!(records[0].time, Some(1_795_168_801_000_000_000));
+        }
+    }
+
+    #[test]
+    fn split_lines_wait_for_the_rest_of_a_stream() {
+        let first = "2026-11-20T10:00:01Z stdout P {\"msg\":\"a\",\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\n";
+        let s = search(ID);
+        let mut out = ScanOutput::default();
+        assert_eq!(
+            s.scan_block(first.as_bytes(), 0, first.len(), 0, 0, true, &mut out),
+            0
+        );
+        assert!(out.records.is_empty());
+        let whole =
+            format!("{first}2026-11-20T10:00:01Z stdout F \"span_id\":\"00f067aa0ba902b7\"}}\n");
+        let used = s.scan_block(whole.as_bytes(), 0, whole.len(), 0, 0, true, &mut out);
+        assert_eq!(used, whole.len());
+        assert_eq!(out.records.len(), 1);
+    }
+
+    #[test]
+    fn docker_fragments_join() {
+        let text = concat!(
+            "{\"log\":\"{\\\"msg\\\":\\\"big\\\",\\\"trace_id\\\":\\\"4bf92f3577b34da6a3ce929d0e0e4736\\\",\",\"stream\":\"stdout\",\"time\":\"2019-01-01T11:11:11.1Z\"}\n",
+            "{\"log\":\"\\\"level\\\":\\\"error\\\"}\\n\",\"stream\":\"stdout\",\"time\":\"2019-01-01T11:11:11.2Z\"}\n",
+        );
+        for cut in 0..text.len() {
+            let records = scan_all(text, &[cut]);
+            assert_eq!(records.len(), 1, "cut at {cut}");
+            assert_eq!(records[0].message.as_deref(), Some("big"));
+            assert_eq!(records[0].level, Some(crate::records::level::Level::Error));
+        }
+    }
+
+    #[test]
+    fn kubectl_stack_traces_stay_with_their_pod() {
+        let text = concat!(
+            "[pod/pay-7d9f8b6c5-x2x9z/app] 2026-11-20T10:00:01.000000000Z {\"level\":\"error\",\"msg\":\"boom\",\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\"}\n",
+            "[pod/cart-5c6d7e8f9a-abcde/app] 2026-11-20T10:00:01.000000001Z {\"msg\":\"other pod\"}\n",
+            "[pod/pay-7d9f8b6c5-x2x9z/app] 2026-11-20T10:00:01.000000002Z java.lang.IllegalStateException: x\n",
+            "[pod/cart-5c6d7e8f9a-abcde/app] 2026-11-20T10:00:01.000000003Z \tat not.Mine(X.java:1)\n",
+            "[pod/pay-7d9f8b6c5-x2x9z/app] 2026-11-20T10:00:01.000000004Z \tat com.example.Pay(Pay.java:9)\n",
+            "[pod/pay-7d9f8b6c5-x2x9z/app] 2026-11-20T10:00:01.000000005Z {\"msg\":\"next\"}\n",
+        );
+        let records = scan_all(text, &[]);
+        assert_eq!(records.len(), 1);
+        let r = &records[0];
+        assert_eq!(r.service.as_deref(), Some("pay"));
+        let cont: Vec<_> = r
+            .continuation
+            .iter()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect();
+        assert_eq!(
+            cont,
+            [
+                "java.lang.IllegalStateException: x",
+                "\tat com.example.Pay(Pay.java:9)"
+            ]
+        );
     }
 }

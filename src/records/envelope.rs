@@ -1,0 +1,213 @@
+//! Envelopes that container runtimes and `kubectl` put around a log line, peeled off per line.
+//!
+//! Handled here, without configuration, in the order they nest:
+//! - `kubectl logs --prefix`: `[pod/NAME/CONTAINER] ` (kubectl adds it, so it comes first);
+//! - `kubectl logs --timestamps` and CRI files: an RFC 3339 timestamp and a space;
+//! - CRI (containerd, CRI-O): after the timestamp, `stdout|stderr`, a tag (`F` full, `P`
+//!   partial: joined with the next pieces until an `F`) and the message.
+//!
+//! Docker json-file lines are JSON themselves and are unwrapped by the field extractor (their
+//! `log` field holds the inner line); its 16 KiB fragments are recognised here.
+
+use crate::records::time::{parse_time_text, Nanos};
+
+/// What the envelopes of one line said, and the payload inside them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Envelope<'a> {
+    /// Pod name from a kubectl prefix.
+    pub pod: Option<&'a str>,
+    /// Container name from a kubectl prefix.
+    pub container: Option<&'a str>,
+    /// Time from a kubectl `--timestamps` or CRI prefix.
+    pub time: Option<Nanos>,
+    /// A CRI line whose tag says more pieces of the same line follow.
+    pub partial: bool,
+    /// A CRI line (its pieces join).
+    pub cri: bool,
+    /// What is left: the application's line.
+    pub payload: &'a [u8],
+}
+
+impl Envelope<'_> {
+    /// The service the envelope names: the workload a pod belongs to, else the container.
+    pub fn service(&self) -> Option<String> {
+        self.pod
+            .map(workload_of_pod)
+            .or(self.container)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    }
+}
+
+/// Peels the envelopes off a line (without its line terminator).
+pub fn unwrap_line(line: &[u8]) -> Envelope<'_> {
+    let mut env = Envelope {
+        payload: line,
+        ..Envelope::default()
+    };
+    let mut rest = line;
+    if let Some(after) = rest.strip_prefix(b"[pod/") {
+        if let Some(close) = memchr::memchr(b']', after) {
+            let inside = &after[..close];
+            if let Ok(inside) = std::str::from_utf8(inside) {
+                let (pod, container) = inside.split_once('/').unwrap_or((inside, ""));
+                env.pod = Some(pod);
+                env.container = (!container.is_empty()).then_some(container);
+                rest = after[close + 1..]
+                    .strip_prefix(b" ")
+                    .unwrap_or(&after[close + 1..]);
+            }
+        }
+    }
+    if let Some((time, after)) = leading_timestamp(rest) {
+        env.time = Some(time);
+        rest = after;
+        if let Some((partial, after)) = cri_stream_and_tag(rest) {
+            env.cri = true;
+            env.partial = partial;
+            rest = after;
+        }
+    }
+    env.payload = rest;
+    env
+}
+
+/// An RFC 3339 timestamp token at the start, followed by a space.
+fn leading_timestamp(b: &[u8]) -> Option<(Nanos, &[u8])> {
+    // Cheap shape check first: `2026-11-20T`.
+    if b.len() < 21 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' || b[10] != b'T' {
+        return None;
+    }
+    let space = memchr::memchr(b' ', &b[..b.len().min(40)])?;
+    let token = std::str::from_utf8(&b[..space]).ok()?;
+    Some((parse_time_text(token)?, &b[space + 1..]))
+}
+
+/// `stdout F ` / `stderr P:x ` after a CRI timestamp: whether the line is partial.
+fn cri_stream_and_tag(b: &[u8]) -> Option<(bool, &[u8])> {
+    let rest = b
+        .strip_prefix(b"stdout ")
+        .or_else(|| b.strip_prefix(b"stderr "))?;
+    let space = memchr::memchr(b' ', rest);
+    let (tag, after) = match space {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, &rest[rest.len()..]),
+    };
+    match tag.split(|&c| c == b':').next()? {
+        b"P" => Some((true, after)),
+        b"F" => Some((false, after)),
+        _ => None,
+    }
+}
+
+/// Whether a line is a Docker json-file fragment: its `log` does not end with a newline, so
+/// the next line continues it (Docker splits lines longer than 16 KiB).
+pub fn is_docker_fragment(line: &[u8]) -> bool {
+    if !line.starts_with(b"{\"log\":\"") {
+        return false;
+    }
+    match memchr::memmem::rfind(line, b"\",\"stream\":\"") {
+        Some(end) => !line[..end].ends_with(b"\\n"),
+        None => false,
+    }
+}
+
+/// The workload a pod belongs to: `checkout-7d9f8b6c5-x2x9z` → `checkout` (Deployment: the
+/// ReplicaSet hash and the pod suffix), `web-0` → `web` (StatefulSet), `agent-x2x9z` →
+/// `agent` (DaemonSet, Job).
+pub fn workload_of_pod(pod: &str) -> &str {
+    let mut name = pod;
+    if let Some((head, last)) = name.rsplit_once('-') {
+        let suffix = last.len() == 5
+            && last
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let ordinal = !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit());
+        if (suffix || ordinal) && !head.is_empty() {
+            name = head;
+            if suffix {
+                if let Some((head, hash)) = name.rsplit_once('-') {
+                    let is_hash = (6..=10).contains(&hash.len())
+                        && hash
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                        && hash.bytes().any(|b| b.is_ascii_digit());
+                    if is_hash && !head.is_empty() {
+                        name = head;
+                    }
+                }
+            }
+        }
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubectl_prefix_and_timestamp() {
+        let line = b"[pod/checkout-7d9f8b6c5-x2x9z/app] 2024-05-01T10:00:00.123456789Z {\"a\":1}";
+        let env = unwrap_line(line);
+        assert_eq!(env.pod, Some("checkout-7d9f8b6c5-x2x9z"));
+        assert_eq!(env.container, Some("app"));
+        assert_eq!(env.time, Some(1_714_557_600_123_456_789));
+        assert_eq!(env.payload, b"{\"a\":1}");
+        assert_eq!(env.service().as_deref(), Some("checkout"));
+        assert!(!env.cri);
+    }
+
+    #[test]
+    fn cri_lines() {
+        let env = unwrap_line(b"2016-10-06T00:17:09.669794202Z stdout P log content 1");
+        assert!(env.cri && env.partial);
+        assert_eq!(env.payload, b"log content 1");
+        let env = unwrap_line(b"2016-10-06T00:17:09.669794202Z stderr F:x {\"msg\":\"hi\"}");
+        assert!(env.cri && !env.partial);
+        assert_eq!(env.payload, b"{\"msg\":\"hi\"}");
+        // A timestamp followed by text that is not a CRI stream is a kubectl timestamp.
+        let env = unwrap_line(b"2016-10-06T00:17:09.669794202Z {\"msg\":\"hi\"}");
+        assert!(!env.cri && env.time.is_some());
+    }
+
+    #[test]
+    fn plain_lines_pass_through() {
+        for line in [
+            &b"{\"msg\":\"x\"}"[..],
+            b"",
+            b"[pod/",
+            b"[pod/x",
+            b"2026-11-20 not a time",
+        ] {
+            assert_eq!(unwrap_line(line).payload, line);
+        }
+    }
+
+    #[test]
+    fn workloads() {
+        let rows = [
+            ("edge-gateway-lft7st2q8-l68kx", "edge-gateway"),
+            ("cart-ds4vf7hv9q-pxpsl", "cart"),
+            ("checkout-7d9f8b6c5-x2x9z", "checkout"),
+            ("web-0", "web"),
+            ("node-agent-x2x9z", "node-agent"),
+            ("plain", "plain"),
+            ("api-v2", "api-v2"),
+        ];
+        for (pod, want) in rows {
+            assert_eq!(workload_of_pod(pod), want, "{pod}");
+        }
+    }
+
+    #[test]
+    fn docker_fragments() {
+        assert!(is_docker_fragment(
+            b"{\"log\":\"part one\",\"stream\":\"stdout\",\"time\":\"2019-01-01T11:11:11Z\"}"
+        ));
+        assert!(!is_docker_fragment(
+            b"{\"log\":\"whole\\n\",\"stream\":\"stdout\",\"time\":\"2019-01-01T11:11:11Z\"}"
+        ));
+        assert!(!is_docker_fragment(b"{\"msg\":\"x\"}"));
+    }
+}
