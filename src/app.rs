@@ -19,7 +19,7 @@ use crate::input::walk::{collect_files, describe_io_error};
 use crate::input::Source;
 use crate::records::fields::FieldTable;
 use crate::records::ids::TraceQuery;
-use crate::records::scan::{ScanOutput, TraceSearch};
+use crate::records::scan::{Block, ScanOutput, TraceSearch};
 use crate::records::{Record, SourceId};
 use crate::render::term::RenderOptions;
 use crate::render::{header, json, raw, timeline, waterfall};
@@ -180,7 +180,15 @@ fn scan_reader(
     output: &mut ScanOutput,
 ) -> Option<(io::Error, u64)> {
     let result = scan_stream(reader, |block, offset, more_follows| {
-        search.scan_block(block, 0, block.len(), offset, source, more_follows, output)
+        let block = Block {
+            bytes: block,
+            from: 0,
+            to: block.len(),
+            base_offset: offset,
+            source,
+            more_follows,
+        };
+        search.scan_block(&block, output)
     });
     match result {
         Ok(bytes) => {
@@ -282,7 +290,15 @@ fn run_unit(search: &TraceSearch, unit: Unit<'_>, sources: &[Source]) -> UnitRes
             range,
         } => {
             output.diag.bytes += range.len() as u64;
-            search.scan_block(bytes, range.start, range.end, 0, source, false, &mut output);
+            let block = Block {
+                bytes,
+                from: range.start,
+                to: range.end,
+                base_offset: 0,
+                source,
+                more_follows: false,
+            };
+            search.scan_block(&block, &mut output);
             bytes.release(range);
             UnitResult {
                 source,

@@ -61,6 +61,24 @@ pub struct TraceSearch {
     table: FieldTable,
 }
 
+/// Lines to scan: those of `bytes` that start in `from..to`.
+#[derive(Debug, Clone, Copy)]
+pub struct Block<'a> {
+    /// The source's bytes (all of a mapped file, or a stream's current buffer).
+    pub bytes: &'a [u8],
+    /// First line to scan; must be a line start.
+    pub from: usize,
+    /// Lines starting at or after this are left to the next block.
+    pub to: usize,
+    /// Where `bytes[0]` is in the source.
+    pub base_offset: u64,
+    /// The source.
+    pub source: SourceId,
+    /// The source goes on past `bytes` (a stream read block by block): a split line at the
+    /// end is then left for the next call.
+    pub more_follows: bool,
+}
+
 /// What a scan of one block found.
 #[derive(Debug, Default)]
 pub struct ScanOutput {
@@ -106,23 +124,18 @@ impl TraceSearch {
         &self.query
     }
 
-    /// Scans the lines of `hay` that start in `from..to`; `hay[0]` is `base_offset` bytes into
-    /// the source, and `from` must be a line start. Lines before `from` and after `to` may be
-    /// read to join the pieces of a split line or to collect a stack trace.
-    ///
-    /// `more_follows` says the source goes on past `hay` (a stream read block by block): a
-    /// split line at the end of `hay` is then left for the next call. Returns where the next
-    /// call must start.
-    pub fn scan_block(
-        &self,
-        hay: &[u8],
-        from: usize,
-        to: usize,
-        base_offset: u64,
-        source: SourceId,
-        more_follows: bool,
-        out: &mut ScanOutput,
-    ) -> usize {
+    /// Scans the lines of a block (see [`Block`]). Lines before `from` and after `to` may be
+    /// read to join the pieces of a split line or to collect a stack trace. Returns where the
+    /// next call for the same source must start.
+    pub fn scan_block(&self, block: &Block<'_>, out: &mut ScanOutput) -> usize {
+        let Block {
+            bytes: hay,
+            from,
+            to,
+            base_offset,
+            source,
+            more_follows,
+        } = *block;
         let to = to.min(hay.len());
         // A split line belongs to the block where its first piece starts.
         let mut pos = skip_foreign_pieces(hay, from);
@@ -479,6 +492,17 @@ mod tests {
     use super::*;
     use crate::records::fields::FieldOverrides;
 
+    fn block(bytes: &[u8], from: usize, to: usize, more_follows: bool) -> Block<'_> {
+        Block {
+            bytes,
+            from,
+            to,
+            base_offset: 0,
+            source: 0,
+            more_follows,
+        }
+    }
+
     fn search(id: &str) -> TraceSearch {
         TraceSearch::new(
             TraceQuery::parse(id),
@@ -512,7 +536,7 @@ mod tests {
             "1-4bf92f35-77b34da6a3ce929d0e0e4736",
         ] {
             let mut out = ScanOutput::default();
-            search(id).scan_block(text.as_bytes(), 0, text.len(), 0, 0, false, &mut out);
+            search(id).scan_block(&block(text.as_bytes(), 0, text.len(), false), &mut out);
             let msgs: Vec<_> = out
                 .records
                 .iter()
@@ -555,7 +579,7 @@ mod tests {
                 }
             }
             let mut out = ScanOutput::default();
-            search.scan_block(&line, 0, line.len(), 0, 0, false, &mut out);
+            search.scan_block(&block(&line, 0, line.len(), false), &mut out);
         }
     }
 
@@ -571,7 +595,7 @@ mod tests {
                 .find('\n')
                 .map_or(text.len(), |i| cut + i + 1)
                 .max(from);
-            s.scan_block(text.as_bytes(), from, to, 0, 0, false, &mut out);
+            s.scan_block(&block(text.as_bytes(), from, to, false), &mut out);
             from = to;
         }
         out.records
@@ -607,13 +631,13 @@ mod tests {
         let s = search(ID);
         let mut out = ScanOutput::default();
         assert_eq!(
-            s.scan_block(first.as_bytes(), 0, first.len(), 0, 0, true, &mut out),
+            s.scan_block(&block(first.as_bytes(), 0, first.len(), true), &mut out),
             0
         );
         assert!(out.records.is_empty());
         let whole =
             format!("{first}2026-11-20T10:00:01Z stdout F \"span_id\":\"00f067aa0ba902b7\"}}\n");
-        let used = s.scan_block(whole.as_bytes(), 0, whole.len(), 0, 0, true, &mut out);
+        let used = s.scan_block(&block(whole.as_bytes(), 0, whole.len(), true), &mut out);
         assert_eq!(used, whole.len());
         assert_eq!(out.records.len(), 1);
     }
