@@ -23,7 +23,7 @@ _tracegrep() {
 
     case "${cmd}" in
         tracegrep)
-            opts="-q -j -h -V --format --color --width --quiet --threads --trace-field --span-field --parent-field --time-field --service-field --generate --help --version"
+            opts="-f -q -j -h -V --format --color --width --follow --idle --quiet --threads --trace-field --span-field --parent-field --time-field --service-field --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -38,6 +38,10 @@ _tracegrep() {
                     return 0
                     ;;
                 --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

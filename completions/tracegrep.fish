@@ -7,6 +7,7 @@ complete -c tracegrep -l color -d 'When to use colours. `auto` colours a termina
 always\t'Always'
 never\t'Never'"
 complete -c tracegrep -l width -d 'Width of the output in columns (default: the terminal\'s, or 100 when piped)' -r
+complete -c tracegrep -l idle -d 'With --follow: how long the trace must be quiet before its waterfall is printed (`5s`, `500ms`, `1m`)' -r
 complete -c tracegrep -s j -l threads -d 'Number of threads to search with (default: one per core)' -r
 complete -c tracegrep -l trace-field -d 'Read the trace id from this field (a dotted path such as `ctx.trace`), before the built-in names' -r
 complete -c tracegrep -l span-field -d 'Read the span id from this field (dotted path)' -r
@@ -19,6 +20,7 @@ fish\t'fish completions'
 powershell\t'PowerShell completions'
 elvish\t'elvish completions'
 man\t'The man page (roff)'"
+complete -c tracegrep -s f -l follow -d 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)'
 complete -c tracegrep -s q -l quiet -d 'Do not print the per-file summary of skipped and damaged lines on stderr'
 complete -c tracegrep -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracegrep -s V -l version -d 'Print version'

@@ -15,10 +15,11 @@ tracegrep reads JSON Lines (plain, gzip or zstd, told by their first bytes) from
 directories (recursively) or standard input, finds every line of the trace in any spelling of \
 its id (hex, GUID, W3C traceparent, X-Ray, GCP, Datadog decimal), rebuilds the span tree and \
 prints a header, a waterfall and a timeline. Field names are recognised without configuration.",
-    after_help = "Exit status: 0 the trace was found, 1 it was not, 2 an error occurred (a file could not be read).\n\n\
+    after_help = "Exit status: 0 the trace was found, 1 it was not, 2 an error occurred (a file could not be read), 130 --follow was interrupted.\n\n\
 Examples:\n  tracegrep 4bf92f3577b34da6a3ce929d0e0e4736 logs/\n  \
 tracegrep 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 logs/*.jsonl.gz\n  \
 cat app.log | tracegrep 4BF92F35-77B3-4DA6-A3CE-929D0E0E4736\n  \
+kubectl logs -f deploy/checkout --prefix --timestamps | tracegrep --follow 4bf92f3577b34da6a3ce929d0e0e4736\n  \
 tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq ."
 )]
 pub struct Cli {
@@ -44,6 +45,17 @@ pub struct Cli {
     /// Width of the output in columns (default: the terminal's, or 100 when piped).
     #[arg(long, value_name = "COLS")]
     pub width: Option<usize>,
+
+    /// Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends:
+    /// print each new line of the trace as it arrives, and the waterfall when the trace has
+    /// been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130).
+    #[arg(short, long)]
+    pub follow: bool,
+
+    /// With --follow: how long the trace must be quiet before its waterfall is printed
+    /// (`5s`, `500ms`, `1m`).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_idle)]
+    pub idle: std::time::Duration,
 
     /// Do not print the per-file summary of skipped and damaged lines on stderr.
     #[arg(short, long)]
@@ -77,6 +89,16 @@ pub struct Cli {
     /// Print a shell completion script or the man page and exit.
     #[arg(long, value_enum, value_name = "WHAT", hide = true)]
     pub generate: Option<Generate>,
+}
+
+fn parse_idle(text: &str) -> Result<std::time::Duration, String> {
+    crate::records::duration::parse_duration_text(
+        text,
+        crate::records::duration::DurationUnit::Seconds,
+    )
+    .and_then(|ns| u64::try_from(ns).ok())
+    .map(std::time::Duration::from_nanos)
+    .ok_or_else(|| format!("not a duration: {text:?} (try 5s, 500ms, 1m)"))
 }
 
 /// Output formats.

@@ -40,6 +40,10 @@ pub struct Config {
     pub threads: usize,
     /// User-named fields.
     pub fields: FieldOverrides,
+    /// Follow growing inputs.
+    pub follow: bool,
+    /// Quiet time before a waterfall in follow mode.
+    pub idle: std::time::Duration,
 }
 
 impl Config {
@@ -76,6 +80,8 @@ impl Config {
             stdout_is_terminal,
             quiet: cli.quiet,
             threads: cli.threads.unwrap_or(0),
+            follow: cli.follow,
+            idle: cli.idle,
             fields: FieldOverrides {
                 trace: cli.trace_field,
                 span: cli.span_field,

@@ -13,16 +13,19 @@ pub enum ExitStatus {
     Error,
     /// A CI gate failed.
     GateFailed,
+    /// Interrupted (Ctrl-C in --follow), as shells report SIGINT.
+    Interrupted,
 }
 
 impl ExitStatus {
-    /// The process exit code: 0, 1, 2 or 3.
+    /// The process exit code: 0, 1, 2, 3, or 130 when interrupted.
     pub fn code(self) -> u8 {
         match self {
             ExitStatus::Found => 0,
             ExitStatus::NoMatch => 1,
             ExitStatus::Error => 2,
             ExitStatus::GateFailed => 3,
+            ExitStatus::Interrupted => 130,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod exit;
+pub mod follow;
 pub mod input;
 pub mod records;
 pub mod render;

@@ -22,10 +22,15 @@ fn main() -> ExitCode {
     let mut err = stderr.lock();
     // A terminal gets each line as it is written; a pipe gets large blocks, which is much
     // faster for big outputs.
-    let result = if stdout.is_terminal() {
-        tracegrep::app::run(&config, &mut io::LineWriter::new(stdout.lock()), &mut err)
+    let run = if config.follow {
+        tracegrep::follow::run_follow
     } else {
-        tracegrep::app::run(
+        tracegrep::app::run
+    };
+    let result = if stdout.is_terminal() {
+        run(&config, &mut io::LineWriter::new(stdout.lock()), &mut err)
+    } else {
+        run(
             &config,
             &mut io::BufWriter::with_capacity(64 << 10, stdout.lock()),
             &mut err,

@@ -4,5 +4,6 @@
 mod cli;
 mod completions;
 mod conventions;
+mod follow;
 mod truth;
 mod util;

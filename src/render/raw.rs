@@ -20,16 +20,26 @@ pub fn write_raw(
         let name = names
             .get(r.line.source as usize)
             .map_or("?", String::as_str);
-        if let Some(name) = Some(name).filter(|n| !n.is_empty()) {
-            out.write_all(name.as_bytes())?;
-            out.write_all(b":")?;
-        }
-        if escape {
-            out.write_all(sanitize_bytes(&r.raw).as_bytes())?;
-        } else {
-            out.write_all(&r.raw)?;
-        }
-        out.write_all(b"\n")?;
+        write_raw_line(out, name, &r.raw, escape)?;
     }
     Ok(())
+}
+
+/// Writes one line as `NAME:LINE` (just `LINE` when `name` is empty).
+pub fn write_raw_line(
+    out: &mut dyn Write,
+    name: &str,
+    line: &[u8],
+    escape: bool,
+) -> io::Result<()> {
+    if !name.is_empty() {
+        out.write_all(name.as_bytes())?;
+        out.write_all(b":")?;
+    }
+    if escape {
+        out.write_all(sanitize_bytes(line).as_bytes())?;
+    } else {
+        out.write_all(line)?;
+    }
+    out.write_all(b"\n")
 }

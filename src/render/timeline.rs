@@ -18,7 +18,6 @@ const OFFSET_COLS: usize = 12;
 
 /// Writes every line of the trace, with continuation lines (stack traces) under their line.
 pub fn write_timeline(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions) -> io::Result<()> {
-    let t0 = trace.stats.start;
     let service_cols = trace
         .records
         .iter()
@@ -27,59 +26,75 @@ pub fn write_timeline(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions) 
         .unwrap_or(0)
         .min(MAX_SERVICE_COLS);
     for r in &trace.records {
-        let offset = match (r.time, t0) {
-            (Some(t), Some(t0)) => format_offset_ms(t - t0),
-            _ => "?".to_string(),
-        };
-        let service = sanitize(service_of(r));
-        let level = r.level.map_or("-", Level::label);
-        let message = match &r.message {
-            Some(m) => sanitize(m).into_owned(),
-            None => sanitize_bytes(&r.raw),
-        };
-        let mut fields = Vec::new();
-        if let Some(span) = r.span {
-            fields.push(format!("span={span}"));
-        }
-        if let Some(status) = &r.status {
-            fields.push(format!("status={}", sanitize(status)));
-        }
-        if let Some(d) = r.duration_ns {
-            fields.push(format!("duration={}", format_duration(d)));
-        }
-        let fields = fields.join(" ");
+        write_record(out, r, trace.stats.start, service_cols, opts)?;
+    }
+    Ok(())
+}
+
+/// Service column width in follow mode, where the services are not known in advance.
+pub const FOLLOW_SERVICE_COLS: usize = 16;
+
+/// Writes one line of the timeline: offset from `t0`, service (in `service_cols` columns),
+/// level, message and the fields that matter, then its continuation lines.
+pub fn write_record(
+    out: &mut dyn Write,
+    r: &Record,
+    t0: Option<i64>,
+    service_cols: usize,
+    opts: &RenderOptions,
+) -> io::Result<()> {
+    let offset = match (r.time, t0) {
+        (Some(t), Some(t0)) => format_offset_ms(t - t0),
+        _ => "?".to_string(),
+    };
+    let service = sanitize(service_of(r));
+    let level = r.level.map_or("-", Level::label);
+    let message = match &r.message {
+        Some(m) => sanitize(m).into_owned(),
+        None => sanitize_bytes(&r.raw),
+    };
+    let mut fields = Vec::new();
+    if let Some(span) = r.span {
+        fields.push(format!("span={span}"));
+    }
+    if let Some(status) = &r.status {
+        fields.push(format!("status={}", sanitize(status)));
+    }
+    if let Some(d) = r.duration_ns {
+        fields.push(format!("duration={}", format_duration(d)));
+    }
+    let fields = fields.join(" ");
+    writeln!(
+        out,
+        "{} {} {} {}{}{}",
+        paint(
+            opts,
+            &format!("{offset:>OFFSET_COLS$}"),
+            Style::new().dimmed()
+        ),
+        paint(
+            opts,
+            &fit(&service, service_cols),
+            service_style(service_of(r))
+        ),
+        paint(opts, &format!("{level:<5}"), level_style(r.level)),
+        message,
+        if fields.is_empty() { "" } else { "  " },
+        paint(opts, &fields, Style::new().dimmed()),
+    )?;
+    let indent = " ".repeat(OFFSET_COLS + 1 + service_cols + 1);
+    let stack_lines = r.stack.iter().flat_map(|s| s.lines().map(str::to_string));
+    let continuation = r
+        .continuation
+        .iter()
+        .map(|l| String::from_utf8_lossy(l).into_owned());
+    for line in stack_lines.chain(continuation) {
         writeln!(
             out,
-            "{} {} {} {}{}{}",
-            paint(
-                opts,
-                &format!("{offset:>OFFSET_COLS$}"),
-                Style::new().dimmed()
-            ),
-            paint(
-                opts,
-                &fit(&service, service_cols),
-                service_style(service_of(r))
-            ),
-            paint(opts, &format!("{level:<5}"), level_style(r.level)),
-            message,
-            if fields.is_empty() { "" } else { "  " },
-            paint(opts, &fields, Style::new().dimmed()),
+            "{indent}{} {}",
+            paint(opts, "│", Style::new().dimmed()),
+            paint(opts, &sanitize(&line), Style::new().dimmed())
         )?;
-        let indent = " ".repeat(OFFSET_COLS + 1 + service_cols + 1);
-        let stack_lines = r.stack.iter().flat_map(|s| s.lines().map(str::to_string));
-        let continuation = r
-            .continuation
-            .iter()
-            .map(|l| String::from_utf8_lossy(l).into_owned());
-        for line in stack_lines.chain(continuation) {
-            writeln!(
-                out,
-                "{indent}{} {}",
-                paint(opts, "│", Style::new().dimmed()),
-                paint(opts, &sanitize(&line), Style::new().dimmed())
-            )?;
-        }
     }
     Ok(())
 }
