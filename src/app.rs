@@ -93,13 +93,7 @@ pub fn run(
     let names: Vec<String> = gathered.sources.iter().map(|s| s.display.clone()).collect();
     let mut records = gathered.records;
     for r in &mut records {
-        if r.service.is_none() {
-            r.service = gathered
-                .sources
-                .get(r.line.source as usize)
-                .and_then(Source::fallback_service)
-                .or_else(|| r.service_hint.clone());
-        }
+        name_service(r, &gathered.sources);
     }
     let Some(trace) = assemble(records) else {
         let searched = gathered.sources.len();
@@ -150,6 +144,16 @@ pub fn run(
     } else {
         ExitStatus::Found
     })
+}
+
+/// Names the service of a record whose line named none: the file name, else a logger name.
+pub fn name_service(r: &mut Record, sources: &[Source]) {
+    if r.service.is_none() {
+        r.service = sources
+            .get(r.line.source as usize)
+            .and_then(Source::fallback_service)
+            .or_else(|| r.service_hint.clone());
+    }
 }
 
 fn search_stdin(search: &TraceSearch) -> Gathered {

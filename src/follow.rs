@@ -14,6 +14,7 @@ use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::app::name_service;
 use crate::cli::Format;
 use crate::config::{Config, Inputs};
 use crate::exit::ExitStatus;
@@ -198,12 +199,7 @@ pub fn run_follow(
         }
         if !fresh.records.is_empty() {
             for mut r in fresh.records {
-                if r.service.is_none() {
-                    r.service = sources
-                        .get(r.line.source as usize)
-                        .and_then(Source::fallback_service)
-                        .or_else(|| r.service_hint.clone());
-                }
+                name_service(&mut r, &sources);
                 t0 = t0.or(r.time);
                 match config.format {
                     Format::Full | Format::Timeline => {

@@ -108,7 +108,10 @@ fn follows_a_growing_file_across_rotation_and_prints_the_waterfall_on_ctrl_c() {
     assert!(status.success());
     let seen = wait_for(&rx, "critical path");
     let written = lines[..6].iter().filter(|l| l.contains(TRACE)).count();
-    assert!(seen.iter().any(|l| l.contains(&format!("{written} lines"))), "{seen:#?}");
+    assert!(
+        seen.iter().any(|l| l.contains(&format!("{written} lines"))),
+        "{seen:#?}"
+    );
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(130));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -135,7 +138,10 @@ fn follows_stdin_until_it_ends() {
     // At the end of stdin: the waterfall, and exit 0.
     let seen = wait_for(&rx, "critical path");
     let written = lines.iter().filter(|l| l.contains(TRACE)).count();
-    assert!(seen.iter().any(|l| l.contains(&format!("{written} lines"))), "{seen:#?}");
+    assert!(
+        seen.iter().any(|l| l.contains(&format!("{written} lines"))),
+        "{seen:#?}"
+    );
     assert_eq!(child.wait().expect("wait").code(), Some(0));
 }
 

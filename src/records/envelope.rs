@@ -4,7 +4,8 @@
 //! - `kubectl logs --prefix`: `[pod/NAME/CONTAINER] ` (kubectl adds it, so it comes first);
 //! - `kubectl logs --timestamps` and CRI files: an RFC 3339 timestamp and a space;
 //! - CRI (containerd, CRI-O): after the timestamp, `stdout|stderr`, a tag (`F` full, `P`
-//!   partial: joined with the next pieces until an `F`) and the message.
+//!   partial: joined with the next pieces until an `F`) and the message;
+//! - stern's default output: `[NAMESPACE] POD CONTAINER ` before the line.
 //!
 //! Docker json-file lines are JSON themselves and are unwrapped by the field extractor (their
 //! `log` field holds the inner line); its 16 KiB fragments are recognised here.
@@ -68,8 +69,33 @@ pub fn unwrap_line(line: &[u8]) -> Envelope<'_> {
             rest = after;
         }
     }
+    if env.pod.is_none() && env.time.is_none() {
+        if let Some((pod, container, after)) = stern_prefix(rest) {
+            env.pod = Some(pod);
+            env.container = Some(container);
+            rest = after;
+        }
+    }
     env.payload = rest;
     env
+}
+
+/// stern's `POD CONTAINER {…}` (or `NAMESPACE POD CONTAINER {…}` with `-A`): two or three
+/// Kubernetes names, the pod's with a dash, then the JSON.
+fn stern_prefix(b: &[u8]) -> Option<(&str, &str, &[u8])> {
+    let brace = memchr::memchr(b'{', &b[..b.len().min(256)])?;
+    let head = std::str::from_utf8(&b[..brace]).ok()?;
+    let names: Vec<&str> = head.split(' ').filter(|t| !t.is_empty()).collect();
+    let is_name = |t: &str| {
+        t.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
+            && t.bytes().next().is_some_and(|c| c.is_ascii_alphanumeric())
+    };
+    let (pod, container) = match names.as_slice() {
+        [pod, container] | [_, pod, container] => (*pod, *container),
+        _ => return None,
+    };
+    (names.iter().all(|t| is_name(t)) && pod.contains('-')).then_some((pod, container, &b[brace..]))
 }
 
 /// An RFC 3339 timestamp token at the start, followed by a space.
@@ -169,6 +195,22 @@ mod tests {
         // A timestamp followed by text that is not a CRI stream is a kubectl timestamp.
         let env = unwrap_line(b"2016-10-06T00:17:09.669794202Z {\"msg\":\"hi\"}");
         assert!(!env.cri && env.time.is_some());
+    }
+
+    #[test]
+    fn stern_default_output() {
+        let env = unwrap_line(b"checkout-7d9f8b6c5-x2x9z app {\"msg\":\"hi\"}");
+        assert_eq!(env.service().as_deref(), Some("checkout"));
+        assert_eq!(env.payload, b"{\"msg\":\"hi\"}");
+        let env = unwrap_line(b"prod checkout-7d9f8b6c5-x2x9z app {\"msg\":\"hi\"}");
+        assert_eq!(env.container, Some("app"));
+        for not_stern in [
+            &b"INFO  {\"a\":1}"[..],
+            b"Nov 20 10:00:01 host app[1]: {\"a\":1}",
+            b"a b {",
+        ] {
+            assert_eq!(unwrap_line(not_stern).pod, None, "{not_stern:?}");
+        }
     }
 
     #[test]
