@@ -5,5 +5,6 @@ mod cli;
 mod completions;
 mod conventions;
 mod follow;
+mod streams;
 mod truth;
 mod util;

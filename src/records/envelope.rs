@@ -5,7 +5,8 @@
 //! - `kubectl logs --timestamps` and CRI files: an RFC 3339 timestamp and a space;
 //! - CRI (containerd, CRI-O): after the timestamp, `stdout|stderr`, a tag (`F` full, `P`
 //!   partial: joined with the next pieces until an `F`) and the message;
-//! - stern's default output: `[NAMESPACE] POD CONTAINER ` before the line.
+//! - stern's default output: `[NAMESPACE] POD CONTAINER ` before the line;
+//! - a BSD syslog prefix, `Nov 20 10:00:01 HOST TAG[PID]: ` (the tag names the service).
 //!
 //! Docker json-file lines are JSON themselves and are unwrapped by the field extractor (their
 //! `log` field holds the inner line); its 16 KiB fragments are recognised here.
@@ -19,6 +20,8 @@ pub struct Envelope<'a> {
     pub pod: Option<&'a str>,
     /// Container name from a kubectl prefix.
     pub container: Option<&'a str>,
+    /// Program name from a syslog prefix.
+    pub program: Option<&'a str>,
     /// Time from a kubectl `--timestamps` or CRI prefix.
     pub time: Option<Nanos>,
     /// A CRI line whose tag says more pieces of the same line follow.
@@ -35,6 +38,7 @@ impl Envelope<'_> {
         self.pod
             .map(workload_of_pod)
             .or(self.container)
+            .or(self.program)
             .filter(|s| !s.is_empty())
             .map(str::to_string)
     }
@@ -74,10 +78,39 @@ pub fn unwrap_line(line: &[u8]) -> Envelope<'_> {
             env.pod = Some(pod);
             env.container = Some(container);
             rest = after;
+        } else if let Some((program, after)) = syslog_prefix(rest) {
+            env.program = Some(program);
+            rest = after;
         }
     }
     env.payload = rest;
     env
+}
+
+/// `Nov 20 10:00:01 HOST TAG[PID]: ` or `… HOST TAG: `: the program's tag and the rest.
+fn syslog_prefix(b: &[u8]) -> Option<(&str, &[u8])> {
+    const MONTHS: &[&[u8]] = &[
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    if b.len() < 16 || !MONTHS.contains(&&b[..3]) || b[3] != b' ' {
+        return None;
+    }
+    // `Nov 20 10:00:01` or `Nov  2 10:00:01`: the clock starts at byte 7.
+    let clock = &b[7..15];
+    if clock[2] != b':' || clock[5] != b':' || b[15] != b' ' {
+        return None;
+    }
+    let rest = &b[16..];
+    let host_end = memchr::memchr(b' ', rest)?;
+    let rest = &rest[host_end + 1..];
+    let colon = memchr::memmem::find(&rest[..rest.len().min(128)], b": ")?;
+    let tag = std::str::from_utf8(&rest[..colon]).ok()?;
+    let program = tag
+        .split('[')
+        .next()
+        .filter(|p| !p.is_empty() && !p.contains(' '))?;
+    Some((program, &rest[colon + 2..]))
 }
 
 /// stern's `POD CONTAINER {…}` (or `NAMESPACE POD CONTAINER {…}` with `-A`): two or three
@@ -124,6 +157,64 @@ fn cri_stream_and_tag(b: &[u8]) -> Option<(bool, &[u8])> {
         b"F" => Some((false, after)),
         _ => None,
     }
+}
+
+/// The text a JSON envelope carries when it is not itself JSON (a stack-trace line written to
+/// stderr through Docker, Fluent Bit, Vector or journald), with the stream it came from (pod,
+/// unit), so it can be attached to the record before it.
+pub fn envelope_text(line: &[u8]) -> Option<(String, Option<String>)> {
+    #[derive(serde::Deserialize)]
+    struct Kubernetes {
+        pod_name: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    #[allow(non_snake_case)]
+    struct Carrier {
+        log: Option<String>,
+        message: Option<String>,
+        MESSAGE: Option<String>,
+        kubernetes: Option<Kubernetes>,
+        SYSLOG_IDENTIFIER: Option<String>,
+        stream: Option<serde::de::IgnoredAny>,
+        __CURSOR: Option<serde::de::IgnoredAny>,
+    }
+    let carrier: Carrier = serde_json::from_slice(line).ok()?;
+    // Only a shipper's or runtime's envelope carries a line: an application record with a
+    // `message` field is a record of its own.
+    let marked =
+        carrier.stream.is_some() || carrier.kubernetes.is_some() || carrier.__CURSOR.is_some();
+    if !marked {
+        return None;
+    }
+    let text = carrier.log.or(carrier.message).or(carrier.MESSAGE)?;
+    if text.trim_start().starts_with('{') {
+        return None;
+    }
+    let stream = carrier
+        .kubernetes
+        .and_then(|k| k.pod_name)
+        .or(carrier.SYSLOG_IDENTIFIER);
+    let text = text.strip_suffix('\n').unwrap_or(&text).to_string();
+    Some((text, stream))
+}
+
+/// The stream a JSON line came from, as its envelope names it (pod, syslog identifier).
+pub fn envelope_stream(line: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Kubernetes {
+        pod_name: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    #[allow(non_snake_case)]
+    struct Carrier {
+        kubernetes: Option<Kubernetes>,
+        SYSLOG_IDENTIFIER: Option<String>,
+    }
+    let carrier: Carrier = serde_json::from_slice(line).ok()?;
+    carrier
+        .kubernetes
+        .and_then(|k| k.pod_name)
+        .or(carrier.SYSLOG_IDENTIFIER)
 }
 
 /// Whether a line is a Docker json-file fragment: its `log` does not end with a newline, so
@@ -211,6 +302,15 @@ mod tests {
         ] {
             assert_eq!(unwrap_line(not_stern).pod, None, "{not_stern:?}");
         }
+    }
+
+    #[test]
+    fn syslog_prefix_names_the_program() {
+        let env = unwrap_line(b"Nov 20 10:00:01 vm-shop-1 checkout[1187]: {\"a\":1}");
+        assert_eq!(env.service().as_deref(), Some("checkout"));
+        assert_eq!(env.payload, b"{\"a\":1}");
+        let env = unwrap_line(b"Nov  2 10:00:01 host cron: text");
+        assert_eq!(env.program, Some("cron"));
     }
 
     #[test]

@@ -290,6 +290,7 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("dd.service", Role::Service),
     ("otelServiceName", Role::Service),
     ("serviceContext.service", Role::Service),
+    ("SYSLOG_IDENTIFIER", Role::Service),
     ("service", Role::Service),
     ("Application", Role::Service),
     ("application", Role::Service),

@@ -8,7 +8,9 @@
 use aho_corasick::{packed, AhoCorasick, MatchKind};
 
 use crate::diag::Diagnostics;
-use crate::records::envelope::{is_docker_fragment, unwrap_line, Envelope};
+use crate::records::envelope::{
+    envelope_stream, envelope_text, is_docker_fragment, unwrap_line, Envelope,
+};
 use crate::records::extract::extract;
 use crate::records::fields::FieldTable;
 use crate::records::ids::TraceKey;
@@ -277,7 +279,12 @@ impl TraceSearch {
         if lossy_utf8 {
             diag.invalid_utf8 += 1;
         }
-        let pod = env.pod.map(str::to_string);
+        // The stream the line came from, so a stack trace is only taken from the same one.
+        let pod = env.pod.map(str::to_string).or_else(|| {
+            json.starts_with(b"{\"")
+                .then(|| envelope_stream(json))
+                .flatten()
+        });
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let record = Record {
             trace,
@@ -431,6 +438,24 @@ fn names_an_exception(line: &[u8]) -> bool {
             || head.ends_with(b"Throwable"))
 }
 
+/// `POD CONTAINER text` → `text`, for a line of the given pod in stern's default output.
+fn strip_stern_prefix<'a>(line: &'a [u8], pod: &str) -> Option<&'a [u8]> {
+    let rest = line.strip_prefix(pod.as_bytes())?.strip_prefix(b" ")?;
+    let space = memchr::memchr(b' ', rest)?;
+    Some(&rest[space + 1..])
+}
+
+/// Whether a payload starts a new record: a JSON object, possibly after a short text prefix
+/// (`INFO  {"…`); stack frames start with whitespace or a keyword and are not.
+fn starts_record(line: &[u8]) -> bool {
+    if line.trim_ascii_start().starts_with(b"{") {
+        return true;
+    }
+    !matches!(line.first(), Some(b' ' | b'\t'))
+        && memchr::memmem::find(&line[..line.len().min(200)], b"{\"").is_some()
+        && !names_an_exception(line)
+}
+
 /// How many lines of other pods may sit between a record and its stack trace in an
 /// interleaved `kubectl logs -f` stream.
 const MAX_FOREIGN_LINES: usize = 64;
@@ -450,8 +475,33 @@ fn collect_continuation(
     let mut foreign = 0usize;
     while pos < hay.len() && record.continuation.len() < MAX_CONTINUATION_LINES {
         let end = line_end(hay, pos);
-        let env = unwrap_line(line_at(hay, pos));
-        if env.pod.map(str::to_string) != pod {
+        let mut env = unwrap_line(line_at(hay, pos));
+        if env.pod.is_none() {
+            // stern prefixes every line, JSON or not: `POD CONTAINER text`.
+            if let Some(text) = pod
+                .as_deref()
+                .and_then(|p| strip_stern_prefix(env.payload, p))
+            {
+                env.payload = text;
+                env.pod = pod.as_deref();
+            }
+        }
+        // A JSON envelope around plain text (a stderr line through Docker, Fluent Bit, Vector
+        // or journald) continues the record like a bare line would.
+        let carried = if env.pod.is_none() && env.payload.starts_with(b"{\"") {
+            envelope_text(env.payload)
+        } else {
+            None
+        };
+        let (line, stream): (&[u8], Option<String>) = match (&carried, env.pod) {
+            (_, Some(pod)) => (env.payload, Some(pod.to_string())),
+            (Some((text, stream)), None) => (text.as_bytes(), stream.clone()),
+            (None, None) if env.payload.starts_with(b"{\"") => {
+                (env.payload, envelope_stream(env.payload))
+            }
+            (None, None) => (env.payload, None),
+        };
+        if stream != pod {
             foreign += 1;
             if foreign > MAX_FOREIGN_LINES {
                 break;
@@ -459,9 +509,8 @@ fn collect_continuation(
             pos = end.saturating_add(1);
             continue;
         }
-        let line = env.payload;
         let trimmed = line.trim_ascii_start();
-        if trimmed.starts_with(b"{") {
+        if starts_record(line) {
             break;
         }
         if trimmed.is_empty() {

@@ -89,6 +89,8 @@ pub fn write_record(
         .iter()
         .map(|l| String::from_utf8_lossy(l).into_owned());
     for line in stack_lines.chain(continuation) {
+        // Stack frames are indented with tabs: show them as indentation, not as `\t`.
+        let line = line.replace('\t', "    ");
         writeln!(
             out,
             "{indent}{} {}",
