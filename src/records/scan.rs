@@ -15,7 +15,7 @@ use crate::records::extract::extract;
 use crate::records::fields::FieldTable;
 use crate::records::ids::TraceKey;
 use crate::records::ids::TraceQuery;
-use crate::records::{decode, LineRef, Record, SourceId};
+use crate::records::{decode, Decoded, LineRef, Record, SourceId};
 
 /// The longest run of non-JSON lines attached to a record as its continuation.
 const MAX_CONTINUATION_LINES: usize = 500;
@@ -141,22 +141,7 @@ impl TraceSearch {
         let to = to.min(hay.len());
         // A split line belongs to the block where its first piece starts.
         let mut pos = skip_foreign_pieces(hay, from);
-        let limit = match last_line_start(hay, to) {
-            Some(last) if last >= pos && is_partial_piece(line_at(hay, last)) => {
-                let run_start = run_start(hay, last, pos);
-                if more_follows && to >= hay.len() {
-                    // The rest of the split line has not arrived yet.
-                    run_start
-                } else {
-                    // The whole split line is scanned here, past `to` if need be.
-                    line_end(hay, run_end(hay, last))
-                        .saturating_add(1)
-                        .min(hay.len())
-                        .max(to)
-                }
-            }
-            _ => to,
-        };
+        let limit = block_limit(hay, pos, to, more_follows);
         while pos < limit {
             let Some(hit) = self.finder.find_start(&hay[pos..limit]) else {
                 break;
@@ -235,37 +220,7 @@ impl TraceSearch {
         source: SourceId,
         diag: &mut Diagnostics,
     ) -> Option<(Record, Option<String>)> {
-        let line = env.payload;
-        // A text prefix before the object (a shipper's timestamp, stern's pod and container)
-        // is skipped.
-        let Some(brace) = memchr::memchr(b'{', line) else {
-            diag.not_json += 1;
-            return None;
-        };
-        let json = &line[brace..];
-        let lossy;
-        let (extracted, lossy_utf8) = match extract(json, &self.table) {
-            // Skipped values are not validated by the parser; a matched line is checked whole
-            // below, so that damaged lines are counted wherever the damage is.
-            Ok(e) => (e, false),
-            Err(_) if std::str::from_utf8(json).is_err() => {
-                lossy = String::from_utf8_lossy(json).into_owned();
-                match extract(lossy.as_bytes(), &self.table) {
-                    Ok(e) => (e, true),
-                    Err(_) => {
-                        diag.invalid_utf8 += 1;
-                        diag.not_json += 1;
-                        return None;
-                    }
-                }
-            }
-            Err(_) => {
-                diag.not_json += 1;
-                return None;
-            }
-        };
-        let decoded = decode(&extracted);
-        let lossy_utf8 = lossy_utf8 || std::str::from_utf8(line).is_err();
+        let (decoded, lossy_utf8) = decode_payload(&self.table, &env, diag)?;
         let trace = match decoded.trace {
             Some(t) if t.matches(&self.query.key) => t,
             Some(TraceKey::Opaque(ref s)) if s.eq_ignore_ascii_case(&self.query.literal) => {
@@ -280,6 +235,10 @@ impl TraceSearch {
             diag.invalid_utf8 += 1;
         }
         // The stream the line came from, so a stack trace is only taken from the same one.
+        let json = env
+            .payload
+            .get(memchr::memchr(b'{', env.payload).unwrap_or(0)..)
+            .unwrap_or_default();
         let pod = env.pod.map(str::to_string).or_else(|| {
             json.starts_with(b"{\"")
                 .then(|| envelope_stream(json))
@@ -291,11 +250,10 @@ impl TraceSearch {
             span: decoded.span,
             parent: decoded.parent,
             parent_hint: decoded.parent_hint,
-            // The envelope's time and workload stand in when the line carries none.
-            time: decoded.time.or(env.time),
+            time: decoded.time,
             duration_ns: decoded.duration_ns,
             level: decoded.level,
-            service: decoded.service.or_else(|| env.service()),
+            service: decoded.service,
             service_hint: decoded.service_hint,
             name: decoded.name,
             message: decoded.message,
@@ -310,6 +268,69 @@ impl TraceSearch {
     }
 }
 
+/// Where scanning of a block stops: at `to`, moved past the end of a split line that starts
+/// before it, or back to its start when the rest has not arrived yet (`more_follows`).
+pub fn block_limit(hay: &[u8], pos: usize, to: usize, more_follows: bool) -> usize {
+    match last_line_start(hay, to) {
+        Some(last) if last >= pos && is_partial_piece(line_at(hay, last)) => {
+            let run_start = run_start(hay, last, pos);
+            if more_follows && to >= hay.len() {
+                run_start
+            } else {
+                line_end(hay, run_end(hay, last))
+                    .saturating_add(1)
+                    .min(hay.len())
+                    .max(to)
+            }
+        }
+        _ => to,
+    }
+}
+
+/// Parses the application's line inside its envelopes into typed fields; the envelope's time
+/// and workload stand in when the line carries none. `None` (and counted) when the payload is
+/// not JSON. The flag says the line had invalid UTF-8 and was decoded lossily.
+pub fn decode_payload(
+    table: &FieldTable,
+    env: &Envelope<'_>,
+    diag: &mut Diagnostics,
+) -> Option<(Decoded, bool)> {
+    let line = env.payload;
+    // A text prefix before the object (a shipper's timestamp, a wrapper's level) is skipped.
+    let Some(brace) = memchr::memchr(b'{', line) else {
+        diag.not_json += 1;
+        return None;
+    };
+    let json = &line[brace..];
+    let lossy;
+    let (extracted, lossy_utf8) = match extract(json, table) {
+        // Skipped values are not validated by the parser; the line is checked whole below, so
+        // damaged lines are counted wherever the damage is.
+        Ok(e) => (e, false),
+        Err(_) if std::str::from_utf8(json).is_err() => {
+            lossy = String::from_utf8_lossy(json).into_owned();
+            match extract(lossy.as_bytes(), table) {
+                Ok(e) => (e, true),
+                Err(_) => {
+                    diag.invalid_utf8 += 1;
+                    diag.not_json += 1;
+                    return None;
+                }
+            }
+        }
+        Err(_) => {
+            diag.not_json += 1;
+            return None;
+        }
+    };
+    let mut decoded = decode(&extracted);
+    decoded.time = decoded.time.or(env.time);
+    if decoded.service.is_none() {
+        decoded.service = env.service();
+    }
+    Some((decoded, lossy_utf8 || std::str::from_utf8(line).is_err()))
+}
+
 /// A Docker json-file line, for joining fragments.
 #[derive(serde::Deserialize)]
 struct DockerFragment {
@@ -318,7 +339,7 @@ struct DockerFragment {
 }
 
 /// A line without its `\r`, and without a byte-order mark at the start of a source.
-fn trim_line(raw: &[u8], offset: u64) -> &[u8] {
+pub fn trim_line(raw: &[u8], offset: u64) -> &[u8] {
     let line = raw.strip_suffix(b"\r").unwrap_or(raw);
     if offset == 0 {
         line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
@@ -328,7 +349,7 @@ fn trim_line(raw: &[u8], offset: u64) -> &[u8] {
 }
 
 /// End (exclusive, at the newline or the end) of the line starting at `start`.
-fn line_end(hay: &[u8], start: usize) -> usize {
+pub fn line_end(hay: &[u8], start: usize) -> usize {
     memchr::memchr(b'\n', &hay[start.min(hay.len())..]).map_or(hay.len(), |i| start + i)
 }
 
@@ -361,13 +382,13 @@ fn is_partial_piece(line: &[u8]) -> bool {
 }
 
 /// Whether the line at `start` is part of a split line: partial itself, or after one.
-fn is_piece(hay: &[u8], start: usize, floor: usize) -> bool {
+pub fn is_piece(hay: &[u8], start: usize, floor: usize) -> bool {
     is_partial_piece(line_at(hay, start))
         || previous_line_start(hay, start, floor).is_some_and(|p| is_partial_piece(line_at(hay, p)))
 }
 
 /// First piece of the split line that the line at `start` belongs to (not before `floor`).
-fn run_start(hay: &[u8], mut start: usize, floor: usize) -> usize {
+pub fn run_start(hay: &[u8], mut start: usize, floor: usize) -> usize {
     while let Some(prev) = previous_line_start(hay, start, floor) {
         if !is_partial_piece(line_at(hay, prev)) {
             break;
@@ -378,7 +399,7 @@ fn run_start(hay: &[u8], mut start: usize, floor: usize) -> usize {
 }
 
 /// Last piece of the split line that the line at `start` belongs to.
-fn run_end(hay: &[u8], mut start: usize) -> usize {
+pub fn run_end(hay: &[u8], mut start: usize) -> usize {
     while is_partial_piece(line_at(hay, start)) {
         let next = line_end(hay, start) + 1;
         if next >= hay.len() {
@@ -390,7 +411,7 @@ fn run_end(hay: &[u8], mut start: usize) -> usize {
 }
 
 /// Skips the pieces at `from` whose split line began before it: the previous block owns them.
-fn skip_foreign_pieces(hay: &[u8], from: usize) -> usize {
+pub fn skip_foreign_pieces(hay: &[u8], from: usize) -> usize {
     let Some(prev) = previous_line_start(hay, from, 0) else {
         return from;
     };
