@@ -20,6 +20,8 @@ pub struct Diagnostics {
     pub invalid_utf8: u64,
     /// Candidate JSON lines that mention the id only outside an id field.
     pub mention_only: u64,
+    /// JSON lines without any trace id (scans of every line).
+    pub no_trace_id: u64,
 }
 
 impl AddAssign<&Diagnostics> for Diagnostics {
@@ -30,6 +32,7 @@ impl AddAssign<&Diagnostics> for Diagnostics {
         self.not_json += other.not_json;
         self.invalid_utf8 += other.invalid_utf8;
         self.mention_only += other.mention_only;
+        self.no_trace_id += other.no_trace_id;
     }
 }
 

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod fields;
 pub mod ids;
 pub mod level;
+pub mod lines;
 pub mod scan;
 pub mod time;
 

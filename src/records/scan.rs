@@ -185,27 +185,8 @@ impl TraceSearch {
     ) -> Option<(Record, Option<String>)> {
         let raw = &hay[first..end];
         let offset = base_offset + first as u64;
-        let mut joined = Vec::with_capacity(raw.len());
-        let mut envelope: Option<Envelope<'_>> = None;
-        let mut docker_time = None;
-        for piece in raw.split(|&b| b == b'\n') {
-            let piece = trim_line(piece, offset);
-            if piece.starts_with(b"{\"log\":\"") {
-                let fragment: DockerFragment = serde_json::from_slice(piece).ok()?;
-                joined.extend_from_slice(fragment.log.as_bytes());
-                docker_time = fragment
-                    .time
-                    .as_deref()
-                    .and_then(crate::records::time::parse_time_text);
-            } else {
-                let env = unwrap_line(piece);
-                joined.extend_from_slice(env.payload);
-                envelope.get_or_insert(env);
-            }
-        }
-        let mut env = envelope.unwrap_or_default();
+        let (joined, mut env) = join_pieces(raw, offset)?;
         env.payload = joined.strip_suffix(b"\n").unwrap_or(&joined);
-        env.time = env.time.or(docker_time);
         let (mut record, pod) = self.parse_payload(env, raw, offset, source, diag)?;
         record.raw = raw.into();
         Some((record, pod))
@@ -329,6 +310,33 @@ pub fn decode_payload(
         decoded.service = env.service();
     }
     Some((decoded, lossy_utf8 || std::str::from_utf8(line).is_err()))
+}
+
+/// Joins the pieces of a split line (CRI `P`…`F` payloads, Docker fragments' `log` texts).
+/// Returns the joined bytes and the envelope of the first piece, whose time falls back to the
+/// Docker time; the caller points the envelope's payload at the joined bytes.
+pub fn join_pieces(run: &[u8], offset: u64) -> Option<(Vec<u8>, Envelope<'_>)> {
+    let mut joined = Vec::with_capacity(run.len());
+    let mut envelope: Option<Envelope<'_>> = None;
+    let mut docker_time = None;
+    for piece in run.split(|&b| b == b'\n') {
+        let piece = trim_line(piece, offset);
+        if piece.starts_with(b"{\"log\":\"") {
+            let fragment: DockerFragment = serde_json::from_slice(piece).ok()?;
+            joined.extend_from_slice(fragment.log.as_bytes());
+            docker_time = fragment
+                .time
+                .as_deref()
+                .and_then(crate::records::time::parse_time_text);
+        } else {
+            let env = unwrap_line(piece);
+            joined.extend_from_slice(env.payload);
+            envelope.get_or_insert(env);
+        }
+    }
+    let mut env = envelope.unwrap_or_default();
+    env.time = env.time.or(docker_time);
+    Some((joined, env))
 }
 
 /// A Docker json-file line, for joining fragments.

@@ -108,7 +108,7 @@ fn span_report<'a>(node: &'a SpanNode, nodes: &[SpanNode]) -> SpanReport<'a> {
         critical_path: node.critical,
         starts_before_parent: node.starts_before_parent,
         depth: node.depth,
-        lines: node.records.len(),
+        lines: node.line_count,
     }
 }
 

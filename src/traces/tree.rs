@@ -54,8 +54,10 @@ pub struct SpanNode {
     pub error: bool,
     /// Lines at error level or above.
     pub error_lines: usize,
-    /// Indices of its lines in the trace's records.
+    /// Indices of its lines in the trace's records (empty when built from summaries).
     pub records: Vec<usize>,
+    /// How many lines it has.
+    pub line_count: usize,
     /// On the critical path (the chain of last-finishing children from the main root).
     pub critical: bool,
     /// Starts before its parent (clock skew between services).
@@ -92,7 +94,8 @@ impl SpanTree {
     }
 }
 
-fn new_node(id: Option<SpanId>, kind: SpanKind, service: String) -> SpanNode {
+/// A node with only its identity set.
+pub fn new_node(id: Option<SpanId>, kind: SpanKind, service: String) -> SpanNode {
     SpanNode {
         id,
         kind,
@@ -108,6 +111,7 @@ fn new_node(id: Option<SpanId>, kind: SpanKind, service: String) -> SpanNode {
         error: false,
         error_lines: 0,
         records: Vec::new(),
+        line_count: 0,
         critical: false,
         starts_before_parent: false,
         depth: 0,
@@ -146,6 +150,18 @@ pub fn build_tree(records: &[Record]) -> SpanTree {
     for node in &mut nodes {
         fill_from_records(node, records);
     }
+    link_nodes(nodes)
+}
+
+/// Links spans into a tree: parents that logged nothing become placeholders, named parents
+/// win over hinted and inferred ones, cycles are broken, children are ordered by start and the
+/// critical path is marked. Nodes must be `Logged` or `Synthetic`, with their fields filled.
+pub fn link_nodes(mut nodes: Vec<SpanNode>) -> SpanTree {
+    let mut by_id: HashMap<SpanId, usize> = nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| Some((n.id?, i)))
+        .collect();
     // Parents that logged nothing become placeholders.
     let mut missing: Vec<SpanId> = nodes
         .iter()
@@ -270,6 +286,7 @@ fn has_ancestor(nodes: &[SpanNode], node: usize, ancestor: usize) -> bool {
 
 fn fill_from_records(node: &mut SpanNode, records: &[Record]) {
     let lines: Vec<&Record> = node.records.iter().map(|&i| &records[i]).collect();
+    node.line_count = lines.len();
     let first = lines.iter().filter_map(|r| r.time).min();
     let last = lines.iter().filter_map(|r| r.time).max();
     // The longest reported duration is the span's own (its end line); shorter ones are steps.

@@ -1,0 +1,291 @@
+//! Grouping the lines of every trace into small per-trace accumulators, for views of all
+//! traces. Nothing of a line is kept but what the summary, the tree and the statistics need,
+//! so memory grows with traces and spans, not with lines.
+
+use std::collections::HashMap;
+
+use crate::records::ids::{SpanId, TraceKey};
+use crate::records::level::Level;
+use crate::records::time::Nanos;
+use crate::records::Decoded;
+use crate::traces::tree::{link_nodes, new_node, SpanKind, SpanNode, SpanTree};
+use crate::traces::UNKNOWN_SERVICE;
+
+/// What is kept of one span.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpanAcc {
+    service: Option<String>,
+    name: Option<String>,
+    message: Option<String>,
+    parent: Option<SpanId>,
+    parent_hint: Option<SpanId>,
+    first: Option<Nanos>,
+    last: Option<Nanos>,
+    /// The longest duration a line reported, and when that line was logged.
+    timed: Option<(i64, Nanos)>,
+    /// The level of the latest line: the span failed if it is an error.
+    last_level: Option<(Nanos, Option<Level>)>,
+    error_lines: u32,
+    lines: u32,
+}
+
+/// What is kept of one trace.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TraceAcc {
+    /// Lines of the trace.
+    pub lines: u64,
+    /// Lines at error level or above.
+    pub error_lines: u64,
+    /// Bit `i` set: some line satisfied line predicate `i` (`--where`, `--grep`).
+    pub matched: u64,
+    /// Spans by id; lines without a span id are kept per service (`None`).
+    spans: HashMap<(Option<SpanId>, Option<String>), SpanAcc>,
+}
+
+/// Traces by id: one map per parallel task, merged with [`TraceMap::merge`].
+#[derive(Debug, Clone, Default)]
+pub struct TraceMap {
+    /// The traces.
+    pub traces: HashMap<TraceKey, TraceAcc>,
+}
+
+impl SpanAcc {
+    fn add(&mut self, d: &Decoded) {
+        self.lines += 1;
+        if self.service.is_none() {
+            self.service.clone_from(&d.service);
+        }
+        if self.name.is_none() {
+            self.name.clone_from(&d.name);
+        }
+        if self.message.is_none() {
+            self.message.clone_from(&d.message);
+        }
+        self.parent = self.parent.or(d.parent);
+        self.parent_hint = self.parent_hint.or(d.parent_hint);
+        if d.level.is_some_and(|l| l >= Level::Error) {
+            self.error_lines += 1;
+        }
+        if let Some(t) = d.time {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+            if let Some(dur) = d.duration_ns {
+                if self.timed.is_none_or(|(best, _)| dur > best) {
+                    self.timed = Some((dur, t));
+                }
+            }
+            if self.last_level.is_none_or(|(lt, _)| t >= lt) {
+                self.last_level = Some((t, d.level));
+            }
+        }
+    }
+
+    fn merge(&mut self, other: SpanAcc) {
+        self.lines += other.lines;
+        self.error_lines += other.error_lines;
+        self.service = self.service.take().or(other.service);
+        self.name = self.name.take().or(other.name);
+        self.message = self.message.take().or(other.message);
+        self.parent = self.parent.or(other.parent);
+        self.parent_hint = self.parent_hint.or(other.parent_hint);
+        self.first = min_opt(self.first, other.first);
+        self.last = max_opt(self.last, other.last);
+        self.timed = match (self.timed, other.timed) {
+            (Some(a), Some(b)) => Some(if b.0 > a.0 { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        self.last_level = match (self.last_level, other.last_level) {
+            (Some(a), Some(b)) => Some(if b.0 >= a.0 { b } else { a }),
+            (a, b) => a.or(b),
+        };
+    }
+
+    fn into_node(self, id: Option<SpanId>, service_key: Option<String>) -> SpanNode {
+        let kind = if id.is_some() {
+            SpanKind::Logged
+        } else {
+            SpanKind::Synthetic
+        };
+        let service = self
+            .service
+            .or(service_key)
+            .unwrap_or_else(|| UNKNOWN_SERVICE.to_string());
+        let mut node = new_node(id, kind, service);
+        node.parent_id = self.parent;
+        node.parent_hint = self.parent_hint;
+        (node.start, node.end) = match self.timed {
+            Some((d, t)) => (Some(t.saturating_sub(d)), Some(t)),
+            None => (self.first, self.last),
+        };
+        node.error = self
+            .last_level
+            .is_some_and(|(_, l)| l.is_some_and(|l| l >= Level::Error));
+        node.error_lines = self.error_lines as usize;
+        node.name = self.name.or(self.message).unwrap_or_default();
+        node.line_count = self.lines as usize;
+        node
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+impl TraceMap {
+    /// Adds one line; `matched` has bit `i` set when the line satisfies line predicate `i`.
+    pub fn add(&mut self, d: &Decoded, matched: u64) {
+        let Some(key) = &d.trace else {
+            return;
+        };
+        let acc = match self.traces.get_mut(key) {
+            Some(acc) => acc,
+            None => self.traces.entry(key.clone()).or_default(),
+        };
+        acc.lines += 1;
+        acc.matched |= matched;
+        if d.level.is_some_and(|l| l >= Level::Error) {
+            acc.error_lines += 1;
+        }
+        // Lines without a span id gather per service, as one synthetic span.
+        let span_key = match d.span {
+            Some(id) => (Some(id), None),
+            None => (None, d.service.clone()),
+        };
+        acc.spans.entry(span_key).or_default().add(d);
+    }
+
+    /// Folds another task's map into this one.
+    pub fn merge(&mut self, other: TraceMap) {
+        for (key, acc) in other.traces {
+            match self.traces.get_mut(&key) {
+                Some(mine) => mine.merge(acc),
+                None => {
+                    self.traces.insert(key, acc);
+                }
+            }
+        }
+    }
+
+    /// Joins traces known only by their low 64 bits into the one 128-bit trace that shares
+    /// them (Datadog logs the low half of OTel ids). Where two 128-bit traces share a low half
+    /// nothing is joined; the count of such ambiguous halves is returned.
+    pub fn join_low_halves(&mut self) -> usize {
+        let mut full_by_low: HashMap<u64, Vec<TraceKey>> = HashMap::new();
+        for key in self.traces.keys() {
+            if let TraceKey::Full(v) = key {
+                full_by_low.entry(*v as u64).or_default().push(key.clone());
+            }
+        }
+        let lows: Vec<TraceKey> = self
+            .traces
+            .keys()
+            .filter(|k| matches!(k, TraceKey::Low64(_)))
+            .cloned()
+            .collect();
+        let mut ambiguous = 0;
+        for low in lows {
+            let Some(half) = low.low64() else { continue };
+            match full_by_low.get(&half).map(Vec::as_slice) {
+                Some([full]) => {
+                    if let Some(acc) = self.traces.remove(&low) {
+                        if let Some(target) = self.traces.get_mut(full) {
+                            target.merge(acc);
+                        }
+                    }
+                }
+                Some(_) => ambiguous += 1,
+                None => {}
+            }
+        }
+        ambiguous
+    }
+}
+
+impl TraceAcc {
+    fn merge(&mut self, other: TraceAcc) {
+        self.lines += other.lines;
+        self.error_lines += other.error_lines;
+        self.matched |= other.matched;
+        for (key, span) in other.spans {
+            match self.spans.get_mut(&key) {
+                Some(mine) => mine.merge(span),
+                None => {
+                    self.spans.insert(key, span);
+                }
+            }
+        }
+    }
+
+    /// The span tree of the trace.
+    pub fn tree(self) -> SpanTree {
+        let mut spans: Vec<_> = self.spans.into_iter().collect();
+        // Stable input order makes the tree (and everything printed from it) deterministic.
+        spans.sort_by(|a, b| a.0.cmp(&b.0));
+        link_nodes(
+            spans
+                .into_iter()
+                .map(|((id, service), acc)| acc.into_node(id, service))
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(trace: TraceKey, span: u64, parent: Option<u64>, t: i64, dur: Option<i64>) -> Decoded {
+        Decoded {
+            trace: Some(trace),
+            span: Some(SpanId(span)),
+            parent: parent.map(SpanId),
+            time: Some(t),
+            duration_ns: dur,
+            service: Some("svc".into()),
+            ..Decoded::default()
+        }
+    }
+
+    #[test]
+    fn merged_maps_equal_one_map_and_low_halves_join() {
+        let full = TraceKey::Full(0x4bf92f3577b34da6a3ce929d0e0e4736);
+        let low = TraceKey::Low64(0xa3ce929d0e0e4736);
+        let lines = [
+            line(full.clone(), 1, None, 0, None),
+            line(full.clone(), 2, Some(1), 5, None),
+            line(low.clone(), 3, Some(1), 6, Some(2)),
+            line(full.clone(), 1, None, 20, Some(20)),
+        ];
+        let mut one = TraceMap::default();
+        for l in &lines {
+            one.add(l, 0);
+        }
+        let mut a = TraceMap::default();
+        let mut b = TraceMap::default();
+        for (i, l) in lines.iter().enumerate() {
+            if i % 2 == 0 {
+                a.add(l, 0)
+            } else {
+                b.add(l, 0)
+            }
+        }
+        a.merge(b);
+        assert_eq!(a.traces, one.traces);
+        assert_eq!(one.join_low_halves(), 0);
+        assert_eq!(one.traces.len(), 1);
+        let tree = one.traces.remove(&full).expect("trace").tree();
+        assert_eq!(tree.span_count(), 3);
+        let root = &tree.nodes[tree.roots[0]];
+        assert_eq!((root.start, root.end), (Some(0), Some(20)));
+    }
+}
