@@ -21,7 +21,16 @@ Register-ArgumentCompleter -Native -CommandName 'tracegrep' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'tracegrep' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'What to print: the header, waterfall and timeline (`full`), one of them, the trace as JSON, or the original lines')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, or the original lines. --all: a table (the default), JSON, JSON Lines or CSV. --stats: tables (the default) or JSON')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Keep only traces that touch this service (repeatable: any of them)')
+            [CompletionResult]::new('--min-duration', '--min-duration', [CompletionResultType]::ParameterName, 'Keep only traces at least this long (`500ms`, `2s`)')
+            [CompletionResult]::new('--max-duration', '--max-duration', [CompletionResultType]::ParameterName, 'Keep only traces at most this long')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Keep only traces that end after this time: RFC 3339 (`2026-11-20T10:00Z`) or a time ago (`15m`, `2h`, `1d`)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Keep only traces that start before this time (same forms as --since)')
+            [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Keep only traces with a line whose field (a dotted path) compares so: `PATH=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `PATH~REGEX`. Repeatable: each must hold for some line')
+            [CompletionResult]::new('--grep', '--grep', [CompletionResultType]::ParameterName, 'Keep only traces with a message matching this regex')
+            [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Order of the table: by start (oldest first), or by duration, errors, spans or lines (largest first)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Rows to show (default: what fits the terminal; all when piped; 0 for all)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours. `auto` colours a terminal unless NO_COLOR is set')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of the output in columns (default: the terminal''s, or 100 when piped)')
             [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'With --follow: how long the trace must be quiet before its waterfall is printed (`5s`, `500ms`, `1m`)')
@@ -33,6 +42,9 @@ Register-ArgumentCompleter -Native -CommandName 'tracegrep' -ScriptBlock {
             [CompletionResult]::new('--time-field', '--time-field', [CompletionResultType]::ParameterName, 'Read the timestamp from this field (dotted path)')
             [CompletionResult]::new('--service-field', '--service-field', [CompletionResultType]::ParameterName, 'Read the service name from this field (dotted path)')
             [CompletionResult]::new('--generate', '--generate', [CompletionResultType]::ParameterName, 'Print a shell completion script or the man page and exit')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every trace: a table with one row per trace instead of one trace''s waterfall')
+            [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Statistics per service and per operation (p50/p95/p99/max, error rate) and the services most often on critical paths, over every trace the filters keep')
+            [CompletionResult]::new('--errors', '--errors', [CompletionResultType]::ParameterName, 'Keep only traces with an error line or a failed span')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not print the per-file summary of skipped and damaged lines on stderr')

@@ -23,14 +23,50 @@ _tracegrep() {
 
     case "${cmd}" in
         tracegrep)
-            opts="-f -q -j -h -V --format --color --width --follow --idle --quiet --threads --trace-field --span-field --parent-field --time-field --service-field --generate --help --version"
+            opts="-f -q -j -h -V --format --all --stats --errors --service --min-duration --max-duration --since --until --where --grep --sort --limit --color --width --follow --idle --quiet --threads --trace-field --span-field --parent-field --time-field --service-field --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "full waterfall timeline json raw" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "full waterfall timeline json raw table jsonl csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --where)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "start duration errors spans lines" -- "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

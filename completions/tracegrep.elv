@@ -18,7 +18,16 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
     }
     var completions = [
         &'tracegrep'= {
-            cand --format 'What to print: the header, waterfall and timeline (`full`), one of them, the trace as JSON, or the original lines'
+            cand --format 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, or the original lines. --all: a table (the default), JSON, JSON Lines or CSV. --stats: tables (the default) or JSON'
+            cand --service 'Keep only traces that touch this service (repeatable: any of them)'
+            cand --min-duration 'Keep only traces at least this long (`500ms`, `2s`)'
+            cand --max-duration 'Keep only traces at most this long'
+            cand --since 'Keep only traces that end after this time: RFC 3339 (`2026-11-20T10:00Z`) or a time ago (`15m`, `2h`, `1d`)'
+            cand --until 'Keep only traces that start before this time (same forms as --since)'
+            cand --where 'Keep only traces with a line whose field (a dotted path) compares so: `PATH=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `PATH~REGEX`. Repeatable: each must hold for some line'
+            cand --grep 'Keep only traces with a message matching this regex'
+            cand --sort 'Order of the table: by start (oldest first), or by duration, errors, spans or lines (largest first)'
+            cand --limit 'Rows to show (default: what fits the terminal; all when piped; 0 for all)'
             cand --color 'When to use colours. `auto` colours a terminal unless NO_COLOR is set'
             cand --width 'Width of the output in columns (default: the terminal''s, or 100 when piped)'
             cand --idle 'With --follow: how long the trace must be quiet before its waterfall is printed (`5s`, `500ms`, `1m`)'
@@ -30,6 +39,9 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
             cand --time-field 'Read the timestamp from this field (dotted path)'
             cand --service-field 'Read the service name from this field (dotted path)'
             cand --generate 'Print a shell completion script or the man page and exit'
+            cand --all 'Every trace: a table with one row per trace instead of one trace''s waterfall'
+            cand --stats 'Statistics per service and per operation (p50/p95/p99/max, error rate) and the services most often on critical paths, over every trace the filters keep'
+            cand --errors 'Keep only traces with an error line or a failed span'
             cand -f 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)'
             cand --follow 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)'
             cand -q 'Do not print the per-file summary of skipped and damaged lines on stderr'

@@ -1,8 +1,24 @@
-complete -c tracegrep -l format -d 'What to print: the header, waterfall and timeline (`full`), one of them, the trace as JSON, or the original lines' -r -f -a "full\t'Header, waterfall and timeline'
+complete -c tracegrep -l format -d 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, or the original lines. --all: a table (the default), JSON, JSON Lines or CSV. --stats: tables (the default) or JSON' -r -f -a "full\t'Header, waterfall and timeline'
 waterfall\t'Header and waterfall'
 timeline\t'The timeline alone'
 json\t'One JSON document (schema `tracegrep.trace` v1, see docs/json-schema.md)'
-raw\t'The matching lines as they are, prefixed with their file name'"
+raw\t'The matching lines as they are, prefixed with their file name'
+table\t'--all: a table of traces'
+jsonl\t'--all: one trace document per line (schema `tracegrep.trace` v1, without `logs`)'
+csv\t'--all: comma-separated values, one trace per row'"
+complete -c tracegrep -l service -d 'Keep only traces that touch this service (repeatable: any of them)' -r
+complete -c tracegrep -l min-duration -d 'Keep only traces at least this long (`500ms`, `2s`)' -r
+complete -c tracegrep -l max-duration -d 'Keep only traces at most this long' -r
+complete -c tracegrep -l since -d 'Keep only traces that end after this time: RFC 3339 (`2026-11-20T10:00Z`) or a time ago (`15m`, `2h`, `1d`)' -r
+complete -c tracegrep -l until -d 'Keep only traces that start before this time (same forms as --since)' -r
+complete -c tracegrep -l where -d 'Keep only traces with a line whose field (a dotted path) compares so: `PATH=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `PATH~REGEX`. Repeatable: each must hold for some line' -r
+complete -c tracegrep -l grep -d 'Keep only traces with a message matching this regex' -r
+complete -c tracegrep -l sort -d 'Order of the table: by start (oldest first), or by duration, errors, spans or lines (largest first)' -r -f -a "start\t'Oldest first'
+duration\t'Longest first'
+errors\t'Most error lines and failed spans first'
+spans\t'Most spans first'
+lines\t'Most lines first'"
+complete -c tracegrep -l limit -d 'Rows to show (default: what fits the terminal; all when piped; 0 for all)' -r
 complete -c tracegrep -l color -d 'When to use colours. `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t'Always'
 never\t'Never'"
@@ -20,6 +36,9 @@ fish\t'fish completions'
 powershell\t'PowerShell completions'
 elvish\t'elvish completions'
 man\t'The man page (roff)'"
+complete -c tracegrep -l all -d 'Every trace: a table with one row per trace instead of one trace\'s waterfall'
+complete -c tracegrep -l stats -d 'Statistics per service and per operation (p50/p95/p99/max, error rate) and the services most often on critical paths, over every trace the filters keep'
+complete -c tracegrep -l errors -d 'Keep only traces with an error line or a failed span'
 complete -c tracegrep -s f -l follow -d 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)'
 complete -c tracegrep -s q -l quiet -d 'Do not print the per-file summary of skipped and damaged lines on stderr'
 complete -c tracegrep -s h -l help -d 'Print help (see more with \'--help\')'

@@ -3,7 +3,6 @@
 //! writes to stdout or stderr (through the writers it is handed).
 
 use std::io::{self, Write};
-use std::ops::Range;
 
 use anyhow::Context;
 use rayon::prelude::*;
@@ -12,10 +11,10 @@ use crate::cli::Format;
 use crate::config::{Config, Inputs};
 use crate::diag::Diagnostics;
 use crate::exit::ExitStatus;
-use crate::input::chunk::{split_lines, CHUNK_BYTES};
-use crate::input::open::{decode_stream, open_file, Compression, Opened, PlainBytes};
+use crate::input::open::{decode_stream, Compression};
+use crate::input::plan::{units, Plan, StreamSource, Unit};
 use crate::input::stream::scan_stream;
-use crate::input::walk::{collect_files, describe_io_error};
+use crate::input::walk::describe_io_error;
 use crate::input::Source;
 use crate::records::fields::FieldTable;
 use crate::records::ids::TraceQuery;
@@ -34,22 +33,6 @@ struct Gathered {
     errors: Vec<String>,
     /// Lines for sources skipped on purpose (binary files).
     notes: Vec<String>,
-}
-
-/// A piece of work for one thread.
-enum Unit<'a> {
-    /// A newline-aligned range of a plain file's bytes.
-    Chunk {
-        source: SourceId,
-        bytes: &'a PlainBytes,
-        range: Range<usize>,
-    },
-    /// A compressed file, decoded as a stream.
-    Stream {
-        source: SourceId,
-        compression: Compression,
-        reader: Box<dyn io::Read + Send>,
-    },
 }
 
 /// One unit's result.
@@ -128,6 +111,9 @@ pub fn run(
         }
         Format::Timeline => timeline::write_timeline(out, &trace, &opts)?,
         Format::Json => json::write_json(out, &trace, &names)?,
+        Format::Table | Format::Jsonl | Format::Csv => {
+            anyhow::bail!("--format table, jsonl and csv need --all")
+        }
         Format::Raw => {
             let single_stdin = matches!(config.inputs, Inputs::Stdin);
             let shown: Vec<String> = if single_stdin {
@@ -225,49 +211,19 @@ fn stream_error(
 }
 
 fn search_paths(search: &TraceSearch, paths: &[std::path::PathBuf]) -> Gathered {
-    let (files, walk_errors) = collect_files(paths);
-    let mut errors: Vec<String> = walk_errors.iter().map(ToString::to_string).collect();
-    let mut notes = Vec::new();
-    let sources: Vec<Source> = files
-        .iter()
-        .map(|p| Source {
-            path: Some(p.clone()),
-            display: p.display().to_string(),
-        })
-        .collect();
-    // Open everything first (cheap: a map or a decoder), then search all pieces in parallel.
-    let mut plain: Vec<(SourceId, PlainBytes)> = Vec::new();
-    let mut streams: Vec<Unit<'static>> = Vec::new();
-    for (i, path) in files.iter().enumerate() {
-        let source = i as SourceId;
-        match open_file(path) {
-            Ok(Opened::Plain(bytes)) => plain.push((source, bytes)),
-            Ok(Opened::Compressed(compression, reader)) => streams.push(Unit::Stream {
-                source,
-                compression,
-                reader,
-            }),
-            Ok(Opened::Binary) => notes.push(format!("{}: binary file, skipped", path.display())),
-            Err(e) => errors.push(format!("{}: {}", path.display(), describe_io_error(&e))),
-        }
-    }
-    let mut units: Vec<Unit<'_>> = streams;
-    for (source, bytes) in &plain {
-        for range in split_lines(bytes, CHUNK_BYTES) {
-            units.push(Unit::Chunk {
-                source: *source,
-                bytes,
-                range,
-            });
-        }
-    }
-    let results: Vec<UnitResult> = units
+    let Plan {
+        sources,
+        plain,
+        streams,
+        mut errors,
+        notes,
+    } = Plan::open(paths);
+    let mut results: Vec<UnitResult> = units(&plain, streams)
         .into_par_iter()
         .map(|u| run_unit(search, u, &sources))
         .collect();
     let mut diags = vec![Diagnostics::default(); sources.len()];
     let mut records = Vec::new();
-    let mut results = results;
     results.sort_by_key(|r| r.source);
     for r in results {
         diags[r.source as usize] += &r.output.diag;
@@ -310,11 +266,11 @@ fn run_unit(search: &TraceSearch, unit: Unit<'_>, sources: &[Source]) -> UnitRes
                 error: None,
             }
         }
-        Unit::Stream {
+        Unit::Stream(StreamSource {
             source,
             compression,
             reader,
-        } => {
+        }) => {
             let failure = scan_reader(search, source, reader, &mut output);
             let name = sources
                 .get(source as usize)

@@ -20,12 +20,14 @@ Examples:\n  tracegrep 4bf92f3577b34da6a3ce929d0e0e4736 logs/\n  \
 tracegrep 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 logs/*.jsonl.gz\n  \
 cat app.log | tracegrep 4BF92F35-77B3-4DA6-A3CE-929D0E0E4736\n  \
 kubectl logs -f deploy/checkout --prefix --timestamps | tracegrep --follow 4bf92f3577b34da6a3ce929d0e0e4736\n  \
-tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq ."
+tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq .\n  \
+tracegrep --all --errors --sort duration logs/\n  \
+tracegrep --stats --service payment logs/"
 )]
 pub struct Cli {
     /// The trace id, in any spelling: 32 hex, GUID, traceparent, X-Ray, GCP path, Datadog
-    /// decimal, or any correlation id.
-    #[arg(value_name = "TRACE_ID", required_unless_present = "generate")]
+    /// decimal, or any correlation id. Not given with --all or --stats.
+    #[arg(value_name = "TRACE_ID", required_unless_present_any = ["generate", "all", "stats"])]
     pub trace_id: Option<String>,
 
     /// Files or directories to search (directories recursively). With none, standard input
@@ -33,10 +35,64 @@ pub struct Cli {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// What to print: the header, waterfall and timeline (`full`), one of them, the trace as
-    /// JSON, or the original lines.
-    #[arg(long, value_enum, default_value_t = Format::Full)]
-    pub format: Format,
+    /// What to print. One trace: the header, waterfall and timeline (`full`, the default), one
+    /// of them, JSON, or the original lines. --all: a table (the default), JSON, JSON Lines or
+    /// CSV. --stats: tables (the default) or JSON.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Every trace: a table with one row per trace instead of one trace's waterfall.
+    #[arg(long, help_heading = "All traces")]
+    pub all: bool,
+
+    /// Statistics per service and per operation (p50/p95/p99/max, error rate) and the services
+    /// most often on critical paths, over every trace the filters keep.
+    #[arg(long, help_heading = "All traces", conflicts_with = "all")]
+    pub stats: bool,
+
+    /// Keep only traces with an error line or a failed span.
+    #[arg(long, help_heading = "Filters")]
+    pub errors: bool,
+
+    /// Keep only traces that touch this service (repeatable: any of them).
+    #[arg(long, value_name = "NAME", help_heading = "Filters")]
+    pub service: Vec<String>,
+
+    /// Keep only traces at least this long (`500ms`, `2s`).
+    #[arg(long, value_name = "DURATION", help_heading = "Filters", value_parser = parse_span_arg)]
+    pub min_duration: Option<i64>,
+
+    /// Keep only traces at most this long.
+    #[arg(long, value_name = "DURATION", help_heading = "Filters", value_parser = parse_span_arg)]
+    pub max_duration: Option<i64>,
+
+    /// Keep only traces that end after this time: RFC 3339 (`2026-11-20T10:00Z`) or a time
+    /// ago (`15m`, `2h`, `1d`).
+    #[arg(long, value_name = "TIME", help_heading = "Filters")]
+    pub since: Option<String>,
+
+    /// Keep only traces that start before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", help_heading = "Filters")]
+    pub until: Option<String>,
+
+    /// Keep only traces with a line whose field (a dotted path) compares so: `PATH=VALUE`,
+    /// `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `PATH~REGEX`. Repeatable:
+    /// each must hold for some line.
+    #[arg(long = "where", value_name = "EXPR", help_heading = "Filters")]
+    pub where_: Vec<String>,
+
+    /// Keep only traces with a message matching this regex.
+    #[arg(long, value_name = "REGEX", help_heading = "Filters")]
+    pub grep: Option<String>,
+
+    /// Order of the table: by start (oldest first), or by duration, errors, spans or lines
+    /// (largest first).
+    #[arg(long, value_enum, default_value_t = SortKey::Start, help_heading = "All traces")]
+    pub sort: SortKey,
+
+    /// Rows to show (default: what fits the terminal; all when piped; 0 for all).
+    #[arg(long, value_name = "N", help_heading = "All traces")]
+    pub limit: Option<usize>,
 
     /// When to use colours. `auto` colours a terminal unless NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -91,6 +147,11 @@ pub struct Cli {
     pub generate: Option<Generate>,
 }
 
+fn parse_span_arg(text: &str) -> Result<i64, String> {
+    crate::traces::filter::parse_span(text)
+        .ok_or_else(|| format!("not a duration: {text:?} (try 500ms, 2s, 1m)"))
+}
+
 fn parse_idle(text: &str) -> Result<std::time::Duration, String> {
     crate::records::duration::parse_duration_text(
         text,
@@ -114,6 +175,27 @@ pub enum Format {
     Json,
     /// The matching lines as they are, prefixed with their file name.
     Raw,
+    /// --all: a table of traces.
+    Table,
+    /// --all: one trace document per line (schema `tracegrep.trace` v1, without `logs`).
+    Jsonl,
+    /// --all: comma-separated values, one trace per row.
+    Csv,
+}
+
+/// Orders for the table of traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortKey {
+    /// Oldest first.
+    Start,
+    /// Longest first.
+    Duration,
+    /// Most error lines and failed spans first.
+    Errors,
+    /// Most spans first.
+    Spans,
+    /// Most lines first.
+    Lines,
 }
 
 /// When to colour output.

@@ -3,8 +3,11 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::cli::{Cli, ColorChoice, Format};
+use anyhow::bail;
+
+use crate::cli::{Cli, ColorChoice, Format, SortKey};
 use crate::records::fields::FieldOverrides;
+use crate::traces::filter::{parse_instant, TraceFilter, WhereClause};
 
 /// Width used when stdout is not a terminal and `--width` is not given, so piped output is
 /// the same everywhere.
@@ -17,6 +20,17 @@ pub enum Inputs {
     Stdin,
     /// Files and directories.
     Paths(Vec<PathBuf>),
+}
+
+/// What the run shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One trace, by id.
+    Trace,
+    /// A table of every trace.
+    All,
+    /// Statistics over every trace.
+    Stats,
 }
 
 /// Everything a run needs to know, read-only after it is built.
@@ -44,11 +58,22 @@ pub struct Config {
     pub follow: bool,
     /// Quiet time before a waterfall in follow mode.
     pub idle: std::time::Duration,
+    /// One trace, all of them, or statistics.
+    pub mode: Mode,
+    /// Which traces to keep (--all, --stats).
+    pub filter: TraceFilter,
+    /// Table order.
+    pub sort: SortKey,
+    /// Rows to show; `None` for all.
+    pub limit: Option<usize>,
+    /// Stderr is a terminal (progress bars).
+    pub stderr_is_terminal: bool,
 }
 
 impl Config {
-    /// Resolves the command line against the environment and the terminal.
-    pub fn from_cli(cli: Cli) -> Config {
+    /// Resolves the command line against the environment and the terminal; fails on flags
+    /// that do not go together or values that do not parse.
+    pub fn from_cli(cli: Cli) -> anyhow::Result<Config> {
         let stdout_is_terminal = std::io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         // --color beats NO_COLOR beats terminal detection.
@@ -64,17 +89,103 @@ impl Config {
                 PIPED_WIDTH_COLS
             }
         });
-        let inputs = if !cli.paths.is_empty() {
-            Inputs::Paths(cli.paths)
+        let mode = if cli.all {
+            Mode::All
+        } else if cli.stats {
+            Mode::Stats
+        } else {
+            Mode::Trace
+        };
+        let mut paths = cli.paths;
+        let mut trace_id = cli.trace_id.unwrap_or_default();
+        if mode != Mode::Trace && !trace_id.is_empty() {
+            // Without an id, the first positional argument is a path.
+            paths.insert(0, PathBuf::from(std::mem::take(&mut trace_id)));
+        }
+        let format = match (mode, cli.format) {
+            (Mode::Trace, None) => Format::Full,
+            (Mode::Trace, Some(Format::Jsonl)) => Format::Json,
+            (Mode::Trace, Some(f @ (Format::Table | Format::Csv))) => {
+                bail!("--format {} needs --all", format_name(f))
+            }
+            (Mode::All | Mode::Stats, None) => Format::Table,
+            (Mode::All, Some(f @ (Format::Table | Format::Json | Format::Jsonl | Format::Csv))) => {
+                f
+            }
+            (Mode::Stats, Some(f @ (Format::Table | Format::Json))) => f,
+            (Mode::All, Some(f)) => bail!(
+                "--all prints table, json, jsonl or csv, not {}",
+                format_name(f)
+            ),
+            (_, Some(f)) => bail!("--stats prints table or json, not {}", format_name(f)),
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        let filter = TraceFilter {
+            services: cli.service,
+            min_duration_ns: cli.min_duration,
+            max_duration_ns: cli.max_duration,
+            errors: cli.errors,
+            since: cli
+                .since
+                .as_deref()
+                .map(|t| parse_instant(t, now))
+                .transpose()?,
+            until: cli
+                .until
+                .as_deref()
+                .map(|t| parse_instant(t, now))
+                .transpose()?,
+            wheres: cli
+                .where_
+                .iter()
+                .map(|w| WhereClause::parse(w))
+                .collect::<Result<_, _>>()?,
+            grep: cli
+                .grep
+                .as_deref()
+                .map(regex::Regex::new)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--grep: {e}"))?,
+        };
+        let filtering = !filter.services.is_empty()
+            || filter.min_duration_ns.is_some()
+            || filter.max_duration_ns.is_some()
+            || filter.errors
+            || filter.since.is_some()
+            || filter.until.is_some()
+            || filter.line_predicates() > 0;
+        if mode == Mode::Trace && filtering {
+            bail!("filters (--errors, --service, --where, …) select traces: use them with --all or --stats");
+        }
+        if mode != Mode::Trace && cli.follow {
+            bail!("--follow shows one trace; it does not go with --all or --stats");
+        }
+        let stderr_is_terminal = std::io::stderr().is_terminal();
+        let limit = match cli.limit {
+            Some(0) => None,
+            Some(n) => Some(n),
+            // A screenful on a terminal, everything into a pipe.
+            None if stdout_is_terminal => Some(
+                terminal_size::terminal_size()
+                    .map_or(25, |(_, h)| usize::from(h.0))
+                    .saturating_sub(6)
+                    .max(10),
+            ),
+            None => None,
+        };
+        let inputs = if !paths.is_empty() {
+            Inputs::Paths(paths)
         } else if std::io::stdin().is_terminal() {
             Inputs::Paths(vec![PathBuf::from(".")])
         } else {
             Inputs::Stdin
         };
-        Config {
-            trace_id: cli.trace_id.unwrap_or_default(),
+        Ok(Config {
+            trace_id,
             inputs,
-            format: cli.format,
+            format,
             color,
             width_cols,
             stdout_is_terminal,
@@ -89,6 +200,17 @@ impl Config {
                 time: cli.time_field,
                 service: cli.service_field,
             },
-        }
+            mode,
+            filter,
+            sort: cli.sort,
+            limit,
+            stderr_is_terminal,
+        })
     }
+}
+
+fn format_name(f: Format) -> String {
+    use clap::ValueEnum;
+    f.to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string())
 }

@@ -214,7 +214,11 @@ pub fn run_follow(
                         };
                         raw::write_raw_line(out, prefix, &r.raw, config.stdout_is_terminal)?;
                     }
-                    Format::Waterfall | Format::Json => {}
+                    Format::Waterfall
+                    | Format::Json
+                    | Format::Table
+                    | Format::Jsonl
+                    | Format::Csv => {}
                 }
                 records.push_back(r);
                 if records.len() > MAX_FOLLOW_RECORDS {
@@ -314,7 +318,7 @@ fn write_summary(
             writeln!(out)?;
         }
         Format::Json => json::write_json(out, &trace, names)?,
-        Format::Timeline | Format::Raw => {}
+        Format::Timeline | Format::Raw | Format::Table | Format::Jsonl | Format::Csv => {}
     }
     out.flush()
 }

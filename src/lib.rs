@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod all;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use tracegrep::cli::{Cli, Generate};
-use tracegrep::config::Config;
+use tracegrep::config::{Config, Mode};
 use tracegrep::exit::ExitStatus;
 
 fn main() -> ExitCode {
@@ -16,7 +16,10 @@ fn main() -> ExitCode {
             Err(e) => fail(&e.into()),
         };
     }
-    let config = Config::from_cli(cli);
+    let config = match Config::from_cli(cli) {
+        Ok(config) => config,
+        Err(e) => return fail(&e),
+    };
     let stdout = io::stdout();
     let stderr = io::stderr();
     let mut err = stderr.lock();
@@ -24,8 +27,10 @@ fn main() -> ExitCode {
     // faster for big outputs.
     let run = if config.follow {
         tracegrep::follow::run_follow
-    } else {
+    } else if config.mode == Mode::Trace {
         tracegrep::app::run
+    } else {
+        tracegrep::all::run_all
     };
     let result = if stdout.is_terminal() {
         run(&config, &mut io::LineWriter::new(stdout.lock()), &mut err)

@@ -7,6 +7,7 @@
 
 pub mod chunk;
 pub mod open;
+pub mod plan;
 pub mod stream;
 pub mod tail;
 pub mod walk;

@@ -71,6 +71,8 @@ pub struct Found<'a> {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Extracted<'a> {
     slots: [Option<Found<'a>>; SLOT_COUNT],
+    /// Values of the table's extra paths, by index (empty unless extras were asked for).
+    pub extras: Vec<(u8, Scalar<'a>)>,
     /// Whether a JSON envelope string was unwrapped.
     pub unwrapped: bool,
 }
@@ -94,6 +96,9 @@ impl<'a> Extracted<'a> {
     }
 
     fn absorb(&mut self, inner: Extracted<'_>) {
+        for (i, v) in inner.extras {
+            self.extras.push((i, v.into_owned()));
+        }
         for found in inner.slots.into_iter().flatten() {
             self.offer(
                 found.role,
@@ -123,6 +128,7 @@ pub fn extract<'a>(line: &'a [u8], table: &FieldTable) -> Result<Extracted<'a>, 
         out: &mut out,
         path: &mut path,
         alias: None,
+        extra: None,
         descend: true,
         depth: 0,
     }
@@ -141,6 +147,7 @@ fn extract_inner(text: &str, table: &FieldTable, depth: u8) -> Option<Extracted<
         out: &mut inner,
         path: &mut path,
         alias: None,
+        extra: None,
         descend: true,
         depth,
     }
@@ -160,12 +167,16 @@ struct Node<'t, 'o, 'a> {
     out: &'o mut Extracted<'a>,
     path: &'o mut String,
     alias: Option<(Role, i32, bool)>,
+    extra: Option<u8>,
     descend: bool,
     depth: u8,
 }
 
 impl<'t, 'o, 'a> Node<'t, 'o, 'a> {
     fn record(self, value: Scalar<'a>) {
+        if let Some(i) = self.extra {
+            self.out.extras.push((i, value.clone()));
+        }
         if let Some((role, rank, clef)) = self.alias {
             self.out.offer(role, rank, clef, value);
         }
@@ -234,6 +245,7 @@ impl<'de, 't, 'o> Visitor<'de> for Node<'t, 'o, 'de> {
                 out: &mut *self.out,
                 path: &mut *self.path,
                 alias: None,
+                extra: None,
                 descend: true,
                 depth: self.depth,
             })?
@@ -258,12 +270,14 @@ impl<'de, 't, 'o> Visitor<'de> for Node<'t, 'o, 'de> {
                 (a.role, rank, self.path.as_str() == "@t")
             });
             let descend = self.table.is_prefix(self.path);
-            if alias.is_some() || descend {
+            let extra = self.table.extra(self.path);
+            if alias.is_some() || descend || extra.is_some() {
                 map.next_value_seed(Node {
                     table: self.table,
                     out: &mut *self.out,
                     path: &mut *self.path,
                     alias,
+                    extra,
                     descend,
                     depth: self.depth,
                 })?;

@@ -4,7 +4,7 @@
 //! `"dd.trace_id"` and the nested `{"dd":{"trace_id":…}}` are the same path. Array elements take
 //! their array's path (the .NET `Scopes` array). Within a role, earlier aliases win.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::records::duration::DurationUnit;
 use crate::records::ids::IdSyntax;
@@ -397,6 +397,8 @@ pub struct Alias {
 pub struct FieldTable {
     leaves: HashMap<Box<str>, Alias>,
     prefixes: HashSet<Box<str>>,
+    /// Paths asked for by name (`--where`), by index.
+    extras: HashMap<Box<str>, u8>,
 }
 
 /// Fields the user named on the command line; each beats every built-in alias of its role.
@@ -418,8 +420,9 @@ impl FieldTable {
     /// The built-in table plus the user's overrides.
     pub fn new(overrides: &FieldOverrides) -> FieldTable {
         let mut table = FieldTable {
-            leaves: HashMap::new(),
-            prefixes: HashSet::new(),
+            leaves: HashMap::default(),
+            prefixes: HashSet::default(),
+            extras: HashMap::default(),
         };
         let user = [
             (&overrides.trace, Role::Trace(Correlation)),
@@ -440,9 +443,28 @@ impl FieldTable {
         table
     }
 
+    /// Also extracts these paths (at most 64), whatever they mean; their values come back in
+    /// [`crate::records::extract::Extracted::extras`] under their index.
+    pub fn with_extra_paths(mut self, paths: &[String]) -> FieldTable {
+        for (i, path) in paths.iter().enumerate().take(64) {
+            self.extras.insert(path.as_str().into(), i as u8);
+            self.insert_prefixes(path);
+        }
+        self
+    }
+
+    /// The index of an extra path.
+    pub fn extra(&self, path: &str) -> Option<u8> {
+        self.extras.get(path).copied()
+    }
+
     fn insert(&mut self, path: &str, alias: Alias) {
         // The first insertion of a path wins, so user overrides shadow built-ins.
         self.leaves.entry(path.into()).or_insert(alias);
+        self.insert_prefixes(path);
+    }
+
+    fn insert_prefixes(&mut self, path: &str) {
         let mut end = 0;
         while let Some(dot) = path[end..].find('.') {
             end += dot;

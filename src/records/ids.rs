@@ -121,8 +121,11 @@ fn undash_guid(s: &str) -> Option<[u8; 32]> {
 /// A hex trace id (GUID dashes and GCP path allowed) as a key; all-zero ids are no id.
 pub fn parse_hex_trace(value: &str) -> Option<TraceKey> {
     let mut s = value.trim();
-    if let Some(pos) = s.rfind("/traces/") {
-        s = &s[pos + "/traces/".len()..];
+    // Only GCP paths (`projects/P/traces/ID`) have a slash; skip the substring search otherwise.
+    if s.contains('/') {
+        if let Some(pos) = s.rfind("/traces/") {
+            s = &s[pos + "/traces/".len()..];
+        }
     }
     let guid;
     if let Some(bytes) = undash_guid(s) {
@@ -227,6 +230,11 @@ pub fn decode_trace_field(value: &str, syntax: IdSyntax) -> DecodedIds {
         IdSyntax::Correlation => {
             let v = value.trim();
             if v.bytes().all(|b| b == b'0' || b == b'-') {
+                return out;
+            }
+            // Small counters (pino-http's `req.id` restarts at 1 in every process) are not ids
+            // that can tell requests apart.
+            if v.len() < 6 && v.bytes().all(|b| b.is_ascii_digit()) {
                 return out;
             }
             out.trace = parse_hex_trace(v)

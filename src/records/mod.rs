@@ -104,6 +104,8 @@ pub struct Decoded {
     pub status: Option<String>,
     /// See [`Record::stack`].
     pub stack: Option<String>,
+    /// Text of the table's extra paths (`--where`), by index; empty unless asked for.
+    pub extras: Vec<(u8, String)>,
 }
 
 /// Decodes only the trace id of an extracted line: the cheap question asked of every candidate.
@@ -288,5 +290,10 @@ pub fn decode(e: &Extracted<'_>) -> Decoded {
         message: text_of(e, Slot::Message),
         status,
         stack: text_of(e, Slot::Stack),
+        extras: e
+            .extras
+            .iter()
+            .map(|(i, v)| (*i, v.as_text().into_owned()))
+            .collect(),
     }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::records::time::format_rfc3339_micros;
 use crate::records::Record;
+use crate::traces::summary::TraceSummary;
 use crate::traces::tree::{SpanKind, SpanNode};
 use crate::traces::{Trace, UNKNOWN_SERVICE};
 
@@ -177,5 +178,98 @@ pub fn write_json(out: &mut dyn Write, trace: &Trace, names: &[String]) -> io::R
             .collect(),
     };
     serde_json::to_writer(&mut *out, &report)?;
+    out.write_all(b"\n")
+}
+
+/// A trace from a view of all traces: the trace document without its `logs`.
+#[derive(Serialize)]
+struct SummaryReport<'a> {
+    schema: &'static str,
+    schema_version: u32,
+    trace_id: String,
+    start: Option<String>,
+    end: Option<String>,
+    duration_ms: Option<f64>,
+    services: &'a [String],
+    span_count: usize,
+    lines: u64,
+    error_lines: u64,
+    failed_spans: usize,
+    lines_by_service: BTreeMap<&'a str, usize>,
+    root_service: Option<&'a str>,
+    root_name: Option<&'a str>,
+    spans: Vec<SpanReport<'a>>,
+    missing_spans: Vec<MissingSpanReport>,
+}
+
+fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
+    let nodes = &t.tree.nodes;
+    let mut lines_by_service = BTreeMap::new();
+    for n in nodes.iter().filter(|n| n.kind != SpanKind::Placeholder) {
+        *lines_by_service.entry(n.service.as_str()).or_insert(0) += n.line_count;
+    }
+    let root = t.root();
+    SummaryReport {
+        schema: SCHEMA,
+        schema_version: SCHEMA_VERSION,
+        trace_id: t.id.to_string(),
+        start: t.start.map(format_rfc3339_micros),
+        end: t.end.map(format_rfc3339_micros),
+        duration_ms: t.duration_ns().map(ms),
+        services: &t.services,
+        span_count: t.tree.span_count(),
+        lines: t.lines,
+        error_lines: t.error_lines,
+        failed_spans: t.failed_spans,
+        lines_by_service,
+        root_service: root.map(|n| n.service.as_str()),
+        root_name: root.map(|n| n.name.as_str()),
+        spans: t
+            .tree
+            .order
+            .iter()
+            .map(|&i| &nodes[i])
+            .filter(|n| n.kind != SpanKind::Placeholder)
+            .map(|n| span_report(n, nodes))
+            .collect(),
+        missing_spans: t
+            .tree
+            .order
+            .iter()
+            .map(|&i| &nodes[i])
+            .filter(|n| n.kind == SpanKind::Placeholder)
+            .map(|n| MissingSpanReport {
+                span_id: n.id.map(|i| i.to_string()).unwrap_or_default(),
+                start: n.start.map(format_rfc3339_micros),
+                duration_ms: n.duration_ns().map(ms),
+                children: n.children.len(),
+            })
+            .collect(),
+    }
+}
+
+/// Writes traces as JSON Lines: one trace document (without `logs`) per line.
+pub fn write_summaries_jsonl(out: &mut dyn Write, traces: &[TraceSummary]) -> io::Result<()> {
+    for t in traces {
+        serde_json::to_writer(&mut *out, &summary_report(t))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Writes traces as one JSON document: `{"schema": "tracegrep.traces", "traces": [...]}`.
+pub fn write_summaries_json(out: &mut dyn Write, traces: &[TraceSummary]) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Traces<'a> {
+        schema: &'static str,
+        schema_version: u32,
+        traces: Vec<SummaryReport<'a>>,
+    }
+    let doc = Traces {
+        schema: "tracegrep.traces",
+        schema_version: SCHEMA_VERSION,
+        traces: traces.iter().map(summary_report).collect(),
+    };
+    serde_json::to_writer(&mut *out, &doc)?;
     out.write_all(b"\n")
 }

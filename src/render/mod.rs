@@ -8,6 +8,8 @@ pub mod header;
 pub mod json;
 pub mod raw;
 pub mod sanitize;
+pub mod stats;
+pub mod table;
 pub mod term;
 pub mod timeline;
 pub mod waterfall;

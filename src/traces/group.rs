@@ -2,7 +2,7 @@
 //! traces. Nothing of a line is kept but what the summary, the tree and the statistics need,
 //! so memory grows with traces and spans, not with lines.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::records::ids::{SpanId, TraceKey};
 use crate::records::level::Level;
@@ -180,7 +180,7 @@ impl TraceMap {
     /// them (Datadog logs the low half of OTel ids). Where two 128-bit traces share a low half
     /// nothing is joined; the count of such ambiguous halves is returned.
     pub fn join_low_halves(&mut self) -> usize {
-        let mut full_by_low: HashMap<u64, Vec<TraceKey>> = HashMap::new();
+        let mut full_by_low: HashMap<u64, Vec<TraceKey>> = HashMap::default();
         for key in self.traces.keys() {
             if let TraceKey::Full(v) = key {
                 full_by_low.entry(*v as u64).or_default().push(key.clone());

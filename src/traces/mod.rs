@@ -3,7 +3,10 @@
 //! This stage takes [`Record`]s and hands a [`Trace`] to the renderers. It knows nothing of
 //! files or terminals.
 
+pub mod filter;
 pub mod group;
+pub mod stats;
+pub mod summary;
 pub mod tree;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,110 @@
+//! The plan of a parallel read: every source opened (mapped or wrapped in a decoder) and cut
+//! into units of work, one per chunk of a plain file or per compressed file.
+
+use std::io::Read;
+use std::ops::Range;
+use std::path::PathBuf;
+
+use crate::input::chunk::{split_lines, CHUNK_BYTES};
+use crate::input::open::{open_file, Compression, Opened, PlainBytes};
+use crate::input::walk::{collect_files, describe_io_error};
+use crate::input::Source;
+use crate::records::SourceId;
+
+/// A compressed source, read as one stream.
+pub struct StreamSource {
+    /// Which source.
+    pub source: SourceId,
+    /// Its format.
+    pub compression: Compression,
+    /// The decoding reader.
+    pub reader: Box<dyn Read + Send>,
+}
+
+/// Every source, opened.
+pub struct Plan {
+    /// All sources, in walk order; ids index this.
+    pub sources: Vec<Source>,
+    /// Plain files, whole.
+    pub plain: Vec<(SourceId, PlainBytes)>,
+    /// Compressed files.
+    pub streams: Vec<StreamSource>,
+    /// `PATH: reason` for sources that could not be read (they make the exit status 2).
+    pub errors: Vec<String>,
+    /// `PATH: reason` for sources skipped on purpose (binary files).
+    pub notes: Vec<String>,
+}
+
+/// A piece of work for one thread.
+pub enum Unit<'a> {
+    /// A newline-aligned range of a plain file.
+    Chunk {
+        /// Which source.
+        source: SourceId,
+        /// All of its bytes.
+        bytes: &'a PlainBytes,
+        /// The lines to read.
+        range: Range<usize>,
+    },
+    /// A compressed file.
+    Stream(StreamSource),
+}
+
+impl Plan {
+    /// Walks the paths and opens every file (cheap: a map or a decoder).
+    pub fn open(paths: &[PathBuf]) -> Plan {
+        let (files, walk_errors) = collect_files(paths);
+        let mut plan = Plan {
+            sources: files
+                .iter()
+                .map(|p| Source {
+                    path: Some(p.clone()),
+                    display: p.display().to_string(),
+                })
+                .collect(),
+            plain: Vec::new(),
+            streams: Vec::new(),
+            errors: walk_errors.iter().map(ToString::to_string).collect(),
+            notes: Vec::new(),
+        };
+        for (i, path) in files.iter().enumerate() {
+            let source = i as SourceId;
+            match open_file(path) {
+                Ok(Opened::Plain(bytes)) => plan.plain.push((source, bytes)),
+                Ok(Opened::Compressed(compression, reader)) => plan.streams.push(StreamSource {
+                    source,
+                    compression,
+                    reader,
+                }),
+                Ok(Opened::Binary) => plan
+                    .notes
+                    .push(format!("{}: binary file, skipped", path.display())),
+                Err(e) => {
+                    plan.errors
+                        .push(format!("{}: {}", path.display(), describe_io_error(&e)))
+                }
+            }
+        }
+        plan
+    }
+
+    /// Bytes of the plain files plus the on-disk size of the compressed ones.
+    pub fn plain_bytes(&self) -> u64 {
+        self.plain.iter().map(|(_, b)| b.len() as u64).sum()
+    }
+}
+
+/// The units of work: compressed files first (they take longest), then every chunk.
+pub fn units(plain: &[(SourceId, PlainBytes)], streams: Vec<StreamSource>) -> Vec<Unit<'_>> {
+    let mut units: Vec<Unit<'_>> = streams.into_iter().map(Unit::Stream).collect();
+    for (source, bytes) in plain {
+        for range in split_lines(bytes, CHUNK_BYTES) {
+            units.push(Unit::Chunk {
+                source: *source,
+                bytes,
+                range,
+            });
+        }
+    }
+    units
+}
