@@ -108,6 +108,7 @@ impl Config {
             (Mode::Trace, Some(f @ (Format::Table | Format::Csv))) => {
                 bail!("--format {} needs --all", format_name(f))
             }
+            (Mode::Trace, Some(f)) => f,
             (Mode::All | Mode::Stats, None) => Format::Table,
             (Mode::All, Some(f @ (Format::Table | Format::Json | Format::Jsonl | Format::Csv))) => {
                 f
