@@ -1,6 +1,7 @@
 //! Integration tests: the real binary on the fixture files. One test binary for all of them,
 //! since linking is the slow part on small machines.
 
+mod all;
 mod cli;
 mod completions;
 mod conventions;

@@ -76,4 +76,35 @@ fn needles_match_the_ground_truth() {
             String::from_utf8_lossy(&verdict.stdout)
         );
     }
+    // Every trace at once: --all writes one trace document per line.
+    let tool = assert_cmd::Command::cargo_bin("tracegrep")
+        .expect("binary")
+        .args(["--all", "--format", "jsonl", "-q"])
+        .arg(dir.path().join("logs"))
+        .output()
+        .expect("ran");
+    assert_eq!(
+        tool.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&tool.stderr)
+    );
+    let json_path = dir.path().join("all.jsonl");
+    std::fs::write(&json_path, &tool.stdout).expect("write");
+    let verdict = python(&[
+        check.to_str().expect("utf-8"),
+        out_dir,
+        json_path.to_str().expect("utf-8"),
+    ]);
+    let report = String::from_utf8_lossy(&verdict.stdout);
+    assert!(
+        verdict.status.success(),
+        "--all: {}",
+        report
+            .lines()
+            .filter(|l| !l.starts_with("PASS") && !l.starts_with("     note"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(report.contains("traces match"), "{report}");
 }

@@ -61,15 +61,23 @@ impl TraceSummary {
         Some(self.end?.saturating_sub(self.start?))
     }
 
-    /// The root span: the longest root that logged something (the first root on ties).
+    /// The root span: the longest root that logged something (the earliest on ties). A root
+    /// that logged nothing (a missing parent) stands for its longest child.
     pub fn root(&self) -> Option<&crate::traces::tree::SpanNode> {
-        self.tree
-            .roots
-            .iter()
-            .map(|&r| &self.tree.nodes[r])
-            .filter(|n| n.kind != SpanKind::Placeholder)
-            .max_by_key(|n| (n.duration_ns().unwrap_or(0), std::cmp::Reverse(n.start)))
-            .or_else(|| self.tree.roots.first().map(|&r| &self.tree.nodes[r]))
+        let nodes = &self.tree.nodes;
+        let longest = |candidates: &mut dyn Iterator<Item = usize>| {
+            candidates
+                .map(|i| &nodes[i])
+                .max_by_key(|n| (n.duration_ns().unwrap_or(0), std::cmp::Reverse(n.start)))
+        };
+        let mut roots = self.tree.roots.iter().copied().flat_map(|r| {
+            if nodes[r].kind == SpanKind::Placeholder {
+                nodes[r].children.clone()
+            } else {
+                vec![r]
+            }
+        });
+        longest(&mut roots)
     }
 
     /// The trace has an error: a failed span or an error line.

@@ -1,0 +1,147 @@
+//! --all and --stats: the table of traces, its formats, each filter, the statistics.
+
+use crate::util::{fixture, run, tracegrep};
+
+const CHECKOUT: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PRODUCTS: &str = "0af7651916cd43dd8448eb211c80319c";
+const INVOICE: &str = "5b8efff798038103d269b633813fc60c";
+
+/// Trace ids of the CSV rows printed for these arguments on fixtures/mixed.
+fn kept(args: &[&str]) -> Vec<String> {
+    let out = run(tracegrep()
+        .args(["--all", "-q", "--format", "csv"])
+        .args(args)
+        .arg("fixtures/mixed"));
+    assert!(out.code == 0 || out.code == 1, "{}", out.snapshot());
+    out.stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn the_table_has_one_row_per_trace() {
+    let out = run(tracegrep().args(["--all", "fixtures/mixed"]));
+    assert_eq!(out.code, 0);
+    insta::assert_snapshot!("all__mixed_table", out.snapshot());
+}
+
+#[test]
+fn sort_and_limit() {
+    assert_eq!(kept(&[]), [CHECKOUT, PRODUCTS, INVOICE]);
+    assert_eq!(kept(&["--sort", "duration"]), [CHECKOUT, PRODUCTS, INVOICE]);
+    assert_eq!(kept(&["--sort", "lines"])[0], CHECKOUT);
+    assert_eq!(kept(&["--sort", "errors"])[2], PRODUCTS);
+    let out = run(tracegrep().args([
+        "--all",
+        "-q",
+        "--format",
+        "csv",
+        "--limit",
+        "1",
+        "fixtures/mixed",
+    ]));
+    assert_eq!(out.stdout.lines().count(), 2);
+    assert_eq!(
+        out.stderr,
+        "tracegrep: showing 1 of 3 traces (--limit 0 shows all)\n"
+    );
+}
+
+#[test]
+fn each_filter() {
+    assert_eq!(kept(&["--errors"]), [CHECKOUT, INVOICE]);
+    assert_eq!(kept(&["--service", "USERS"]), [CHECKOUT, INVOICE]);
+    assert_eq!(kept(&["--min-duration", "50ms"]), [CHECKOUT]);
+    assert_eq!(kept(&["--max-duration", "50ms"]), [PRODUCTS, INVOICE]);
+    assert_eq!(kept(&["--until", "2026-11-20T10:00:01.010Z"]), [CHECKOUT]);
+    assert_eq!(kept(&["--since", "2026-11-20T10:00:01.100Z"]), [CHECKOUT]);
+    assert_eq!(kept(&["--where", "status>=500"]), [CHECKOUT]);
+    assert_eq!(kept(&["--where", "msg~declined"]), [CHECKOUT]);
+    assert_eq!(
+        kept(&["--where", "upstream=auth", "--where", "status=200"]),
+        [CHECKOUT]
+    );
+    assert_eq!(kept(&["--grep", "declined|refused"]), [CHECKOUT]);
+    // Filters compose: all must hold.
+    assert_eq!(kept(&["--errors", "--max-duration", "50ms"]), [INVOICE]);
+}
+
+#[test]
+fn nothing_kept_exits_1_and_bad_filters_exit_2() {
+    let out = run(tracegrep().args(["--all", "-q", "--service", "nope", "fixtures/mixed"]));
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "tracegrep: none of 3 traces matched the filters\n"
+    );
+    let out = run(tracegrep().args(["--all", "--where", "no operator", "fixtures/mixed"]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .starts_with("tracegrep: --where \"no operator\": expected PATH=VALUE"),
+        "{}",
+        out.stderr
+    );
+    let out = run(tracegrep().args(["--errors", CHECKOUT, "fixtures/mixed"]));
+    assert_eq!(out.code, 2, "filters need --all");
+}
+
+#[test]
+fn machine_formats() {
+    let out = run(tracegrep().args(["--all", "-q", "--format", "jsonl", "fixtures/mixed"]));
+    let docs: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(docs.len(), 3);
+    assert_eq!(docs[0]["schema"], "tracegrep.trace");
+    assert_eq!(docs[0]["trace_id"], CHECKOUT);
+    assert_eq!(docs[0]["lines"], 27);
+    assert_eq!(docs[0]["root_service"], "edge-gateway");
+    assert_eq!(docs[0]["spans"].as_array().expect("spans").len(), 13);
+    let out = run(tracegrep().args(["--all", "-q", "--format", "json", "fixtures/mixed"]));
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(doc["schema"], "tracegrep.traces");
+    assert_eq!(doc["traces"].as_array().expect("traces").len(), 3);
+}
+
+#[test]
+fn all_reads_stdin_and_counts_lines_without_ids() {
+    let input = std::fs::read(fixture("mixed/payments.jsonl")).expect("read");
+    let out = tracegrep()
+        .args(["--all", "--format", "csv"])
+        .write_stdin(input)
+        .output()
+        .expect("ran");
+    assert_eq!(out.status.code(), Some(0));
+    // The header and the one trace the payments service logged.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "tracegrep: <stdin>: 1 JSON lines without a trace id\n"
+    );
+}
+
+#[test]
+fn stats_per_service_operation_and_critical_path() {
+    let out = run(tracegrep().args(["--stats", "-q", "fixtures/mixed"]));
+    assert_eq!(out.code, 0);
+    insta::assert_snapshot!("all__mixed_stats", out.snapshot());
+    let out = run(tracegrep().args(["--stats", "-q", "--format", "json", "fixtures/mixed"]));
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(doc["schema"], "tracegrep.stats");
+    assert_eq!(doc["traces"], 3);
+    let payments = doc["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .find(|s| s["service"] == "payments")
+        .expect("payments");
+    assert_eq!(payments["spans"], 4);
+    assert_eq!(payments["errors"], 1);
+    assert_eq!(payments["error_rate"], 0.25);
+    assert_eq!(doc["critical_path"][0]["service"], "checkout");
+}
