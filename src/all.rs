@@ -56,20 +56,19 @@ pub fn run_all(
     }
     let table = FieldTable::new(&config.fields).with_extra_paths(&config.filter.where_paths());
     let scan = LineScan::new(table);
-    let (sources, partials, mut errors, notes) = match &config.inputs {
+    let (sources, mut traces, diags, errors, notes) = match &config.inputs {
         Inputs::Stdin => {
-            let partial = read_stdin(&scan, &config.filter);
-            (vec![Source::stdin()], vec![partial], Vec::new(), Vec::new())
+            let p = read_stdin(&scan, &config.filter);
+            (
+                vec![Source::stdin()],
+                p.traces,
+                vec![p.diag],
+                p.error.into_iter().collect(),
+                Vec::new(),
+            )
         }
         Inputs::Paths(paths) => read_paths(&scan, &config.filter, paths, config.stderr_is_terminal),
     };
-    let mut diags = vec![Diagnostics::default(); sources.len()];
-    let mut traces = TraceMap::default();
-    for p in partials {
-        diags[p.source as usize] += &p.diag;
-        errors.extend(p.error);
-        traces.merge(p.traces);
-    }
     let ambiguous = traces.join_low_halves();
     for line in errors.iter().chain(&notes) {
         writeln!(err, "tracegrep: {line}")?;
@@ -197,7 +196,13 @@ fn add_line(map: &mut TraceMap, filter: &TraceFilter, fallback: Option<&str>, mu
     map.add(&d, matched);
 }
 
-type Read = (Vec<Source>, Vec<Partial>, Vec<String>, Vec<String>);
+type Read = (
+    Vec<Source>,
+    TraceMap,
+    Vec<Diagnostics>,
+    Vec<String>,
+    Vec<String>,
+);
 
 fn read_paths(
     scan: &LineScan,
@@ -215,18 +220,56 @@ fn read_paths(
     let total: u64 = plain.iter().map(|(_, b)| b.len() as u64).sum();
     let progress = progress_bar(total, stderr_tty);
     let found = AtomicU64::new(0);
-    let partials: Vec<Partial> = units(&plain, streams)
+    // Merged as they finish (a parallel reduce), so at most a few partial maps live at once.
+    let merged = units(&plain, streams)
         .into_par_iter()
         .map(|unit| {
             let p = read_unit(scan, filter, unit, &sources);
             progress.inc(p.diag.bytes);
             let traces = found.fetch_add(p.traces.traces.len() as u64, Ordering::Relaxed);
             progress.set_message(format!("~{traces} traces"));
-            p
+            Merged::from(p)
         })
-        .collect();
+        .reduce(Merged::default, Merged::merge);
     progress.finish_and_clear();
-    (sources, partials, errors, notes)
+    let mut diags = vec![Diagnostics::default(); sources.len()];
+    for (source, diag) in merged.diags {
+        diags[source as usize] += &diag;
+    }
+    let mut errors = errors;
+    errors.extend(merged.errors);
+    (sources, merged.traces, diags, errors, notes)
+}
+
+/// Partial results folded together: traces merged, diagnostics kept per source.
+#[derive(Default)]
+struct Merged {
+    traces: TraceMap,
+    diags: Vec<(SourceId, Diagnostics)>,
+    errors: Vec<String>,
+}
+
+impl From<Partial> for Merged {
+    fn from(p: Partial) -> Merged {
+        Merged {
+            traces: p.traces,
+            diags: vec![(p.source, p.diag)],
+            errors: p.error.into_iter().collect(),
+        }
+    }
+}
+
+impl Merged {
+    fn merge(mut self, mut other: Merged) -> Merged {
+        // Fold the smaller map into the larger one.
+        if self.traces.traces.len() < other.traces.traces.len() {
+            std::mem::swap(&mut self.traces, &mut other.traces);
+        }
+        self.traces.merge(other.traces);
+        self.diags.extend(other.diags);
+        self.errors.extend(other.errors);
+        self
+    }
 }
 
 fn progress_bar(total: u64, stderr_tty: bool) -> ProgressBar {

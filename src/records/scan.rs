@@ -309,7 +309,9 @@ pub fn decode_payload(
     if decoded.service.is_none() {
         decoded.service = env.service();
     }
-    Some((decoded, lossy_utf8 || std::str::from_utf8(line).is_err()))
+    // Most lines are ASCII, which is much cheaper to confirm than UTF-8.
+    let damaged = lossy_utf8 || (!line.is_ascii() && std::str::from_utf8(line).is_err());
+    Some((decoded, damaged))
 }
 
 /// Joins the pieces of a split line (CRI `P`…`F` payloads, Docker fragments' `log` texts).
