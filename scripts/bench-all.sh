@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Every trace (issue #5): `tracegrep --all` against a pure byte scan and a JSON tool.
+#
+#   scripts/bench-all.sh [SIZE]      # default 1G of generated logs, kept under $BENCH_DIR
+#
+# Side by side with hyperfine on a warm cache: (a) `rg -c trace DIR`, the floor of reading the
+# bytes; (b) `jq -cR 'fromjson? | select(.trace_id != null) | .trace_id'` over the same files
+# (`-R` and `fromjson?` so non-JSON lines do not stop it; it reads one convention's field only:
+# a lower bound on what a JSON tool costs); (c) `tracegrep --all`
+# (table and jsonl). Prints ratios of medians and peak RSS. hl and lnav are not in Debian's
+# packages here; see the note in README.md.
+# Needs: hyperfine, ripgrep, jq, python3, /usr/bin/time.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+size=${1:-1G}
+shared=${TRACEGREP_SHARED:-$here/../shared}
+gen="$shared/bench/gen_logs.py"
+dir=${BENCH_DIR:-/tmp/tracegrep-bench}
+plain="$dir/plain-$size"
+tg="$here/target/release/tracegrep"
+for tool in hyperfine rg jq python3 /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "bench-all.sh: $tool is missing" >&2; exit 2; }
+done
+(cd "$here" && cargo build --release --quiet)
+[ -f "$plain/truth.json" ] || python3 "$gen" --out "$plain" --size "$size" --quiet
+logs="$plain/logs"
+echo "data: $logs ($(du -sh "$logs" | cut -f1))"
+hyperfine -N -i --style none --warmup 1 --runs "${RUNS:-5}" --export-json "$dir/all.json" \
+  -n rg-count "rg -c trace $logs" \
+  -n tracegrep-table "$tg --all -q --limit 20 $logs" \
+  -n tracegrep-jsonl "$tg --all -q --format jsonl $logs" >/dev/null 2>&1
+hyperfine -i --style none --warmup 0 --runs "${JQ_RUNS:-2}" --export-json "$dir/all-jq.json" \
+  -n jq "jq -cR 'fromjson? | select(.trace_id != null) | .trace_id' $logs/*.jsonl > /dev/null" >/dev/null 2>&1
+python3 - "$dir/all.json" "$dir/all-jq.json" <<'PY'
+import json, sys
+r = {x["command"]: x["median"] for f in sys.argv[1:] for x in json.load(open(f))["results"]}
+floor, jq = r["rg-count"], r["jq"]
+for name in ("tracegrep-table", "tracegrep-jsonl"):
+    print("%-16s median %7.0f ms  %5.1fx the rg -c floor (%.0f ms)  %5.1fx faster than jq (%.0f ms)"
+          % (name, r[name] * 1e3, r[name] / floor, floor * 1e3, jq / r[name], jq * 1e3))
+PY
+echo "peak RSS: tracegrep --all $(/usr/bin/time -f %M "$tg" --all -q --limit 20 "$logs" 2>&1 >/dev/null | tail -1) KiB," \
+  "rg -c $(/usr/bin/time -f %M rg -c trace "$logs" 2>&1 >/dev/null | tail -1) KiB, input $(du -sk "$logs" | cut -f1) KiB"
