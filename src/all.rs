@@ -23,7 +23,7 @@ use crate::input::Source;
 use crate::records::fields::FieldTable;
 use crate::records::lines::LineScan;
 use crate::records::scan::Block;
-use crate::records::{Decoded, LineRef, SourceId};
+use crate::records::{LineRef, LineView, SourceId};
 use crate::render::term::RenderOptions;
 use crate::render::{json, stats as stats_render, table};
 use crate::traces::filter::TraceFilter;
@@ -181,19 +181,14 @@ fn all_lines_problems(d: &Diagnostics) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
-fn add_line(map: &mut TraceMap, filter: &TraceFilter, fallback: Option<&str>, mut d: Decoded) {
-    if d.service.is_none() {
-        // As for one trace: the file name, else a logger name.
-        d.service = fallback
-            .map(str::to_string)
-            .or_else(|| d.service_hint.take());
-    }
+fn add_line(map: &mut TraceMap, filter: &TraceFilter, fallback: Option<&str>, view: &LineView<'_>) {
     let matched = if filter.line_predicates() > 0 {
-        filter.test_line(&d)
+        filter.test_line(view)
     } else {
         0
     };
-    map.add(&d, matched);
+    // As for one trace: a line naming no service takes the file name, else a logger name.
+    map.add(view, matched, fallback);
 }
 
 type Read = (
@@ -352,7 +347,7 @@ fn read_stream(
     traces: &mut TraceMap,
     diag: &mut Diagnostics,
 ) -> Option<(io::Error, u64)> {
-    let mut sink = |d: Decoded, _: LineRef| add_line(traces, filter, fallback, d);
+    let mut sink = |v: &LineView<'_>, _: LineRef| add_line(traces, filter, fallback, v);
     let result = scan_stream(reader, |block, offset, more_follows| {
         let block = Block {
             bytes: block,

@@ -9,10 +9,10 @@ use crate::diag::Diagnostics;
 use crate::records::envelope::unwrap_line;
 use crate::records::fields::FieldTable;
 use crate::records::scan::{
-    block_limit, decode_payload, is_piece, join_pieces, line_end, run_end, run_start,
-    skip_foreign_pieces, trim_line, Block,
+    block_limit, is_piece, join_pieces, line_end, run_end, run_start, skip_foreign_pieces,
+    trim_line, view_payload, Block,
 };
-use crate::records::{Decoded, LineRef};
+use crate::records::{LineRef, LineView};
 
 /// Decodes every line of blocks.
 #[derive(Debug, Clone)]
@@ -26,13 +26,13 @@ impl LineScan {
         LineScan { table }
     }
 
-    /// Decodes the lines of a block (see [`Block`]) and hands those with a trace id to `sink`;
-    /// returns where the next call for the same source must start.
+    /// Decodes the lines of a block (see [`Block`]) and hands each to `sink` as a borrowed
+    /// view; returns where the next call for the same source must start.
     pub fn scan_block(
         &self,
         block: &Block<'_>,
         diag: &mut Diagnostics,
-        mut sink: impl FnMut(Decoded, LineRef),
+        mut sink: impl FnMut(&LineView<'_>, LineRef),
     ) -> usize {
         let hay = block.bytes;
         let to = block.to.min(hay.len());
@@ -50,47 +50,52 @@ impl LineScan {
                 continue;
             }
             diag.candidate_lines += 1;
-            let decoded = if piece {
+            let line = LineRef {
+                source: block.source,
+                offset,
+            };
+            let visit = |view: &LineView<'_>, lossy: bool| diag_lines(view, lossy, line, &mut sink);
+            let counts = if piece {
                 let first = run_start(hay, start, start);
-                joined_payload(&self.table, &hay[first..end], offset, diag)
+                match join_pieces(&hay[first..end], offset) {
+                    Some((joined, mut env)) => {
+                        env.payload = joined.strip_suffix(b"\n").unwrap_or(&joined);
+                        view_payload(&self.table, &env, diag, visit)
+                    }
+                    None => {
+                        diag.not_json += 1;
+                        None
+                    }
+                }
             } else {
                 let env = unwrap_line(raw);
-                decode_payload(&self.table, &env, diag)
+                view_payload(&self.table, &env, diag, visit)
             };
-            let Some((decoded, lossy)) = decoded else {
-                continue;
-            };
-            diag.invalid_utf8 += u64::from(lossy);
-            if decoded.trace.is_none() {
-                diag.no_trace_id += 1;
-                continue;
+            if let Some((lossy, has_trace)) = counts {
+                diag.invalid_utf8 += u64::from(lossy);
+                if has_trace {
+                    diag.matched_lines += 1;
+                } else {
+                    diag.no_trace_id += 1;
+                }
             }
-            diag.matched_lines += 1;
-            sink(
-                decoded,
-                LineRef {
-                    source: block.source,
-                    offset,
-                },
-            );
         }
         limit
     }
 }
 
-/// Joins the pieces of a split line and decodes the whole.
-fn joined_payload(
-    table: &FieldTable,
-    run: &[u8],
-    offset: u64,
-    diag: &mut Diagnostics,
-) -> Option<(Decoded, bool)> {
-    let Some((joined, mut env)) = join_pieces(run, offset) else {
-        diag.not_json += 1;
-        return None;
-    };
-    env.payload = joined.strip_suffix(b"\n").unwrap_or(&joined);
-    decode_payload(table, &env, diag)
+/// Hands a line with a trace id to the sink; returns (damaged, has a trace id).
+fn diag_lines(
+    view: &LineView<'_>,
+    lossy: bool,
+    line: LineRef,
+    sink: &mut impl FnMut(&LineView<'_>, LineRef),
+) -> (bool, bool) {
+    let has_trace = crate::records::decode_trace(view.extracted()).0.is_some();
+    if has_trace {
+        sink(view, line);
+    }
+    (lossy, has_trace)
 }
 
 #[cfg(test)]
@@ -120,7 +125,7 @@ mod tests {
             more_follows: false,
         };
         scan.scan_block(&block, &mut diag, |d, _| {
-            seen.push(d.message.unwrap_or_default())
+            seen.push(d.message_text().unwrap_or_default().into_owned())
         });
         assert_eq!(seen, ["a", "joined"]);
         assert_eq!(diag.not_json, 1);

@@ -253,8 +253,21 @@ fn name_of(e: &Extracted<'_>) -> Option<String> {
     text_of(e, Slot::DbStatement).map(|s| truncate_chars(&s, MAX_NAME_CHARS))
 }
 
-/// Decodes every field of an extracted line.
-pub fn decode(e: &Extracted<'_>) -> Decoded {
+/// The ids of a line: trace, span, the parent it names, and an implied ancestor.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LineIds {
+    /// See [`Record::trace`].
+    pub trace: Option<TraceKey>,
+    /// See [`Record::span`].
+    pub span: Option<SpanId>,
+    /// See [`Record::parent`].
+    pub parent: Option<SpanId>,
+    /// See [`Record::parent_hint`].
+    pub parent_hint: Option<SpanId>,
+}
+
+/// Decodes the ids of an extracted line (no allocation but for opaque correlation ids).
+pub fn decode_ids(e: &Extracted<'_>) -> LineIds {
     let (trace, header_span, header_parent) = decode_trace(e);
     let mut span = span_of(e.get(Slot::Span));
     let mut parent = span_of(e.get(Slot::Parent)).or(header_parent);
@@ -272,6 +285,142 @@ pub fn decode(e: &Extracted<'_>) -> Decoded {
         (Some(own), Some(t)) if own != t => parent_hint = Some(t),
         _ => {}
     }
+    LineIds {
+        trace,
+        span,
+        parent: parent.filter(|p| Some(*p) != span),
+        parent_hint,
+    }
+}
+
+/// The fields of a line, however they are held: owned ([`Decoded`]) or borrowed
+/// ([`LineView`]). Text comes back owned, and only when asked for.
+pub trait LineFields {
+    /// The ids.
+    fn ids(&self) -> LineIds;
+    /// The time.
+    fn time(&self) -> Option<Nanos>;
+    /// The duration the line reports.
+    fn duration_ns(&self) -> Option<i64>;
+    /// The level.
+    fn level(&self) -> Option<Level>;
+    /// The service.
+    fn service(&self) -> Option<String>;
+    /// A logger name.
+    fn service_hint(&self) -> Option<String>;
+    /// The operation name.
+    fn name(&self) -> Option<String>;
+    /// The message.
+    fn message(&self) -> Option<String>;
+}
+
+impl LineFields for Decoded {
+    fn ids(&self) -> LineIds {
+        LineIds {
+            trace: self.trace.clone(),
+            span: self.span,
+            parent: self.parent,
+            parent_hint: self.parent_hint,
+        }
+    }
+    fn time(&self) -> Option<Nanos> {
+        self.time
+    }
+    fn duration_ns(&self) -> Option<i64> {
+        self.duration_ns
+    }
+    fn level(&self) -> Option<Level> {
+        self.level
+    }
+    fn service(&self) -> Option<String> {
+        self.service.clone()
+    }
+    fn service_hint(&self) -> Option<String> {
+        self.service_hint.clone()
+    }
+    fn name(&self) -> Option<String> {
+        self.name.clone()
+    }
+    fn message(&self) -> Option<String> {
+        self.message.clone()
+    }
+}
+
+impl LineFields for LineView<'_> {
+    fn ids(&self) -> LineIds {
+        decode_ids(self.e)
+    }
+    fn time(&self) -> Option<Nanos> {
+        time_of(self.e).or(self.env.time)
+    }
+    fn duration_ns(&self) -> Option<i64> {
+        duration_of(self.e)
+    }
+    fn level(&self) -> Option<Level> {
+        level_of(self.e)
+    }
+    fn service(&self) -> Option<String> {
+        text_of(self.e, Slot::Service).or_else(|| self.env.service())
+    }
+    fn service_hint(&self) -> Option<String> {
+        text_of(self.e, Slot::ServiceHint)
+    }
+    fn name(&self) -> Option<String> {
+        name_of(self.e)
+    }
+    fn message(&self) -> Option<String> {
+        text_of(self.e, Slot::Message)
+    }
+}
+
+/// A decoded view of one line that borrows from it: cheap fields are computed on demand, and
+/// text fields are only copied when asked for. Used where most lines are summed up rather
+/// than kept (views of all traces).
+pub struct LineView<'v> {
+    e: &'v Extracted<'v>,
+    env: &'v envelope::Envelope<'v>,
+}
+
+impl<'v> LineView<'v> {
+    /// A view of an extracted line inside its envelope.
+    pub fn new(e: &'v Extracted<'v>, env: &'v envelope::Envelope<'v>) -> LineView<'v> {
+        LineView { e, env }
+    }
+
+    /// The extracted fields.
+    pub fn extracted(&self) -> &Extracted<'v> {
+        self.e
+    }
+
+    /// The message, borrowed when it had no escapes.
+    pub fn message_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.e.get(Slot::Message).map(|f| f.value.as_text())
+    }
+
+    /// Values of the table's extra paths, by index.
+    pub fn extras(&self) -> impl Iterator<Item = (u8, std::borrow::Cow<'_, str>)> {
+        self.e.extras.iter().map(|(i, v)| (*i, v.as_text()))
+    }
+
+    /// Every field, owned.
+    pub fn decode(&self) -> Decoded {
+        let mut d = decode(self.e);
+        d.time = d.time.or(self.env.time);
+        if d.service.is_none() {
+            d.service = self.env.service();
+        }
+        d
+    }
+}
+
+/// Decodes every field of an extracted line.
+pub fn decode(e: &Extracted<'_>) -> Decoded {
+    let LineIds {
+        trace,
+        span,
+        parent,
+        parent_hint,
+    } = decode_ids(e);
     let status = e.get(Slot::Status).and_then(|f| match &f.value {
         Scalar::Str(s) if level_from_text(s).is_some() => None,
         v => Some(v.as_text().into_owned()),
@@ -279,7 +428,7 @@ pub fn decode(e: &Extracted<'_>) -> Decoded {
     Decoded {
         trace,
         span,
-        parent: parent.filter(|p| Some(*p) != span),
+        parent,
         parent_hint,
         time: time_of(e),
         duration_ns: duration_of(e),

@@ -15,7 +15,7 @@ use crate::records::extract::extract;
 use crate::records::fields::FieldTable;
 use crate::records::ids::TraceKey;
 use crate::records::ids::TraceQuery;
-use crate::records::{decode, Decoded, LineRef, Record, SourceId};
+use crate::records::{Decoded, LineRef, LineView, Record, SourceId};
 
 /// The longest run of non-JSON lines attached to a record as its continuation.
 const MAX_CONTINUATION_LINES: usize = 500;
@@ -276,6 +276,17 @@ pub fn decode_payload(
     env: &Envelope<'_>,
     diag: &mut Diagnostics,
 ) -> Option<(Decoded, bool)> {
+    view_payload(table, env, diag, |view, damaged| (view.decode(), damaged))
+}
+
+/// Parses the application's line inside its envelopes and hands a borrowed [`LineView`] to
+/// `f`, with whether the line had invalid UTF-8. `None` (and counted) when it is not JSON.
+pub fn view_payload<R>(
+    table: &FieldTable,
+    env: &Envelope<'_>,
+    diag: &mut Diagnostics,
+    f: impl FnOnce(&LineView<'_>, bool) -> R,
+) -> Option<R> {
     let line = env.payload;
     // A text prefix before the object (a shipper's timestamp, a wrapper's level) is skipped.
     let Some(brace) = memchr::memchr(b'{', line) else {
@@ -304,14 +315,9 @@ pub fn decode_payload(
             return None;
         }
     };
-    let mut decoded = decode(&extracted);
-    decoded.time = decoded.time.or(env.time);
-    if decoded.service.is_none() {
-        decoded.service = env.service();
-    }
     // Most lines are ASCII, which is much cheaper to confirm than UTF-8.
     let damaged = lossy_utf8 || (!line.is_ascii() && std::str::from_utf8(line).is_err());
-    Some((decoded, damaged))
+    Some(f(&LineView::new(&extracted, env), damaged))
 }
 
 /// Joins the pieces of a split line (CRI `P`…`F` payloads, Docker fragments' `log` texts).

@@ -6,7 +6,7 @@ use regex::Regex;
 use crate::records::duration::parse_duration_text;
 use crate::records::duration::DurationUnit;
 use crate::records::time::{parse_time_text, Nanos};
-use crate::records::Decoded;
+use crate::records::LineView;
 use crate::traces::summary::TraceSummary;
 
 /// A comparison in `--where`.
@@ -154,16 +154,16 @@ impl TraceFilter {
 
     /// Bit `i` set when the line satisfies line predicate `i`; the line's `extras` hold the
     /// fields of [`TraceFilter::where_paths`] by index.
-    pub fn test_line(&self, d: &Decoded) -> u64 {
+    pub fn test_line(&self, line: &LineView<'_>) -> u64 {
         let mut bits = 0u64;
-        for (i, value) in &d.extras {
-            let i = usize::from(*i);
-            if i < 63 && self.wheres.get(i).is_some_and(|w| w.test(value)) {
+        for (i, value) in line.extras() {
+            let i = usize::from(i);
+            if i < 63 && self.wheres.get(i).is_some_and(|w| w.test(&value)) {
                 bits |= 1 << i;
             }
         }
         if let Some(re) = &self.grep {
-            if d.message.as_deref().is_some_and(|m| re.is_match(m)) {
+            if line.message_text().is_some_and(|m| re.is_match(&m)) {
                 bits |= 1 << self.wheres.len().min(63);
             }
         }

@@ -7,7 +7,9 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::records::ids::{SpanId, TraceKey};
 use crate::records::level::Level;
 use crate::records::time::Nanos;
+#[cfg(test)]
 use crate::records::Decoded;
+use crate::records::LineFields;
 use crate::traces::tree::{link_nodes, new_node, SpanKind, SpanNode, SpanTree};
 use crate::traces::UNKNOWN_SERVICE;
 
@@ -38,8 +40,10 @@ pub struct TraceAcc {
     pub error_lines: u64,
     /// Bit `i` set: some line satisfied line predicate `i` (`--where`, `--grep`).
     pub matched: u64,
-    /// Spans by id; lines without a span id are kept per service (`None`).
-    spans: HashMap<(Option<SpanId>, Option<String>), SpanAcc>,
+    /// Spans by id.
+    spans: HashMap<SpanId, SpanAcc>,
+    /// Lines without a span id, per service: one synthetic span each.
+    unspanned: Vec<(String, SpanAcc)>,
 }
 
 /// Traces by id: one map per parallel task, merged with [`TraceMap::merge`].
@@ -50,32 +54,40 @@ pub struct TraceMap {
 }
 
 impl SpanAcc {
-    fn add(&mut self, d: &Decoded) {
+    /// Adds a line. Text fields are read only while the span lacks them, so most lines cost
+    /// no allocation; `service` names the service when the line does not.
+    fn add(
+        &mut self,
+        d: &impl LineFields,
+        ids: &crate::records::LineIds,
+        level: Option<Level>,
+        service: &dyn Fn() -> Option<String>,
+    ) {
         self.lines += 1;
         if self.service.is_none() {
-            self.service.clone_from(&d.service);
+            self.service = d.service().or_else(service);
         }
         if self.name.is_none() {
-            self.name.clone_from(&d.name);
+            self.name = d.name();
+            if self.name.is_none() && self.message.is_none() {
+                self.message = d.message();
+            }
         }
-        if self.message.is_none() {
-            self.message.clone_from(&d.message);
-        }
-        self.parent = self.parent.or(d.parent);
-        self.parent_hint = self.parent_hint.or(d.parent_hint);
-        if d.level.is_some_and(|l| l >= Level::Error) {
+        self.parent = self.parent.or(ids.parent);
+        self.parent_hint = self.parent_hint.or(ids.parent_hint);
+        if level.is_some_and(|l| l >= Level::Error) {
             self.error_lines += 1;
         }
-        if let Some(t) = d.time {
+        if let Some(t) = d.time() {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
-            if let Some(dur) = d.duration_ns {
+            if let Some(dur) = d.duration_ns() {
                 if self.timed.is_none_or(|(best, _)| dur > best) {
                     self.timed = Some((dur, t));
                 }
             }
             if self.last_level.is_none_or(|(lt, _)| t >= lt) {
-                self.last_level = Some((t, d.level));
+                self.last_level = Some((t, level));
             }
         }
     }
@@ -142,9 +154,11 @@ fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 }
 
 impl TraceMap {
-    /// Adds one line; `matched` has bit `i` set when the line satisfies line predicate `i`.
-    pub fn add(&mut self, d: &Decoded, matched: u64) {
-        let Some(key) = &d.trace else {
+    /// Adds one line; `matched` has bit `i` set when the line satisfies line predicate `i`, and
+    /// `fallback` names the service of lines that name none (the file name).
+    pub fn add(&mut self, d: &impl LineFields, matched: u64, fallback: Option<&str>) {
+        let ids = d.ids();
+        let Some(key) = &ids.trace else {
             return;
         };
         let acc = match self.traces.get_mut(key) {
@@ -153,15 +167,36 @@ impl TraceMap {
         };
         acc.lines += 1;
         acc.matched |= matched;
-        if d.level.is_some_and(|l| l >= Level::Error) {
+        let level = d.level();
+        if level.is_some_and(|l| l >= Level::Error) {
             acc.error_lines += 1;
         }
-        // Lines without a span id gather per service, as one synthetic span.
-        let span_key = match d.span {
-            Some(id) => (Some(id), None),
-            None => (None, d.service.clone()),
-        };
-        acc.spans.entry(span_key).or_default().add(d);
+        let service = || fallback.map(str::to_string).or_else(|| d.service_hint());
+        match ids.span {
+            Some(id) => acc
+                .spans
+                .entry(id)
+                .or_default()
+                .add(d, &ids, level, &service),
+            None => {
+                // Lines without a span id gather per service, as one synthetic span.
+                let name = d
+                    .service()
+                    .or_else(service)
+                    .unwrap_or_else(|| UNKNOWN_SERVICE.to_string());
+                let at = match acc.unspanned.iter().position(|(s, _)| *s == name) {
+                    Some(at) => at,
+                    None => {
+                        acc.unspanned.push((name, SpanAcc::default()));
+                        acc.unspanned.len() - 1
+                    }
+                };
+                let owner = acc.unspanned[at].0.clone();
+                acc.unspanned[at]
+                    .1
+                    .add(d, &ids, level, &|| Some(owner.clone()));
+            }
+        }
     }
 
     /// Folds another task's map into this one.
@@ -224,19 +259,30 @@ impl TraceAcc {
                 }
             }
         }
+        for (service, span) in other.unspanned {
+            match self.unspanned.iter_mut().find(|(s, _)| *s == service) {
+                Some((_, mine)) => mine.merge(span),
+                None => self.unspanned.push((service, span)),
+            }
+        }
     }
 
     /// The span tree of the trace.
     pub fn tree(self) -> SpanTree {
         let mut spans: Vec<_> = self.spans.into_iter().collect();
         // Stable input order makes the tree (and everything printed from it) deterministic.
-        spans.sort_by(|a, b| a.0.cmp(&b.0));
-        link_nodes(
-            spans
-                .into_iter()
-                .map(|((id, service), acc)| acc.into_node(id, service))
-                .collect(),
-        )
+        spans.sort_by_key(|(id, _)| *id);
+        let mut unspanned = self.unspanned;
+        unspanned.sort_by(|a, b| a.0.cmp(&b.0));
+        let nodes = unspanned
+            .into_iter()
+            .map(|(service, acc)| acc.into_node(None, Some(service)))
+            .chain(
+                spans
+                    .into_iter()
+                    .map(|(id, acc)| acc.into_node(Some(id), None)),
+            );
+        link_nodes(nodes.collect())
     }
 }
 
@@ -268,15 +314,15 @@ mod tests {
         ];
         let mut one = TraceMap::default();
         for l in &lines {
-            one.add(l, 0);
+            one.add(l, 0, None);
         }
         let mut a = TraceMap::default();
         let mut b = TraceMap::default();
         for (i, l) in lines.iter().enumerate() {
             if i % 2 == 0 {
-                a.add(l, 0)
+                a.add(l, 0, None)
             } else {
-                b.add(l, 0)
+                b.add(l, 0, None)
             }
         }
         a.merge(b);
