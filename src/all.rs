@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+use crate::app::stream_error;
 use crate::cli::{Format, SortKey};
 use crate::config::{Config, Inputs, Mode};
 use crate::diag::Diagnostics;
@@ -320,14 +321,19 @@ fn read_unit(scan: &LineScan, filter: &TraceFilter, unit: Unit<'_>, sources: &[S
             compression,
             reader,
         }) => {
-            let error = read_stream(scan, filter, source, fallback.as_deref(), reader, &mut traces, &mut diag).map(|(e, bytes)| {
-                let name = sources.get(source as usize).map_or("?", |s| s.display.as_str());
-                format!(
-                    "{name}: truncated or corrupt {} data ({}); kept the {bytes} bytes decoded before it",
-                    compression.name(),
-                    describe_io_error(&e)
-                )
-            });
+            let name = sources
+                .get(source as usize)
+                .map_or("?", |s| s.display.as_str());
+            let error = read_stream(
+                scan,
+                filter,
+                source,
+                fallback.as_deref(),
+                reader,
+                &mut traces,
+                &mut diag,
+            )
+            .map(|failure| stream_error(name, Some(compression), &failure));
             Partial {
                 source,
                 traces,
@@ -375,10 +381,10 @@ fn read_stdin(scan: &LineScan, filter: &TraceFilter) -> Partial {
     let mut traces = TraceMap::default();
     let mut diag = Diagnostics::default();
     let error = match decode_stream(io::stdin()) {
-        Ok((compression, reader)) => read_stream(scan, filter, 0, None, reader, &mut traces, &mut diag).map(|(e, bytes)| match compression {
-            Some(c) => format!("<stdin>: truncated or corrupt {} data ({}); kept the {bytes} bytes decoded before it", c.name(), describe_io_error(&e)),
-            None => format!("<stdin>: read error after {bytes} bytes: {}", describe_io_error(&e)),
-        }),
+        Ok((compression, reader)) => {
+            read_stream(scan, filter, 0, None, reader, &mut traces, &mut diag)
+                .map(|failure| stream_error("<stdin>", compression, &failure))
+        }
         Err(e) => Some(format!("<stdin>: {}", describe_io_error(&e))),
     };
     Partial {

@@ -192,7 +192,9 @@ fn scan_reader(
     }
 }
 
-fn stream_error(
+/// The message for a stream that failed after `bytes` bytes: a damaged archive keeps what
+/// was decoded before the damage.
+pub fn stream_error(
     name: &str,
     compression: Option<Compression>,
     (e, bytes): &(io::Error, u64),

@@ -159,26 +159,39 @@ fn cri_stream_and_tag(b: &[u8]) -> Option<(bool, &[u8])> {
     }
 }
 
+/// The fields of a shipper's or runtime's JSON envelope that matter around a line of text.
+#[derive(serde::Deserialize)]
+#[allow(non_snake_case)]
+struct Carrier {
+    log: Option<String>,
+    message: Option<String>,
+    MESSAGE: Option<String>,
+    kubernetes: Option<Kubernetes>,
+    SYSLOG_IDENTIFIER: Option<String>,
+    stream: Option<serde::de::IgnoredAny>,
+    __CURSOR: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(serde::Deserialize)]
+struct Kubernetes {
+    pod_name: Option<String>,
+}
+
+impl Carrier {
+    /// The stream the line came from: the pod, or the syslog identifier.
+    fn stream_name(&mut self) -> Option<String> {
+        self.kubernetes
+            .take()
+            .and_then(|k| k.pod_name)
+            .or_else(|| self.SYSLOG_IDENTIFIER.take())
+    }
+}
+
 /// The text a JSON envelope carries when it is not itself JSON (a stack-trace line written to
 /// stderr through Docker, Fluent Bit, Vector or journald), with the stream it came from (pod,
 /// unit), so it can be attached to the record before it.
 pub fn envelope_text(line: &[u8]) -> Option<(String, Option<String>)> {
-    #[derive(serde::Deserialize)]
-    struct Kubernetes {
-        pod_name: Option<String>,
-    }
-    #[derive(serde::Deserialize)]
-    #[allow(non_snake_case)]
-    struct Carrier {
-        log: Option<String>,
-        message: Option<String>,
-        MESSAGE: Option<String>,
-        kubernetes: Option<Kubernetes>,
-        SYSLOG_IDENTIFIER: Option<String>,
-        stream: Option<serde::de::IgnoredAny>,
-        __CURSOR: Option<serde::de::IgnoredAny>,
-    }
-    let carrier: Carrier = serde_json::from_slice(line).ok()?;
+    let mut carrier: Carrier = serde_json::from_slice(line).ok()?;
     // Only a shipper's or runtime's envelope carries a line: an application record with a
     // `message` field is a record of its own.
     let marked =
@@ -186,35 +199,18 @@ pub fn envelope_text(line: &[u8]) -> Option<(String, Option<String>)> {
     if !marked {
         return None;
     }
+    let stream = carrier.stream_name();
     let text = carrier.log.or(carrier.message).or(carrier.MESSAGE)?;
     if text.trim_start().starts_with('{') {
         return None;
     }
-    let stream = carrier
-        .kubernetes
-        .and_then(|k| k.pod_name)
-        .or(carrier.SYSLOG_IDENTIFIER);
     let text = text.strip_suffix('\n').unwrap_or(&text).to_string();
     Some((text, stream))
 }
 
 /// The stream a JSON line came from, as its envelope names it (pod, syslog identifier).
 pub fn envelope_stream(line: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Kubernetes {
-        pod_name: Option<String>,
-    }
-    #[derive(serde::Deserialize)]
-    #[allow(non_snake_case)]
-    struct Carrier {
-        kubernetes: Option<Kubernetes>,
-        SYSLOG_IDENTIFIER: Option<String>,
-    }
-    let carrier: Carrier = serde_json::from_slice(line).ok()?;
-    carrier
-        .kubernetes
-        .and_then(|k| k.pod_name)
-        .or(carrier.SYSLOG_IDENTIFIER)
+    serde_json::from_slice::<Carrier>(line).ok()?.stream_name()
 }
 
 /// Whether a line is a Docker json-file fragment: its `log` does not end with a newline, so

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::records::time::format_rfc3339_micros;
 use crate::records::Record;
 use crate::traces::summary::TraceSummary;
-use crate::traces::tree::{SpanKind, SpanNode};
+use crate::traces::tree::{SpanKind, SpanNode, SpanTree};
 use crate::traces::{Trace, UNKNOWN_SERVICE};
 
 /// The schema name written in every document.
@@ -113,6 +113,31 @@ fn span_report<'a>(node: &'a SpanNode, nodes: &[SpanNode]) -> SpanReport<'a> {
     }
 }
 
+/// The spans that logged something, in display order.
+fn span_reports(tree: &SpanTree) -> Vec<SpanReport<'_>> {
+    tree.order
+        .iter()
+        .map(|&i| &tree.nodes[i])
+        .filter(|n| n.kind != SpanKind::Placeholder)
+        .map(|n| span_report(n, &tree.nodes))
+        .collect()
+}
+
+/// The parents named but never logged.
+fn missing_span_reports(tree: &SpanTree) -> Vec<MissingSpanReport> {
+    tree.order
+        .iter()
+        .map(|&i| &tree.nodes[i])
+        .filter(|n| n.kind == SpanKind::Placeholder)
+        .map(|n| MissingSpanReport {
+            span_id: n.id.map(|i| i.to_string()).unwrap_or_default(),
+            start: n.start.map(format_rfc3339_micros),
+            duration_ms: n.duration_ns().map(ms),
+            children: n.children.len(),
+        })
+        .collect()
+}
+
 fn log_report<'a>(r: &'a Record, t0: Option<i64>, names: &'a [String]) -> LogReport<'a> {
     LogReport {
         time: r.time.map(format_rfc3339_micros),
@@ -150,27 +175,8 @@ pub fn write_json(out: &mut dyn Write, trace: &Trace, names: &[String]) -> io::R
         error_lines: s.error_lines,
         failed_spans: s.failed_spans,
         lines_by_service: &s.lines_by_service,
-        spans: trace
-            .tree
-            .order
-            .iter()
-            .map(|&i| &trace.tree.nodes[i])
-            .filter(|n| n.kind != SpanKind::Placeholder)
-            .map(|n| span_report(n, &trace.tree.nodes))
-            .collect(),
-        missing_spans: trace
-            .tree
-            .order
-            .iter()
-            .map(|&i| &trace.tree.nodes[i])
-            .filter(|n| n.kind == SpanKind::Placeholder)
-            .map(|n| MissingSpanReport {
-                span_id: n.id.map(|i| i.to_string()).unwrap_or_default(),
-                start: n.start.map(format_rfc3339_micros),
-                duration_ms: n.duration_ns().map(ms),
-                children: n.children.len(),
-            })
-            .collect(),
+        spans: span_reports(&trace.tree),
+        missing_spans: missing_span_reports(&trace.tree),
         logs: trace
             .records
             .iter()
@@ -224,27 +230,8 @@ fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
         lines_by_service,
         root_service: root.map(|n| n.service.as_str()),
         root_name: root.map(|n| n.name.as_str()),
-        spans: t
-            .tree
-            .order
-            .iter()
-            .map(|&i| &nodes[i])
-            .filter(|n| n.kind != SpanKind::Placeholder)
-            .map(|n| span_report(n, nodes))
-            .collect(),
-        missing_spans: t
-            .tree
-            .order
-            .iter()
-            .map(|&i| &nodes[i])
-            .filter(|n| n.kind == SpanKind::Placeholder)
-            .map(|n| MissingSpanReport {
-                span_id: n.id.map(|i| i.to_string()).unwrap_or_default(),
-                start: n.start.map(format_rfc3339_micros),
-                duration_ms: n.duration_ns().map(ms),
-                children: n.children.len(),
-            })
-            .collect(),
+        spans: span_reports(&t.tree),
+        missing_spans: missing_span_reports(&t.tree),
     }
 }
 
