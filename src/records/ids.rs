@@ -90,12 +90,24 @@ pub struct DecodedIds {
     pub parent: Option<SpanId>,
 }
 
-/// Parses up to 32 hex digits; `None` for anything else.
+/// The value of one hex digit.
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Parses up to 32 hex digits; `None` for anything else. (Every line of a full scan has an
+/// id: a plain loop is several times faster than `from_str_radix`.)
 fn parse_hex_u128(s: &str) -> Option<u128> {
-    if s.is_empty() || s.len() > 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if s.is_empty() || s.len() > 32 {
         return None;
     }
-    u128::from_str_radix(s, 16).ok()
+    s.bytes()
+        .try_fold(0u128, |v, b| Some((v << 4) | u128::from(hex_digit(b)?)))
 }
 
 /// Strips the dashes of a `8-4-4-4-12` GUID; other strings come back unchanged.
@@ -163,10 +175,12 @@ pub fn parse_decimal_trace(value: &str) -> Option<TraceKey> {
 /// A span id: 16 hex (shorter is left-padded); all zeros and `"0"` are no id.
 pub fn parse_hex_span(value: &str) -> Option<SpanId> {
     let s = value.trim();
-    if s.is_empty() || s.len() > 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if s.is_empty() || s.len() > 16 {
         return None;
     }
-    let v = u64::from_str_radix(s, 16).ok()?;
+    let v = s
+        .bytes()
+        .try_fold(0u64, |v, b| Some((v << 4) | u64::from(hex_digit(b)?)))?;
     (v != 0).then_some(SpanId(v))
 }
 

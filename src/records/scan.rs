@@ -11,7 +11,7 @@ use crate::diag::Diagnostics;
 use crate::records::envelope::{
     envelope_stream, envelope_text, is_docker_fragment, unwrap_line, Envelope,
 };
-use crate::records::extract::extract;
+use crate::records::extract::{extract_into, Extracted};
 use crate::records::fields::FieldTable;
 use crate::records::ids::TraceKey;
 use crate::records::ids::TraceQuery;
@@ -294,30 +294,31 @@ pub fn view_payload<R>(
         return None;
     };
     let json = &line[brace..];
-    let lossy;
-    let (extracted, lossy_utf8) = match extract(json, table) {
-        // Skipped values are not validated by the parser; the line is checked whole below, so
-        // damaged lines are counted wherever the damage is.
-        Ok(e) => (e, false),
+    let mut extracted = Extracted::default();
+    match extract_into(json, table, &mut extracted) {
+        // Skipped values are not validated by the parser; the line is checked whole here, so
+        // damaged lines are counted wherever the damage is. Most lines are ASCII, which is
+        // much cheaper to confirm than UTF-8.
+        Ok(()) => {
+            let damaged = !line.is_ascii() && std::str::from_utf8(line).is_err();
+            Some(f(&LineView::new(&extracted, env), damaged))
+        }
         Err(_) if std::str::from_utf8(json).is_err() => {
-            lossy = String::from_utf8_lossy(json).into_owned();
-            match extract(lossy.as_bytes(), table) {
-                Ok(e) => (e, true),
-                Err(_) => {
-                    diag.invalid_utf8 += 1;
-                    diag.not_json += 1;
-                    return None;
-                }
+            let lossy = String::from_utf8_lossy(json).into_owned();
+            let mut extracted = Extracted::default();
+            if extract_into(lossy.as_bytes(), table, &mut extracted).is_ok() {
+                Some(f(&LineView::new(&extracted, env), true))
+            } else {
+                diag.invalid_utf8 += 1;
+                diag.not_json += 1;
+                None
             }
         }
         Err(_) => {
             diag.not_json += 1;
-            return None;
+            None
         }
-    };
-    // Most lines are ASCII, which is much cheaper to confirm than UTF-8.
-    let damaged = lossy_utf8 || (!line.is_ascii() && std::str::from_utf8(line).is_err());
-    Some(f(&LineView::new(&extracted, env), damaged))
+    }
 }
 
 /// Joins the pieces of a split line (CRI `P`…`F` payloads, Docker fragments' `log` texts).
