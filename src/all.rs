@@ -84,9 +84,8 @@ pub fn run_all(
             writeln!(err, "tracegrep: {ambiguous} ids known only by their low 64 bits match several 128-bit traces; they were left apart")?;
         }
     }
-    let seen = traces.traces.len();
+    let seen = traces.len();
     let mut kept: Vec<TraceSummary> = traces
-        .traces
         .into_par_iter()
         .map(|(id, acc)| TraceSummary::new(id, acc))
         .filter(|t| config.filter.keeps(t))
@@ -222,7 +221,7 @@ fn read_paths(
         .map(|unit| {
             let p = read_unit(scan, filter, unit, &sources);
             progress.inc(p.diag.bytes);
-            let traces = found.fetch_add(p.traces.traces.len() as u64, Ordering::Relaxed);
+            let traces = found.fetch_add(p.traces.len() as u64, Ordering::Relaxed);
             progress.set_message(format!("~{traces} traces"));
             Merged::from(p)
         })
@@ -256,11 +255,7 @@ impl From<Partial> for Merged {
 }
 
 impl Merged {
-    fn merge(mut self, mut other: Merged) -> Merged {
-        // Fold the smaller map into the larger one.
-        if self.traces.traces.len() < other.traces.traces.len() {
-            std::mem::swap(&mut self.traces, &mut other.traces);
-        }
+    fn merge(mut self, other: Merged) -> Merged {
         self.traces.merge(other.traces);
         self.diags.extend(other.diags);
         self.errors.extend(other.errors);

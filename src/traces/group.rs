@@ -46,11 +46,93 @@ pub struct TraceAcc {
     unspanned: Vec<(String, SpanAcc)>,
 }
 
-/// Traces by id: one map per parallel task, merged with [`TraceMap::merge`].
-#[derive(Debug, Clone, Default)]
+/// How many shards a [`TraceMap`] splits into: merging and summarising go shard by shard in
+/// parallel.
+const SHARDS: usize = 32;
+
+/// Traces by id, in shards: one map per parallel task, merged with [`TraceMap::merge`].
+#[derive(Debug, Clone)]
 pub struct TraceMap {
-    /// The traces.
-    pub traces: HashMap<TraceKey, TraceAcc>,
+    shards: Vec<Shard>,
+}
+
+/// The traces whose ids fall in one shard. A 64-bit id lands in the shard of the 128-bit ids
+/// that share its low half, so they can be joined within the shard.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Shard {
+    traces: HashMap<TraceKey, TraceAcc>,
+}
+
+fn shard_of(key: &TraceKey) -> usize {
+    let h = match key {
+        TraceKey::Full(_) | TraceKey::Low64(_) => key.low64().unwrap_or(0),
+        TraceKey::Opaque(s) => s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        }),
+    };
+    // Ids are random in their low bits, except opaque ones, hashed above.
+    (h % SHARDS as u64) as usize
+}
+
+impl Default for TraceMap {
+    fn default() -> TraceMap {
+        TraceMap {
+            shards: vec![Shard::default(); SHARDS],
+        }
+    }
+}
+
+impl TraceMap {
+    /// How many traces.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.traces.len()).sum()
+    }
+
+    /// No traces at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds one line; `matched` has bit `i` set when the line satisfies line predicate `i`, and
+    /// `fallback` names the service of lines that name none (the file name).
+    pub fn add(&mut self, d: &impl LineFields, matched: u64, fallback: Option<&str>) {
+        let ids = d.ids();
+        let Some(key) = &ids.trace else {
+            return;
+        };
+        let shard = shard_of(key);
+        self.shards[shard].add(d, &ids, matched, fallback);
+    }
+
+    /// Folds another task's map into this one, shard by shard in parallel.
+    pub fn merge(&mut self, other: TraceMap) {
+        use rayon::prelude::*;
+        self.shards
+            .par_iter_mut()
+            .zip(other.shards.into_par_iter())
+            .for_each(|(mine, theirs)| mine.merge(theirs));
+    }
+
+    /// Joins traces known only by their low 64 bits into the one 128-bit trace that shares
+    /// them (Datadog logs the low half of OTel ids). Where two 128-bit traces share a low half
+    /// nothing is joined; the count of such ambiguous halves is returned.
+    pub fn join_low_halves(&mut self) -> usize {
+        use rayon::prelude::*;
+        self.shards.par_iter_mut().map(Shard::join_low_halves).sum()
+    }
+
+    /// Every trace, for a parallel pass.
+    pub fn into_par_iter(self) -> impl rayon::iter::ParallelIterator<Item = (TraceKey, TraceAcc)> {
+        use rayon::prelude::*;
+        self.shards
+            .into_par_iter()
+            .flat_map_iter(|s| s.traces.into_iter())
+    }
+
+    /// Takes one trace out.
+    pub fn remove(&mut self, key: &TraceKey) -> Option<TraceAcc> {
+        self.shards[shard_of(key)].traces.remove(key)
+    }
 }
 
 impl SpanAcc {
@@ -153,11 +235,14 @@ fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     }
 }
 
-impl TraceMap {
-    /// Adds one line; `matched` has bit `i` set when the line satisfies line predicate `i`, and
-    /// `fallback` names the service of lines that name none (the file name).
-    pub fn add(&mut self, d: &impl LineFields, matched: u64, fallback: Option<&str>) {
-        let ids = d.ids();
+impl Shard {
+    fn add(
+        &mut self,
+        d: &impl LineFields,
+        ids: &crate::records::LineIds,
+        matched: u64,
+        fallback: Option<&str>,
+    ) {
         let Some(key) = &ids.trace else {
             return;
         };
@@ -194,13 +279,16 @@ impl TraceMap {
                 let owner = acc.unspanned[at].0.clone();
                 acc.unspanned[at]
                     .1
-                    .add(d, &ids, level, &|| Some(owner.clone()));
+                    .add(d, ids, level, &|| Some(owner.clone()));
             }
         }
     }
 
-    /// Folds another task's map into this one.
-    pub fn merge(&mut self, other: TraceMap) {
+    fn merge(&mut self, other: Shard) {
+        if self.traces.len() < other.traces.len() {
+            let mine = std::mem::replace(&mut self.traces, other.traces);
+            return self.merge(Shard { traces: mine });
+        }
         for (key, acc) in other.traces {
             match self.traces.get_mut(&key) {
                 Some(mine) => mine.merge(acc),
@@ -211,10 +299,7 @@ impl TraceMap {
         }
     }
 
-    /// Joins traces known only by their low 64 bits into the one 128-bit trace that shares
-    /// them (Datadog logs the low half of OTel ids). Where two 128-bit traces share a low half
-    /// nothing is joined; the count of such ambiguous halves is returned.
-    pub fn join_low_halves(&mut self) -> usize {
+    fn join_low_halves(&mut self) -> usize {
         let mut full_by_low: HashMap<u64, Vec<TraceKey>> = HashMap::default();
         for key in self.traces.keys() {
             if let TraceKey::Full(v) = key {
@@ -326,10 +411,10 @@ mod tests {
             }
         }
         a.merge(b);
-        assert_eq!(a.traces, one.traces);
+        assert_eq!(a.shards, one.shards);
         assert_eq!(one.join_low_halves(), 0);
-        assert_eq!(one.traces.len(), 1);
-        let tree = one.traces.remove(&full).expect("trace").tree();
+        assert_eq!(one.len(), 1);
+        let tree = one.remove(&full).expect("trace").tree();
         assert_eq!(tree.span_count(), 3);
         let root = &tree.nodes[tree.roots[0]];
         assert_eq!((root.start, root.end), (Some(0), Some(20)));
