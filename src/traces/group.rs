@@ -262,7 +262,7 @@ impl Shard {
                 .spans
                 .entry(id)
                 .or_default()
-                .add(d, &ids, level, &service),
+                .add(d, ids, level, &service),
             None => {
                 // Lines without a span id gather per service, as one synthetic span.
                 let name = d
