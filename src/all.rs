@@ -25,7 +25,6 @@ use crate::records::fields::FieldTable;
 use crate::records::lines::LineScan;
 use crate::records::scan::Block;
 use crate::records::{LineRef, LineView, SourceId};
-use crate::render::term::RenderOptions;
 use crate::render::{json, stats as stats_render, table};
 use crate::traces::filter::TraceFilter;
 use crate::traces::group::TraceMap;
@@ -99,16 +98,9 @@ pub fn run_all(
             format!("none of {seen} traces matched the filters")
         };
         writeln!(err, "tracegrep: {what}")?;
-        return Ok(if failed {
-            ExitStatus::Error
-        } else {
-            ExitStatus::NoMatch
-        });
+        return Ok(ExitStatus::of_search(false, failed));
     }
-    let opts = RenderOptions {
-        color: config.color,
-        width_cols: config.width_cols,
-    };
+    let opts = config.render_options();
     match config.mode {
         Mode::Stats => {
             let stats = compute_stats(&kept);
@@ -138,11 +130,7 @@ pub fn run_all(
         }
     }
     out.flush()?;
-    Ok(if failed {
-        ExitStatus::Error
-    } else {
-        ExitStatus::Found
-    })
+    Ok(ExitStatus::of_search(true, failed))
 }
 
 /// Orders the rows; ties fall back to the start, then the id, so output never depends on

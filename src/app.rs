@@ -20,7 +20,6 @@ use crate::records::fields::FieldTable;
 use crate::records::ids::TraceQuery;
 use crate::records::scan::{Block, ScanOutput, TraceSearch};
 use crate::records::{Record, SourceId};
-use crate::render::term::RenderOptions;
 use crate::render::{header, json, raw, timeline, waterfall};
 use crate::traces::assemble;
 
@@ -86,16 +85,9 @@ pub fn run(
             crate::render::sanitize::sanitize(&config.trace_id),
             if searched == 1 { "" } else { "s" }
         )?;
-        return Ok(if failed {
-            ExitStatus::Error
-        } else {
-            ExitStatus::NoMatch
-        });
+        return Ok(ExitStatus::of_search(false, failed));
     };
-    let opts = RenderOptions {
-        color: config.color,
-        width_cols: config.width_cols,
-    };
+    let opts = config.render_options();
     match config.format {
         Format::Full => {
             header::write_header(out, &trace, &opts)?;
@@ -125,11 +117,7 @@ pub fn run(
         }
     }
     out.flush()?;
-    Ok(if failed {
-        ExitStatus::Error
-    } else {
-        ExitStatus::Found
-    })
+    Ok(ExitStatus::of_search(true, failed))
 }
 
 /// Names the service of a record whose line named none: the file name, else a logger name.

@@ -210,6 +210,16 @@ impl Config {
     }
 }
 
+impl Config {
+    /// What the terminal renderers need to know.
+    pub fn render_options(&self) -> crate::render::term::RenderOptions {
+        crate::render::term::RenderOptions {
+            color: self.color,
+            width_cols: self.width_cols,
+        }
+    }
+}
+
 fn format_name(f: Format) -> String {
     use clap::ValueEnum;
     f.to_possible_value()

@@ -18,6 +18,15 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
+    /// The status of a search: an error beats everything (as in grep), then found or not.
+    pub fn of_search(found: bool, failed: bool) -> ExitStatus {
+        match (failed, found) {
+            (true, _) => ExitStatus::Error,
+            (false, true) => ExitStatus::Found,
+            (false, false) => ExitStatus::NoMatch,
+        }
+    }
+
     /// The process exit code: 0, 1, 2, 3, or 130 when interrupted.
     pub fn code(self) -> u8 {
         match self {

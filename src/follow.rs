@@ -129,10 +129,7 @@ pub fn run_follow(
     };
     drop(tx);
     let names: Vec<String> = sources.iter().map(|s| s.display.clone()).collect();
-    let opts = RenderOptions {
-        color: config.color,
-        width_cols: config.width_cols,
-    };
+    let opts = config.render_options();
     let mut carries: Vec<Carry> = sources.iter().map(|_| Carry::default()).collect();
     let mut records: VecDeque<Record> = VecDeque::new();
     let mut dropped = 0u64;
