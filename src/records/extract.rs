@@ -275,12 +275,12 @@ impl<'de, 't, 'o> Visitor<'de> for Node<'t, 'o, 'de> {
                 self.path.push('.');
             }
             self.path.push_str(&key);
-            let alias = self.table.leaf(self.path).map(|a| {
+            let info = self.table.lookup(self.path).unwrap_or_default();
+            let alias = info.alias.map(|a| {
                 let rank = i32::from(a.rank) - i32::from(self.depth) * DEPTH_RANK_STEP;
                 (a.role, rank, self.path.as_str() == "@t")
             });
-            let descend = self.table.is_prefix(self.path);
-            let extra = self.table.extra(self.path);
+            let (descend, extra) = (info.prefix, info.extra);
             if alias.is_some() || descend || extra.is_some() {
                 map.next_value_seed(Node {
                     table: self.table,

@@ -4,7 +4,7 @@
 //! `"dd.trace_id"` and the nested `{"dd":{"trace_id":…}}` are the same path. Array elements take
 //! their array's path (the .NET `Scopes` array). Within a role, earlier aliases win.
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::records::duration::DurationUnit;
 use crate::records::ids::IdSyntax;
@@ -384,7 +384,7 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
 ];
 
 /// A field alias with its rank: lower ranks win.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Alias {
     /// What the field means.
     pub role: Role,
@@ -392,13 +392,21 @@ pub struct Alias {
     pub rank: u16,
 }
 
+/// What the table knows of one path: one lookup per key answers everything the walker asks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PathInfo {
+    /// The alias, if the field means something.
+    pub alias: Option<Alias>,
+    /// Some alias lies below this path, so an object here is worth descending into.
+    pub prefix: bool,
+    /// The index of an extra path (`--where`).
+    pub extra: Option<u8>,
+}
+
 /// The lookup table the extractor walks with: leaf paths and the prefixes leading to them.
 #[derive(Debug, Clone)]
 pub struct FieldTable {
-    leaves: HashMap<Box<str>, Alias>,
-    prefixes: HashSet<Box<str>>,
-    /// Paths asked for by name (`--where`), by index.
-    extras: HashMap<Box<str>, u8>,
+    paths: HashMap<Box<str>, PathInfo>,
 }
 
 /// Fields the user named on the command line; each beats every built-in alias of its role.
@@ -420,9 +428,7 @@ impl FieldTable {
     /// The built-in table plus the user's overrides.
     pub fn new(overrides: &FieldOverrides) -> FieldTable {
         let mut table = FieldTable {
-            leaves: HashMap::default(),
-            prefixes: HashSet::default(),
-            extras: HashMap::default(),
+            paths: HashMap::default(),
         };
         let user = [
             (&overrides.trace, Role::Trace(Correlation)),
@@ -447,20 +453,18 @@ impl FieldTable {
     /// [`crate::records::extract::Extracted::extras`] under their index.
     pub fn with_extra_paths(mut self, paths: &[String]) -> FieldTable {
         for (i, path) in paths.iter().enumerate().take(64) {
-            self.extras.insert(path.as_str().into(), i as u8);
+            self.paths.entry(path.as_str().into()).or_default().extra = Some(i as u8);
             self.insert_prefixes(path);
         }
         self
     }
 
-    /// The index of an extra path.
-    pub fn extra(&self, path: &str) -> Option<u8> {
-        self.extras.get(path).copied()
-    }
-
     fn insert(&mut self, path: &str, alias: Alias) {
         // The first insertion of a path wins, so user overrides shadow built-ins.
-        self.leaves.entry(path.into()).or_insert(alias);
+        let info = self.paths.entry(path.into()).or_default();
+        if info.alias.is_none() {
+            info.alias = Some(alias);
+        }
         self.insert_prefixes(path);
     }
 
@@ -468,19 +472,24 @@ impl FieldTable {
         let mut end = 0;
         while let Some(dot) = path[end..].find('.') {
             end += dot;
-            self.prefixes.insert(path[..end].into());
+            self.paths.entry(path[..end].into()).or_default().prefix = true;
             end += 1;
         }
     }
 
+    /// Everything known of a path (nothing for most keys of most lines).
+    pub fn lookup(&self, path: &str) -> Option<PathInfo> {
+        self.paths.get(path).copied()
+    }
+
     /// The alias for a full path, if the field means something.
     pub fn leaf(&self, path: &str) -> Option<Alias> {
-        self.leaves.get(path).copied()
+        self.lookup(path).and_then(|i| i.alias)
     }
 
     /// Whether some alias lies below this path, so an object here is worth descending into.
     pub fn is_prefix(&self, path: &str) -> bool {
-        self.prefixes.contains(path)
+        self.lookup(path).is_some_and(|i| i.prefix)
     }
 }
 
