@@ -24,7 +24,7 @@ use crate::input::Source;
 use crate::records::fields::FieldTable;
 use crate::records::lines::LineScan;
 use crate::records::scan::Block;
-use crate::records::{LineRef, LineView, SourceId};
+use crate::records::{LineIds, LineRef, LineView, SourceId};
 use crate::render::{json, stats as stats_render, table};
 use crate::traces::filter::TraceFilter;
 use crate::traces::group::TraceMap;
@@ -169,14 +169,20 @@ fn all_lines_problems(d: &Diagnostics) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
-fn add_line(map: &mut TraceMap, filter: &TraceFilter, fallback: Option<&str>, view: &LineView<'_>) {
+fn add_line(
+    map: &mut TraceMap,
+    filter: &TraceFilter,
+    fallback: Option<&str>,
+    view: &LineView<'_>,
+    ids: &LineIds,
+) {
     let matched = if filter.line_predicates() > 0 {
         filter.test_line(view)
     } else {
         0
     };
     // As for one trace: a line naming no service takes the file name, else a logger name.
-    map.add(view, matched, fallback);
+    map.add_with_ids(view, ids, matched, fallback);
 }
 
 type Read = (
@@ -288,8 +294,8 @@ fn read_unit(scan: &LineScan, filter: &TraceFilter, unit: Unit<'_>, sources: &[S
                 source,
                 more_follows: false,
             };
-            scan.scan_block(&block, &mut diag, |d, _| {
-                add_line(&mut traces, filter, fallback.as_deref(), d)
+            scan.scan_block(&block, &mut diag, |d, ids, _| {
+                add_line(&mut traces, filter, fallback.as_deref(), d, ids)
             });
             bytes.release(range);
             Partial {
@@ -336,7 +342,8 @@ fn read_stream(
     traces: &mut TraceMap,
     diag: &mut Diagnostics,
 ) -> Option<(io::Error, u64)> {
-    let mut sink = |v: &LineView<'_>, _: LineRef| add_line(traces, filter, fallback, v);
+    let mut sink =
+        |v: &LineView<'_>, ids: &LineIds, _: LineRef| add_line(traces, filter, fallback, v, ids);
     let result = scan_stream(reader, |block, offset, more_follows| {
         let block = Block {
             bytes: block,

@@ -12,7 +12,7 @@ use crate::records::scan::{
     block_limit, is_piece, join_pieces, line_end, run_end, run_start, skip_foreign_pieces,
     trim_line, view_payload, Block,
 };
-use crate::records::{LineRef, LineView};
+use crate::records::{LineFields, LineIds, LineRef, LineView};
 
 /// Decodes every line of blocks.
 #[derive(Debug, Clone)]
@@ -32,7 +32,7 @@ impl LineScan {
         &self,
         block: &Block<'_>,
         diag: &mut Diagnostics,
-        mut sink: impl FnMut(&LineView<'_>, LineRef),
+        mut sink: impl FnMut(&LineView<'_>, &LineIds, LineRef),
     ) -> usize {
         let hay = block.bytes;
         let to = block.to.min(hay.len());
@@ -89,11 +89,13 @@ fn diag_lines(
     view: &LineView<'_>,
     lossy: bool,
     line: LineRef,
-    sink: &mut impl FnMut(&LineView<'_>, LineRef),
+    sink: &mut impl FnMut(&LineView<'_>, &LineIds, LineRef),
 ) -> (bool, bool) {
-    let has_trace = crate::records::decode_trace(view.extracted()).0.is_some();
+    // The ids are decoded once here and handed on.
+    let ids = view.ids();
+    let has_trace = ids.trace.is_some();
     if has_trace {
-        sink(view, line);
+        sink(view, &ids, line);
     }
     (lossy, has_trace)
 }
@@ -124,7 +126,7 @@ mod tests {
             source: 0,
             more_follows: false,
         };
-        scan.scan_block(&block, &mut diag, |d, _| {
+        scan.scan_block(&block, &mut diag, |d, _, _| {
             seen.push(d.message_text().unwrap_or_default().into_owned())
         });
         assert_eq!(seen, ["a", "joined"]);

@@ -96,12 +96,22 @@ impl TraceMap {
     /// Adds one line; `matched` has bit `i` set when the line satisfies line predicate `i`, and
     /// `fallback` names the service of lines that name none (the file name).
     pub fn add(&mut self, d: &impl LineFields, matched: u64, fallback: Option<&str>) {
-        let ids = d.ids();
+        self.add_with_ids(d, &d.ids(), matched, fallback);
+    }
+
+    /// [`TraceMap::add`] for a line whose ids were already decoded.
+    pub fn add_with_ids(
+        &mut self,
+        d: &impl LineFields,
+        ids: &crate::records::LineIds,
+        matched: u64,
+        fallback: Option<&str>,
+    ) {
         let Some(key) = &ids.trace else {
             return;
         };
         let shard = shard_of(key);
-        self.shards[shard].add(d, &ids, matched, fallback);
+        self.shards[shard].add(d, ids, matched, fallback);
     }
 
     /// Folds another task's map into this one, shard by shard in parallel.
