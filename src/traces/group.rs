@@ -41,9 +41,76 @@ pub struct TraceAcc {
     /// Bit `i` set: some line satisfied line predicate `i` (`--where`, `--grep`).
     pub matched: u64,
     /// Spans by id.
-    spans: HashMap<SpanId, SpanAcc>,
+    spans: SpanStore,
     /// Lines without a span id, per service: one synthetic span each.
     unspanned: Vec<(String, SpanAcc)>,
+}
+
+/// Most traces have a handful of spans: a vector searched in place costs far less memory than
+/// a hash map (whose smallest table already holds several entries); past this many spans the
+/// store becomes a map.
+const SMALL_SPANS: usize = 16;
+
+/// The spans of one trace by id: a small vector, or a map once the trace is large.
+#[derive(Debug, Clone, PartialEq)]
+enum SpanStore {
+    Small(Vec<(SpanId, SpanAcc)>),
+    Large(HashMap<SpanId, SpanAcc>),
+}
+
+impl Default for SpanStore {
+    fn default() -> SpanStore {
+        SpanStore::Small(Vec::new())
+    }
+}
+
+impl SpanStore {
+    fn entry(&mut self, id: SpanId) -> &mut SpanAcc {
+        if let SpanStore::Small(v) = self {
+            if v.len() >= SMALL_SPANS && !v.iter().any(|(k, _)| *k == id) {
+                let map: HashMap<SpanId, SpanAcc> = std::mem::take(v).into_iter().collect();
+                *self = SpanStore::Large(map);
+            }
+        }
+        match self {
+            SpanStore::Small(v) => {
+                let at = match v.iter().position(|(k, _)| *k == id) {
+                    Some(at) => at,
+                    None => {
+                        v.push((id, SpanAcc::default()));
+                        v.len() - 1
+                    }
+                };
+                &mut v[at].1
+            }
+            SpanStore::Large(m) => m.entry(id).or_default(),
+        }
+    }
+
+    fn merge(&mut self, other: SpanStore) {
+        let items: Vec<(SpanId, SpanAcc)> = match other {
+            SpanStore::Small(v) => v,
+            SpanStore::Large(m) => m.into_iter().collect(),
+        };
+        for (id, span) in items {
+            let mine = self.entry(id);
+            if mine.lines == 0 {
+                *mine = span;
+            } else {
+                mine.merge(span);
+            }
+        }
+    }
+
+    /// The spans, by id (a stable order keeps the tree deterministic).
+    fn into_sorted(self) -> Vec<(SpanId, SpanAcc)> {
+        let mut spans = match self {
+            SpanStore::Small(v) => v,
+            SpanStore::Large(m) => m.into_iter().collect(),
+        };
+        spans.sort_by_key(|(id, _)| *id);
+        spans
+    }
 }
 
 /// How many shards a [`TraceMap`] splits into: merging and summarising go shard by shard in
@@ -268,11 +335,7 @@ impl Shard {
         }
         let service = || fallback.map(str::to_string).or_else(|| d.service_hint());
         match ids.span {
-            Some(id) => acc
-                .spans
-                .entry(id)
-                .or_default()
-                .add(d, ids, level, &service),
+            Some(id) => acc.spans.entry(id).add(d, ids, level, &service),
             None => {
                 // Lines without a span id gather per service, as one synthetic span.
                 let name = d
@@ -346,14 +409,7 @@ impl TraceAcc {
         self.lines += other.lines;
         self.error_lines += other.error_lines;
         self.matched |= other.matched;
-        for (key, span) in other.spans {
-            match self.spans.get_mut(&key) {
-                Some(mine) => mine.merge(span),
-                None => {
-                    self.spans.insert(key, span);
-                }
-            }
-        }
+        self.spans.merge(other.spans);
         for (service, span) in other.unspanned {
             match self.unspanned.iter_mut().find(|(s, _)| *s == service) {
                 Some((_, mine)) => mine.merge(span),
@@ -364,9 +420,7 @@ impl TraceAcc {
 
     /// The span tree of the trace.
     pub fn tree(self) -> SpanTree {
-        let mut spans: Vec<_> = self.spans.into_iter().collect();
-        // Stable input order makes the tree (and everything printed from it) deterministic.
-        spans.sort_by_key(|(id, _)| *id);
+        let spans = self.spans.into_sorted();
         let mut unspanned = self.unspanned;
         unspanned.sort_by(|a, b| a.0.cmp(&b.0));
         let nodes = unspanned
@@ -428,5 +482,34 @@ mod tests {
         assert_eq!(tree.span_count(), 3);
         let root = &tree.nodes[tree.roots[0]];
         assert_eq!((root.start, root.end), (Some(0), Some(20)));
+    }
+
+    #[test]
+    fn large_traces_switch_to_a_map_without_losing_spans() {
+        let full = TraceKey::Full(7);
+        let lines: Vec<Decoded> = (1..=40u64)
+            .flat_map(|i| {
+                [
+                    line(full.clone(), i, None, i as i64, None),
+                    line(full.clone(), i, None, 100 + i as i64, None),
+                ]
+            })
+            .collect();
+        let mut one = TraceMap::default();
+        let (mut a, mut b) = (TraceMap::default(), TraceMap::default());
+        for (i, l) in lines.iter().enumerate() {
+            one.add(l, 0, None);
+            if i < 50 {
+                a.add(l, 0, None)
+            } else {
+                b.add(l, 0, None)
+            }
+        }
+        a.merge(b);
+        let tree_a = a.remove(&full).expect("trace").tree();
+        let tree_one = one.remove(&full).expect("trace").tree();
+        assert_eq!(tree_a.span_count(), 40);
+        assert_eq!(tree_a, tree_one);
+        assert!(tree_a.nodes.iter().all(|n| n.line_count == 2));
     }
 }
