@@ -7,8 +7,8 @@
 # bytes; (b) `jq -cR 'fromjson? | select(.trace_id != null) | .trace_id'` over the same files
 # (`-R` and `fromjson?` so non-JSON lines do not stop it; it reads one convention's field only:
 # a lower bound on what a JSON tool costs); (c) `tracegrep --all`
-# (table and jsonl). Prints ratios of medians and peak RSS. hl and lnav are not in Debian's
-# packages here; see the note in README.md.
+# (table and jsonl). Prints ratios of medians and peak RSS. Not compared yet: hl (`cargo install
+# hl`) and lnav (Debian package `lnav`, headless mode), which issue #5 also asks for.
 # Needs: hyperfine, ripgrep, jq, python3, /usr/bin/time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
