@@ -24,7 +24,7 @@ use crate::input::Source;
 use crate::records::fields::FieldTable;
 use crate::records::lines::LineScan;
 use crate::records::scan::Block;
-use crate::records::{LineIds, LineRef, LineView, SourceId};
+use crate::records::{AnyLine, LineIds, LineRef, SourceId};
 use crate::render::{json, stats as stats_render, table};
 use crate::traces::filter::TraceFilter;
 use crate::traces::group::TraceMap;
@@ -173,7 +173,7 @@ fn add_line(
     map: &mut TraceMap,
     filter: &TraceFilter,
     fallback: Option<&str>,
-    view: &LineView<'_>,
+    view: &AnyLine<'_>,
     ids: &LineIds,
 ) {
     let matched = if filter.line_predicates() > 0 {
@@ -343,7 +343,7 @@ fn read_stream(
     diag: &mut Diagnostics,
 ) -> Option<(io::Error, u64)> {
     let mut sink =
-        |v: &LineView<'_>, ids: &LineIds, _: LineRef| add_line(traces, filter, fallback, v, ids);
+        |v: &AnyLine<'_>, ids: &LineIds, _: LineRef| add_line(traces, filter, fallback, v, ids);
     let result = scan_stream(reader, |block, offset, more_follows| {
         let block = Block {
             bytes: block,

@@ -145,3 +145,22 @@ fn stats_per_service_operation_and_critical_path() {
     assert_eq!(payments["error_rate"], 0.25);
     assert_eq!(doc["critical_path"][0]["service"], "checkout");
 }
+
+#[test]
+fn whole_trace_documents_count_every_span() {
+    for (folder, spans) in [("otlp", "5"), ("jaeger", "3"), ("zipkin", "3")] {
+        let out = run(tracegrep().args([
+            "--all",
+            "-q",
+            "--format",
+            "csv",
+            &format!("fixtures/{folder}"),
+        ]));
+        assert_eq!(out.code, 0, "{folder}: {}", out.stderr);
+        let row = out.stdout.lines().nth(1).expect("a row").to_string();
+        let fields: Vec<&str> = row.split(',').collect();
+        assert_eq!(fields[0], CHECKOUT, "{folder}");
+        assert_eq!(fields[4], spans, "{folder}: {row}");
+        assert_eq!(fields[7], "1", "{folder}: one failed span: {row}");
+    }
+}

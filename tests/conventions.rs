@@ -47,6 +47,9 @@ convention_tests! {
     mixed => "mixed",
     messy => "messy",
     gzip => "gzip",
+    otlp => "otlp",
+    jaeger => "jaeger",
+    zipkin => "zipkin",
 }
 
 #[test]

@@ -12,7 +12,8 @@ use crate::records::scan::{
     block_limit, is_piece, join_pieces, line_end, run_end, run_start, skip_foreign_pieces,
     trim_line, view_payload, Block,
 };
-use crate::records::{LineFields, LineIds, LineRef, LineView};
+use crate::records::whole::{decode_whole_trace, is_whole_trace};
+use crate::records::{AnyLine, LineFields, LineIds, LineRef, LineView};
 
 /// Decodes every line of blocks.
 #[derive(Debug, Clone)]
@@ -32,7 +33,7 @@ impl LineScan {
         &self,
         block: &Block<'_>,
         diag: &mut Diagnostics,
-        mut sink: impl FnMut(&LineView<'_>, &LineIds, LineRef),
+        mut sink: impl FnMut(&AnyLine<'_>, &LineIds, LineRef),
     ) -> usize {
         let hay = block.bytes;
         let to = block.to.min(hay.len());
@@ -69,6 +70,21 @@ impl LineScan {
                 }
             } else {
                 let env = unwrap_line(raw);
+                let payload = env.payload.trim_ascii_start();
+                if is_whole_trace(payload) {
+                    // One line, many spans or log records (OTLP, Jaeger, Zipkin).
+                    match decode_whole_trace(payload) {
+                        Some(docs) => {
+                            for d in &docs {
+                                let ids = d.ids();
+                                diag.matched_lines += 1;
+                                sink(&AnyLine::Decoded(d), &ids, line);
+                            }
+                        }
+                        None => diag.not_json += 1,
+                    }
+                    continue;
+                }
                 view_payload(&self.table, &env, diag, visit)
             };
             if let Some((lossy, has_trace)) = counts {
@@ -89,13 +105,13 @@ fn diag_lines(
     view: &LineView<'_>,
     lossy: bool,
     line: LineRef,
-    sink: &mut impl FnMut(&LineView<'_>, &LineIds, LineRef),
+    sink: &mut impl FnMut(&AnyLine<'_>, &LineIds, LineRef),
 ) -> (bool, bool) {
     // The ids are decoded once here and handed on.
     let ids = view.ids();
     let has_trace = ids.trace.is_some();
     if has_trace {
-        sink(view, &ids, line);
+        sink(&AnyLine::View(view), &ids, line);
     }
     (lossy, has_trace)
 }

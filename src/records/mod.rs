@@ -13,6 +13,7 @@ pub mod level;
 pub mod lines;
 pub mod scan;
 pub mod time;
+pub mod whole;
 
 use crate::records::duration::{duration_from_number, parse_duration_text, DurationUnit};
 use crate::records::extract::{Extracted, Found, Scalar};
@@ -370,6 +371,87 @@ impl LineFields for LineView<'_> {
     }
     fn message(&self) -> Option<String> {
         text_of(self.e, Slot::Message)
+    }
+}
+
+/// A line handed to a sink: borrowed from the input, or decoded from a whole-trace document.
+pub enum AnyLine<'a> {
+    /// A log line, viewed in place.
+    View(&'a LineView<'a>),
+    /// A span or log record of a whole-trace document.
+    Decoded(&'a Decoded),
+}
+
+impl AnyLine<'_> {
+    /// The message, borrowed where possible.
+    pub fn message_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            AnyLine::View(v) => v.message_text(),
+            AnyLine::Decoded(d) => d.message.as_deref().map(std::borrow::Cow::Borrowed),
+        }
+    }
+
+    /// Values of the table's extra paths, by index.
+    pub fn extras(&self) -> Vec<(u8, std::borrow::Cow<'_, str>)> {
+        match self {
+            AnyLine::View(v) => v.extras().collect(),
+            AnyLine::Decoded(d) => d
+                .extras
+                .iter()
+                .map(|(i, s)| (*i, std::borrow::Cow::Borrowed(s.as_str())))
+                .collect(),
+        }
+    }
+}
+
+impl LineFields for AnyLine<'_> {
+    fn ids(&self) -> LineIds {
+        match self {
+            AnyLine::View(v) => v.ids(),
+            AnyLine::Decoded(d) => d.ids(),
+        }
+    }
+    fn time(&self) -> Option<Nanos> {
+        match self {
+            AnyLine::View(v) => v.time(),
+            AnyLine::Decoded(d) => d.time(),
+        }
+    }
+    fn duration_ns(&self) -> Option<i64> {
+        match self {
+            AnyLine::View(v) => v.duration_ns(),
+            AnyLine::Decoded(d) => d.duration_ns(),
+        }
+    }
+    fn level(&self) -> Option<Level> {
+        match self {
+            AnyLine::View(v) => v.level(),
+            AnyLine::Decoded(d) => d.level(),
+        }
+    }
+    fn service(&self) -> Option<String> {
+        match self {
+            AnyLine::View(v) => v.service(),
+            AnyLine::Decoded(d) => d.service(),
+        }
+    }
+    fn service_hint(&self) -> Option<String> {
+        match self {
+            AnyLine::View(v) => v.service_hint(),
+            AnyLine::Decoded(d) => d.service_hint(),
+        }
+    }
+    fn name(&self) -> Option<String> {
+        match self {
+            AnyLine::View(v) => v.name(),
+            AnyLine::Decoded(d) => d.name(),
+        }
+    }
+    fn message(&self) -> Option<String> {
+        match self {
+            AnyLine::View(v) => LineFields::message(*v),
+            AnyLine::Decoded(d) => LineFields::message(*d),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use crate::records::extract::{extract_into, Extracted};
 use crate::records::fields::FieldTable;
 use crate::records::ids::TraceKey;
 use crate::records::ids::TraceQuery;
+use crate::records::whole::{decode_whole_trace, is_whole_trace};
 use crate::records::{Decoded, LineRef, LineView, Record, SourceId};
 
 /// The longest run of non-JSON lines attached to a record as its continuation.
@@ -161,8 +162,15 @@ impl TraceSearch {
                 self.parse_run(hay, first, end, base_offset, source, &mut out.diag)
             } else {
                 let raw = &hay[start..end];
-                let env = unwrap_line(trim_line(raw, base_offset + start as u64));
-                self.parse_payload(env, raw, base_offset + start as u64, source, &mut out.diag)
+                let offset = base_offset + start as u64;
+                let env = unwrap_line(trim_line(raw, offset));
+                let payload = env.payload.trim_ascii_start();
+                if is_whole_trace(payload) {
+                    let line = LineRef { source, offset };
+                    self.whole_trace_records(payload, raw, line, out);
+                    continue;
+                }
+                self.parse_payload(env, raw, offset, source, &mut out.diag)
             };
             if let Some((mut record, pod)) = parsed {
                 pos = pos.max(collect_continuation(hay, pos, pod, &mut record));
@@ -202,15 +210,9 @@ impl TraceSearch {
         diag: &mut Diagnostics,
     ) -> Option<(Record, Option<String>)> {
         let (decoded, lossy_utf8) = decode_payload(&self.table, &env, diag)?;
-        let trace = match decoded.trace {
-            Some(t) if t.matches(&self.query.key) => t,
-            Some(TraceKey::Opaque(ref s)) if s.eq_ignore_ascii_case(&self.query.literal) => {
-                decoded.trace.clone()?
-            }
-            _ => {
-                diag.mention_only += u64::from(decoded.trace.is_none());
-                return None;
-            }
+        let Some(trace) = self.wanted(&decoded) else {
+            diag.mention_only += u64::from(decoded.trace.is_none());
+            return None;
         };
         if lossy_utf8 {
             diag.invalid_utf8 += 1;
@@ -225,27 +227,57 @@ impl TraceSearch {
                 .then(|| envelope_stream(json))
                 .flatten()
         });
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let record = Record {
-            trace,
-            span: decoded.span,
-            parent: decoded.parent,
-            parent_hint: decoded.parent_hint,
-            time: decoded.time,
-            duration_ns: decoded.duration_ns,
-            level: decoded.level,
-            service: decoded.service,
-            service_hint: decoded.service_hint,
-            name: decoded.name,
-            message: decoded.message,
-            status: decoded.status,
-            stack: decoded.stack,
-            line: LineRef { source, offset },
-            raw: raw.into(),
-            continuation: Vec::new(),
-            lossy_utf8,
-        };
+        let record = make_record(decoded, trace, LineRef { source, offset }, raw, lossy_utf8);
         Some((record, pod))
+    }
+
+    /// The line's trace, if it is the one searched for.
+    fn wanted(&self, decoded: &Decoded) -> Option<TraceKey> {
+        match &decoded.trace {
+            Some(t) if t.matches(&self.query.key) => Some(t.clone()),
+            Some(t @ TraceKey::Opaque(s)) if s.eq_ignore_ascii_case(&self.query.literal) => {
+                Some(t.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// The records of the wanted trace in a whole-trace document (OTLP, Jaeger, Zipkin).
+    fn whole_trace_records(&self, json: &[u8], raw: &[u8], line: LineRef, out: &mut ScanOutput) {
+        let Some(docs) = decode_whole_trace(json) else {
+            out.diag.not_json += 1;
+            return;
+        };
+        for d in docs {
+            if let Some(trace) = self.wanted(&d) {
+                out.diag.matched_lines += 1;
+                out.records.push(make_record(d, trace, line, raw, false));
+            }
+        }
+    }
+}
+
+/// A record from a decoded line of the wanted trace.
+fn make_record(d: Decoded, trace: TraceKey, line: LineRef, raw: &[u8], lossy_utf8: bool) -> Record {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    Record {
+        trace,
+        span: d.span,
+        parent: d.parent,
+        parent_hint: d.parent_hint,
+        time: d.time,
+        duration_ns: d.duration_ns,
+        level: d.level,
+        service: d.service,
+        service_hint: d.service_hint,
+        name: d.name,
+        message: d.message,
+        status: d.status,
+        stack: d.stack,
+        line,
+        raw: raw.into(),
+        continuation: Vec::new(),
+        lossy_utf8,
     }
 }
 

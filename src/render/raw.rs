@@ -16,7 +16,13 @@ pub fn write_raw(
 ) -> io::Result<()> {
     let mut records: Vec<_> = trace.records.iter().collect();
     records.sort_by_key(|r| r.line);
+    let mut last = None;
     for r in records {
+        // Records of one whole-trace document share its line: print it once.
+        if last == Some(r.line) {
+            continue;
+        }
+        last = Some(r.line);
         let name = names
             .get(r.line.source as usize)
             .map_or("?", String::as_str);

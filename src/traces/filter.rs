@@ -6,7 +6,7 @@ use regex::Regex;
 use crate::records::duration::parse_duration_text;
 use crate::records::duration::DurationUnit;
 use crate::records::time::{parse_time_text, Nanos};
-use crate::records::LineView;
+use crate::records::AnyLine;
 use crate::traces::summary::TraceSummary;
 
 /// A comparison in `--where`.
@@ -154,7 +154,7 @@ impl TraceFilter {
 
     /// Bit `i` set when the line satisfies line predicate `i`; the line's `extras` hold the
     /// fields of [`TraceFilter::where_paths`] by index.
-    pub fn test_line(&self, line: &LineView<'_>) -> u64 {
+    pub fn test_line(&self, line: &AnyLine<'_>) -> u64 {
         let mut bits = 0u64;
         for (i, value) in line.extras() {
             let i = usize::from(i);
