@@ -48,12 +48,6 @@ pub fn run_all(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
-    if config.threads > 0 {
-        // Only fails if a pool already exists, in which case that pool is used.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(config.threads)
-            .build_global();
-    }
     let table = FieldTable::new(&config.fields).with_extra_paths(&config.filter.where_paths());
     let scan = LineScan::new(table);
     let (sources, mut traces, diags, errors, notes) = match &config.inputs {

@@ -48,12 +48,6 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
-    if config.threads > 0 {
-        // Only fails if a pool already exists, in which case that pool is used.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(config.threads)
-            .build_global();
-    }
     let query = TraceQuery::parse(&config.trace_id);
     let search = TraceSearch::new(query, FieldTable::new(&config.fields))
         .with_context(|| format!("invalid trace id {:?}", config.trace_id))?;

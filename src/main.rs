@@ -25,6 +25,12 @@ fn main() -> ExitCode {
     let mut err = stderr.lock();
     // A terminal gets each line as it is written; a pipe gets large blocks, which is much
     // faster for big outputs.
+    if config.threads > 0 {
+        // Only fails if a pool already exists, in which case that pool is used.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(config.threads)
+            .build_global();
+    }
     let run = if config.follow {
         tracegrep::follow::run_follow
     } else if config.mode == Mode::Trace {

@@ -13,16 +13,20 @@ use crate::records::Decoded;
 
 /// Whether a JSON payload is a whole-trace document (checked on its first bytes).
 pub fn is_whole_trace(json: &[u8]) -> bool {
-    let head = &json[..json.len().min(32)];
-    let head: Vec<u8> = head
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    head.starts_with(b"{\"resourceSpans\"")
-        || head.starts_with(b"{\"resourceLogs\"")
-        || head.starts_with(b"{\"data\":[{\"traceID\"")
-        || (head.starts_with(b"[{") && memchr::memmem::find(json, b"\"traceId\"").is_some())
+    // Asked of every line of a full scan: no allocation, and a one-byte test rejects most.
+    let json = json.trim_ascii_start();
+    match json.first() {
+        Some(b'{') => {
+            json.starts_with(b"{\"resourceSpans\"")
+                || json.starts_with(b"{\"resourceLogs\"")
+                || json.starts_with(b"{\"data\":[{\"traceID\"")
+        }
+        Some(b'[') => {
+            json[1..].trim_ascii_start().starts_with(b"{")
+                && memchr::memmem::find(json, b"\"traceId\"").is_some()
+        }
+        _ => false,
+    }
 }
 
 /// The records of a whole-trace document, or `None` when it is not one (or not JSON).
