@@ -106,7 +106,7 @@ pub fn run_all(
         _ => {
             let total = kept.len();
             if let Some(limit) = config.limit {
-                kept.truncate(limit);
+                discard(kept.split_off(limit.min(total)));
             }
             match config.format {
                 Format::Json => json::write_summaries_json(out, &kept)?,
@@ -124,7 +124,15 @@ pub fn run_all(
         }
     }
     out.flush()?;
+    discard(kept);
     Ok(ExitStatus::of_search(true, failed))
+}
+
+/// Lets go of the traces without freeing them one by one: the process ends right after the
+/// output, and freeing a hundred thousand span trees on one thread took longer than writing
+/// the table (0.4 s of 3.6 s on the 1 GB benchmark).
+fn discard<T>(traces: Vec<T>) {
+    std::mem::forget(traces);
 }
 
 /// Orders the rows; ties fall back to the start, then the id, so output never depends on

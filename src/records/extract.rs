@@ -10,7 +10,8 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::records::fields::{FieldTable, Role, Slot, SLOT_COUNT};
+use crate::records::fields::{Alias, FieldTable, Role, Slot, SLOT_COUNT};
+use crate::records::skim::skim_into;
 
 /// How deep JSON carried inside strings is unwrapped.
 const MAX_ENVELOPE_DEPTH: u8 = 3;
@@ -132,6 +133,30 @@ pub fn extract_into<'a>(
     table: &FieldTable,
     out: &mut Extracted<'a>,
 ) -> Result<(), NotJson> {
+    extract_at_depth(line, table, 0, out)
+}
+
+/// The skimmer first; serde_json, the reference parser, for what the skimmer declines.
+fn extract_at_depth<'a>(
+    line: &'a [u8],
+    table: &FieldTable,
+    depth: u8,
+    out: &mut Extracted<'a>,
+) -> Result<(), NotJson> {
+    if skim_into(line, table, depth, out).is_ok() {
+        return Ok(());
+    }
+    *out = Extracted::default();
+    parse_at_depth(line, table, depth, out)
+}
+
+/// The reference path: serde_json walks the whole line.
+fn parse_at_depth<'a>(
+    line: &'a [u8],
+    table: &FieldTable,
+    depth: u8,
+    out: &mut Extracted<'a>,
+) -> Result<(), NotJson> {
     let mut path = String::with_capacity(64);
     let mut de = serde_json::Deserializer::from_slice(line);
     Node {
@@ -141,7 +166,7 @@ pub fn extract_into<'a>(
         alias: None,
         extra: None,
         descend: true,
-        depth: 0,
+        depth,
     }
     .deserialize(&mut de)
     .map_err(|_| NotJson::Invalid)
@@ -150,19 +175,7 @@ pub fn extract_into<'a>(
 /// Extracts from a string that held JSON (an envelope's payload).
 fn extract_inner(text: &str, table: &FieldTable, depth: u8) -> Option<Extracted<'static>> {
     let mut inner = Extracted::default();
-    let mut path = String::with_capacity(64);
-    let mut de = serde_json::Deserializer::from_str(text);
-    Node {
-        table,
-        out: &mut inner,
-        path: &mut path,
-        alias: None,
-        extra: None,
-        descend: true,
-        depth,
-    }
-    .deserialize(&mut de)
-    .ok()?;
+    extract_at_depth(text.as_bytes(), table, depth, &mut inner).ok()?;
     let mut owned = Extracted {
         unwrapped: true,
         ..Default::default()
@@ -171,12 +184,72 @@ fn extract_inner(text: &str, table: &FieldTable, depth: u8) -> Option<Extracted<
     Some(owned)
 }
 
+/// The alias a value was found under, ranked for its envelope depth.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FoundAlias {
+    role: Role,
+    rank: i32,
+    clef_time: bool,
+}
+
+impl FoundAlias {
+    /// `alias` as found at `path` in a record `depth` envelopes deep.
+    pub(crate) fn new(alias: Alias, depth: u8, path: &[u8]) -> FoundAlias {
+        FoundAlias {
+            role: alias.role,
+            rank: i32::from(alias.rank) - i32::from(depth) * DEPTH_RANK_STEP,
+            clef_time: path == b"@t",
+        }
+    }
+}
+
+/// Offers a value to the extra it feeds and the slot its alias fills.
+pub(crate) fn take_scalar<'a>(
+    out: &mut Extracted<'a>,
+    alias: Option<FoundAlias>,
+    extra: Option<u8>,
+    value: Scalar<'a>,
+) {
+    if let Some(i) = extra {
+        out.extras.push((i, value.clone()));
+    }
+    if let Some(a) = alias {
+        out.offer(a.role, a.rank, a.clef_time, value);
+    }
+}
+
+/// Offers a string; an envelope field holding a JSON object is unwrapped instead.
+pub(crate) fn take_string<'a>(
+    out: &mut Extracted<'a>,
+    table: &FieldTable,
+    alias: Option<FoundAlias>,
+    extra: Option<u8>,
+    depth: u8,
+    text: Cow<'a, str>,
+) {
+    if let Some(FoundAlias {
+        role: Role::Envelope,
+        ..
+    }) = alias
+    {
+        let trimmed = text.trim_start();
+        if trimmed.starts_with('{') && depth < MAX_ENVELOPE_DEPTH {
+            if let Some(inner) = extract_inner(trimmed, table, depth + 1) {
+                out.unwrapped = true;
+                out.absorb(inner);
+                return;
+            }
+        }
+    }
+    take_scalar(out, alias, extra, Scalar::Str(text));
+}
+
 /// A value at some path: recorded if the path is an alias, descended into if aliases lie below.
 struct Node<'t, 'o, 'a> {
     table: &'t FieldTable,
     out: &'o mut Extracted<'a>,
     path: &'o mut String,
-    alias: Option<(Role, i32, bool)>,
+    alias: Option<FoundAlias>,
     extra: Option<u8>,
     descend: bool,
     depth: u8,
@@ -184,17 +257,12 @@ struct Node<'t, 'o, 'a> {
 
 impl<'t, 'o, 'a> Node<'t, 'o, 'a> {
     fn record(self, value: Scalar<'a>) {
-        if let Some(i) = self.extra {
-            self.out.extras.push((i, value.clone()));
-        }
-        if let Some((role, rank, clef)) = self.alias {
-            self.out.offer(role, rank, clef, value);
-        }
+        take_scalar(self.out, self.alias, self.extra, value);
     }
 }
 
 /// Envelope ranks sit this far below their depth's ranks, so inner fields win.
-const DEPTH_RANK_STEP: i32 = 10_000;
+pub(crate) const DEPTH_RANK_STEP: i32 = 10_000;
 
 impl<'de, 't, 'o> DeserializeSeed<'de> for Node<'t, 'o, 'de> {
     type Value = ();
@@ -276,10 +344,9 @@ impl<'de, 't, 'o> Visitor<'de> for Node<'t, 'o, 'de> {
             }
             self.path.push_str(&key);
             let info = self.table.lookup(self.path).unwrap_or_default();
-            let alias = info.alias.map(|a| {
-                let rank = i32::from(a.rank) - i32::from(self.depth) * DEPTH_RANK_STEP;
-                (a.role, rank, self.path.as_str() == "@t")
-            });
+            let alias = info
+                .alias
+                .map(|a| FoundAlias::new(a, self.depth, self.path.as_bytes()));
             let (descend, extra) = (info.prefix, info.extra);
             if alias.is_some() || descend || extra.is_some() {
                 map.next_value_seed(Node {
@@ -302,17 +369,7 @@ impl<'de, 't, 'o> Visitor<'de> for Node<'t, 'o, 'de> {
 
 impl<'de> Node<'_, '_, 'de> {
     fn string(self, v: Cow<'de, str>) {
-        if let Some((Role::Envelope, ..)) = self.alias {
-            let trimmed = v.trim_start();
-            if trimmed.starts_with('{') && self.depth < MAX_ENVELOPE_DEPTH {
-                if let Some(inner) = extract_inner(trimmed, self.table, self.depth + 1) {
-                    self.out.unwrapped = true;
-                    self.out.absorb(inner);
-                    return;
-                }
-            }
-        }
-        self.record(Scalar::Str(v));
+        take_string(self.out, self.table, self.alias, self.extra, self.depth, v);
     }
 }
 
@@ -372,6 +429,59 @@ mod tests {
         assert_eq!(text(&e, Slot::Message).as_deref(), Some("inner"));
         assert_eq!(text(&e, Slot::Trace).as_deref(), Some("ab"));
         assert!(e.get(Slot::Time).is_some());
+    }
+
+    /// The skimmer and serde_json agree on every fixture line and on damaged copies of them
+    /// (cut short, a byte changed), wherever both accept the line.
+    #[test]
+    fn the_skimmer_agrees_with_serde() {
+        let t = FieldTable::new(&FieldOverrides::default())
+            .with_extra_paths(&["http.status".into(), "user.id".into()]);
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        for entry in walkdir::WalkDir::new(fixtures).into_iter().flatten() {
+            let Ok(text) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            for line in text.split(|&b| b == b'\n') {
+                if let Some(brace) = line.iter().position(|&b| b == b'{') {
+                    lines.push(line[brace..].to_vec());
+                }
+            }
+        }
+        assert!(lines.len() > 200, "{} fixture lines", lines.len());
+        let mut skimmed = 0;
+        let mut check = |line: &[u8]| {
+            let mut fast = Extracted::default();
+            let mut slow = Extracted::default();
+            let fast_ok = skim_into(line, &t, 0, &mut fast).is_ok();
+            let slow_ok = parse_at_depth(line, &t, 0, &mut slow).is_ok();
+            if fast_ok && slow_ok {
+                assert_eq!(fast, slow, "{}", String::from_utf8_lossy(line));
+                skimmed += 1;
+            }
+        };
+        for (n, line) in lines.iter().enumerate() {
+            check(line);
+            for cut in (0..line.len()).step_by(7) {
+                check(&line[..cut]);
+            }
+            let mut damaged = line.clone();
+            for (i, byte) in [b'"', b'\\', b'}', b',', b':', b'\n', b'0']
+                .iter()
+                .enumerate()
+            {
+                let at = (n * 31 + i * 17) % damaged.len().max(1);
+                if let Some(b) = damaged.get_mut(at) {
+                    *b = *byte;
+                }
+                check(&damaged);
+            }
+        }
+        assert!(
+            skimmed > lines.len(),
+            "the skimmer accepted only {skimmed} lines"
+        );
     }
 
     #[test]

@@ -406,7 +406,10 @@ pub struct PathInfo {
 /// The lookup table the extractor walks with: leaf paths and the prefixes leading to them.
 #[derive(Debug, Clone)]
 pub struct FieldTable {
-    paths: HashMap<Box<str>, PathInfo>,
+    paths: HashMap<Box<[u8]>, PathInfo>,
+    /// The same paths in an open-addressed index built for the per-key lookups of the
+    /// extractor (every key of every line): a cheap hash of the first and last eight bytes.
+    index: PathIndex,
 }
 
 /// Fields the user named on the command line; each beats every built-in alias of its role.
@@ -429,6 +432,7 @@ impl FieldTable {
     pub fn new(overrides: &FieldOverrides) -> FieldTable {
         let mut table = FieldTable {
             paths: HashMap::default(),
+            index: PathIndex::default(),
         };
         let user = [
             (&overrides.trace, Role::Trace(Correlation)),
@@ -446,6 +450,7 @@ impl FieldTable {
             let rank = u16::try_from(rank + 1).unwrap_or(u16::MAX);
             table.insert(path, Alias { role: *role, rank });
         }
+        table.index = PathIndex::new(&table.paths);
         table
     }
 
@@ -453,15 +458,16 @@ impl FieldTable {
     /// [`crate::records::extract::Extracted::extras`] under their index.
     pub fn with_extra_paths(mut self, paths: &[String]) -> FieldTable {
         for (i, path) in paths.iter().enumerate().take(64) {
-            self.paths.entry(path.as_str().into()).or_default().extra = Some(i as u8);
+            self.paths.entry(path.as_bytes().into()).or_default().extra = Some(i as u8);
             self.insert_prefixes(path);
         }
+        self.index = PathIndex::new(&self.paths);
         self
     }
 
     fn insert(&mut self, path: &str, alias: Alias) {
         // The first insertion of a path wins, so user overrides shadow built-ins.
-        let info = self.paths.entry(path.into()).or_default();
+        let info = self.paths.entry(path.as_bytes().into()).or_default();
         if info.alias.is_none() {
             info.alias = Some(alias);
         }
@@ -472,14 +478,22 @@ impl FieldTable {
         let mut end = 0;
         while let Some(dot) = path[end..].find('.') {
             end += dot;
-            self.paths.entry(path[..end].into()).or_default().prefix = true;
+            self.paths
+                .entry(path.as_bytes()[..end].into())
+                .or_default()
+                .prefix = true;
             end += 1;
         }
     }
 
     /// Everything known of a path (nothing for most keys of most lines).
     pub fn lookup(&self, path: &str) -> Option<PathInfo> {
-        self.paths.get(path).copied()
+        self.lookup_bytes(path.as_bytes())
+    }
+
+    /// [`FieldTable::lookup`] for a path as bytes (keys straight from the line).
+    pub fn lookup_bytes(&self, path: &[u8]) -> Option<PathInfo> {
+        self.index.get(path)
     }
 
     /// The alias for a full path, if the field means something.
@@ -490,6 +504,94 @@ impl FieldTable {
     /// Whether some alias lies below this path, so an object here is worth descending into.
     pub fn is_prefix(&self, path: &str) -> bool {
         self.lookup(path).is_some_and(|i| i.prefix)
+    }
+}
+
+/// An open-addressed hash index over the table's paths, linear probing, at most 1/4 full.
+#[derive(Debug, Clone, Default)]
+struct PathIndex {
+    /// Index into `entries` plus one; zero marks an empty slot.
+    slots: Vec<u32>,
+    entries: Vec<IndexEntry>,
+}
+
+#[derive(Debug, Clone)]
+struct IndexEntry {
+    /// Length and first and last eight bytes: equal words mean equal paths up to 16 bytes.
+    words: PathWords,
+    path: Box<[u8]>,
+    info: PathInfo,
+}
+
+impl PathIndex {
+    fn new(paths: &HashMap<Box<[u8]>, PathInfo>) -> PathIndex {
+        let size = (paths.len() * 4).next_power_of_two().max(16);
+        let mut index = PathIndex {
+            slots: vec![0; size],
+            entries: Vec::with_capacity(paths.len()),
+        };
+        for (path, info) in paths {
+            let words = PathWords::of(path);
+            let mut slot = words.hash() as usize & (size - 1);
+            while index.slots[slot] != 0 {
+                slot = (slot + 1) & (size - 1);
+            }
+            index.entries.push(IndexEntry {
+                words,
+                path: path.clone(),
+                info: *info,
+            });
+            index.slots[slot] = index.entries.len() as u32;
+        }
+        index
+    }
+
+    #[inline]
+    fn get(&self, path: &[u8]) -> Option<PathInfo> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let words = PathWords::of(path);
+        let mut slot = words.hash() as usize & mask;
+        loop {
+            let entry = *self.slots.get(slot)?;
+            let e = self.entries.get(entry.checked_sub(1)? as usize)?;
+            if e.words == words && (path.len() <= 16 || *e.path == *path) {
+                return Some(e.info);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+}
+
+/// A path's length with its first and last eight bytes (zero-padded when shorter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PathWords {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl PathWords {
+    #[inline]
+    fn of(path: &[u8]) -> PathWords {
+        let word = |bytes: &[u8]| {
+            let mut buf = [0u8; 8];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            u64::from_le_bytes(buf)
+        };
+        let len = path.len();
+        let (head, tail) = if len >= 8 {
+            (word(&path[..8]), word(&path[len - 8..]))
+        } else {
+            (word(path), 0)
+        };
+        PathWords { len, head, tail }
+    }
+
+    #[inline]
+    fn hash(self) -> u64 {
+        let mixed = (self.head ^ self.tail.rotate_left(23) ^ self.len as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        mixed ^ (mixed >> 29)
     }
 }
 
@@ -509,5 +611,16 @@ mod tests {
         assert!(t.is_prefix("resource.service"));
         assert!(t.leaf("trace_id").is_some());
         assert!(t.leaf("nope").is_none());
+    }
+
+    #[test]
+    fn the_index_finds_every_path_and_nothing_else() {
+        let t = FieldTable::new(&FieldOverrides::default()).with_extra_paths(&["a.b.c".into()]);
+        for (path, info) in &t.paths {
+            assert_eq!(t.lookup_bytes(path), Some(*info), "{path:?}");
+        }
+        for absent in ["", "x", "trace_i", "trace_idx", "hostname", "a.b.c.d"] {
+            assert_eq!(t.lookup(absent), None, "{absent}");
+        }
     }
 }

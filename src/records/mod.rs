@@ -12,6 +12,7 @@ pub mod ids;
 pub mod level;
 pub mod lines;
 pub mod scan;
+pub mod skim;
 pub mod time;
 pub mod whole;
 

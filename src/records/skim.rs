@@ -1,0 +1,420 @@
+//! The fast path of [`crate::records::extract`]: a byte-level walk over one JSON object that
+//! jumps over the values of keys the alias table does not name.
+//!
+//! Most of a log line is values nobody asked for (host names, flags, request bodies). A general
+//! parser builds or at least fully tokenises each of them; the skimmer only finds where they
+//! end (eight bytes at a time inside strings, bracket matching inside containers) and parses the
+//! few values the table names. It keeps the extractor's semantics for the common shapes and
+//! gives up ([`Bail`]) on anything unusual — an escaped key, a control character, a line that is
+//! not an object, a broken structure — so that serde_json, the reference, decides those lines.
+
+use std::borrow::Cow;
+
+use crate::records::extract::{take_scalar, take_string, Extracted, FoundAlias, Scalar};
+use crate::records::fields::{FieldTable, PathInfo};
+
+/// The skimmer declined the line: the caller runs the full parser, which decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bail;
+
+/// The longest path (keys joined with `.`) the skimmer tracks; deeper keys are never aliases.
+const PATH_CAPACITY: usize = 192;
+
+/// How deep skipped containers may nest before the skimmer hands the line over.
+const MAX_SKIP_DEPTH: u32 = 64;
+
+/// Skims `line` (which must start with `{` after whitespace) into `out`, at envelope `depth`.
+/// Returns where the object ended; text after it is the caller's business, as with serde.
+pub fn skim_into<'a>(
+    line: &'a [u8],
+    table: &FieldTable,
+    depth: u8,
+    out: &mut Extracted<'a>,
+) -> Result<usize, Bail> {
+    let mut skim = Skimmer {
+        bytes: line,
+        pos: 0,
+        table,
+        path: [0; PATH_CAPACITY],
+        path_len: 0,
+        depth,
+    };
+    skim.whitespace();
+    if skim.peek() != Some(b'{') {
+        return Err(Bail);
+    }
+    skim.object(out)?;
+    Ok(skim.pos)
+}
+
+struct Skimmer<'a, 't> {
+    bytes: &'a [u8],
+    pos: usize,
+    table: &'t FieldTable,
+    path: [u8; PATH_CAPACITY],
+    path_len: usize,
+    depth: u8,
+}
+
+impl<'a> Skimmer<'a, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), Bail> {
+        self.whitespace();
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(Bail)
+        }
+    }
+
+    /// An object whose path may hold aliases: keys looked up, values recorded or skipped.
+    fn object(&mut self, out: &mut Extracted<'a>) -> Result<(), Bail> {
+        self.pos += 1; // `{`
+        self.whitespace();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        let base = self.path_len;
+        loop {
+            self.whitespace();
+            if self.peek() != Some(b'"') {
+                return Err(Bail);
+            }
+            let (start, end, escaped) = self.string()?;
+            let key = &self.bytes[start..end];
+            if escaped || !key.is_ascii() {
+                return Err(Bail);
+            }
+            self.expect(b':')?;
+            self.whitespace();
+            let info = self.push_key(base, key);
+            match info {
+                Some(info) => self.value(info, out)?,
+                None => self.skip_value()?,
+            }
+            self.path_len = base;
+            self.whitespace();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(Bail),
+            }
+        }
+    }
+
+    /// Appends `key` to the path and looks the path up; `None` when nothing lies there.
+    fn push_key(&mut self, base: usize, key: &[u8]) -> Option<PathInfo> {
+        if base == 0 {
+            // Top-level keys are their own path: no copy.
+            let info = self.table.lookup_bytes(key)?;
+            self.path[..key.len().min(PATH_CAPACITY)]
+                .copy_from_slice(&key[..key.len().min(PATH_CAPACITY)]);
+            self.path_len = key.len().min(PATH_CAPACITY);
+            return Some(info);
+        }
+        let len = base + 1 + key.len();
+        if len > PATH_CAPACITY {
+            return None;
+        }
+        self.path[base] = b'.';
+        self.path[base + 1..len].copy_from_slice(key);
+        self.path_len = len;
+        self.table.lookup_bytes(&self.path[..len])
+    }
+
+    /// Array elements share the array's path (the .NET `Scopes` array).
+    fn array(&mut self, out: &mut Extracted<'a>) -> Result<(), Bail> {
+        self.pos += 1; // `[`
+        self.whitespace();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        let element = PathInfo {
+            alias: None,
+            prefix: true,
+            extra: None,
+        };
+        loop {
+            self.whitespace();
+            self.value(element, out)?;
+            self.whitespace();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(Bail),
+            }
+        }
+    }
+
+    /// A value at a path the table knows: recorded if it is a leaf alias or extra, walked if
+    /// aliases lie below it.
+    fn value(&mut self, info: PathInfo, out: &mut Extracted<'a>) -> Result<(), Bail> {
+        let wanted = info.alias.is_some() || info.extra.is_some();
+        match self.peek() {
+            Some(b'{') if info.prefix => self.object(out),
+            Some(b'[') if info.prefix => self.array(out),
+            Some(b'{' | b'[') => self.skip_value(),
+            Some(b'"') if wanted => {
+                let (start, end, escaped) = self.string()?;
+                let text = if escaped {
+                    // Only named values are unescaped; serde does it exactly.
+                    let quoted = &self.bytes[start - 1..=end];
+                    Cow::Owned(serde_json::from_slice::<String>(quoted).map_err(|_| Bail)?)
+                } else {
+                    Cow::Borrowed(std::str::from_utf8(&self.bytes[start..end]).map_err(|_| Bail)?)
+                };
+                let alias = self.alias(info);
+                take_string(out, self.table, alias, info.extra, self.depth, text);
+                Ok(())
+            }
+            Some(b'"') => self.string().map(drop),
+            Some(_) => {
+                let scalar = self.scalar()?;
+                if let (true, Some(value)) = (wanted, scalar) {
+                    take_scalar(out, self.alias(info), info.extra, value);
+                }
+                Ok(())
+            }
+            None => Err(Bail),
+        }
+    }
+
+    fn alias(&self, info: PathInfo) -> Option<FoundAlias> {
+        info.alias
+            .map(|a| FoundAlias::new(a, self.depth, &self.path[..self.path_len]))
+    }
+
+    /// A number, `true`, `false` or `null` (`None`).
+    fn scalar(&mut self) -> Result<Option<Scalar<'a>>, Bail> {
+        let rest = &self.bytes[self.pos..];
+        for (word, value) in [
+            (&b"true"[..], Some(Scalar::Bool(true))),
+            (b"false", Some(Scalar::Bool(false))),
+            (b"null", None),
+        ] {
+            if rest.starts_with(word) {
+                self.pos += word.len();
+                return Ok(value);
+            }
+        }
+        let (len, integer) = number_len(rest).ok_or(Bail)?;
+        self.pos += len;
+        let text = std::str::from_utf8(&rest[..len]).map_err(|_| Bail)?;
+        Ok(Some(parse_number(text, integer)))
+    }
+
+    /// A string starting at the current `"`: returns the bounds of its contents and whether it
+    /// holds escapes. Control characters (invalid JSON) hand the line to serde.
+    fn string(&mut self) -> Result<(usize, usize, bool), Bail> {
+        let start = self.pos + 1;
+        let mut i = start;
+        let mut escaped = false;
+        let bytes = self.bytes;
+        loop {
+            i += special_byte_offset(&bytes[i.min(bytes.len())..]).ok_or(Bail)?;
+            match bytes[i] {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Ok((start, i, escaped));
+                }
+                b'\\' => {
+                    escaped = true;
+                    match bytes.get(i + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                        Some(b'u')
+                            if bytes
+                                .get(i + 2..i + 6)
+                                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+                        {
+                            i += 6
+                        }
+                        _ => return Err(Bail),
+                    }
+                }
+                _ => return Err(Bail),
+            }
+        }
+    }
+
+    /// Jumps over one value of any kind, checking that brackets match.
+    fn skip_value(&mut self) -> Result<(), Bail> {
+        match self.peek() {
+            Some(b'"') => self.string().map(drop),
+            Some(b'{' | b'[') => self.skip_container(),
+            Some(_) => self.scalar().map(drop),
+            None => Err(Bail),
+        }
+    }
+
+    fn skip_container(&mut self) -> Result<(), Bail> {
+        // One bit per open bracket: 1 for `{`, 0 for `[`.
+        let mut stack: u64 = 0;
+        let mut depth: u32 = 0;
+        let bytes = self.bytes;
+        while let Some(&b) = bytes.get(self.pos) {
+            match b {
+                b'"' => {
+                    self.string()?;
+                    continue;
+                }
+                b'{' | b'[' => {
+                    if depth == MAX_SKIP_DEPTH {
+                        return Err(Bail);
+                    }
+                    stack = (stack << 1) | u64::from(b == b'{');
+                    depth += 1;
+                }
+                b'}' | b']' => {
+                    if depth == 0 || (stack & 1 == 1) != (b == b'}') {
+                        return Err(Bail);
+                    }
+                    stack >>= 1;
+                    depth -= 1;
+                    if depth == 0 {
+                        self.pos += 1;
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        Err(Bail)
+    }
+}
+
+/// The offset of the first `"`, `\` or control character, eight bytes at a time.
+fn special_byte_offset(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let word = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        // A lane is flagged when it is zero (the byte matched) or below 0x20; bytes ≥ 0x80
+        // are masked out by `!word`, so UTF-8 text never flags.
+        let hits = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (word.wrapping_sub(ONES * 0x20) & !word);
+        let hits = hits & HIGHS;
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|p| i + p)
+}
+
+/// The length of the JSON number at the start of `bytes` and whether it is an integer.
+fn number_len(bytes: &[u8]) -> Option<(usize, bool)> {
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let mut i = usize::from(bytes.first() == Some(&b'-'));
+    let int = digits(i);
+    if int == 0 || (int > 1 && bytes[i] == b'0') {
+        return None;
+    }
+    i += int;
+    let mut integer = true;
+    if bytes.get(i) == Some(&b'.') {
+        let frac = digits(i + 1);
+        if frac == 0 {
+            return None;
+        }
+        i += 1 + frac;
+        integer = false;
+    }
+    if let Some(b'e' | b'E') = bytes.get(i) {
+        i += 1;
+        if let Some(b'+' | b'-') = bytes.get(i) {
+            i += 1;
+        }
+        let exp = digits(i);
+        if exp == 0 {
+            return None;
+        }
+        i += exp;
+        integer = false;
+    }
+    Some((i, integer))
+}
+
+/// A number as serde_json reports it: u64, then i64 for negatives, else f64.
+fn parse_number(text: &str, integer: bool) -> Scalar<'static> {
+    if integer {
+        if let Ok(v) = text.parse::<u64>() {
+            return Scalar::U64(v);
+        }
+        if let Ok(v) = text.parse::<i64>() {
+            if v != 0 {
+                return Scalar::I64(v);
+            }
+        }
+    }
+    Scalar::F64(text.parse::<f64>().unwrap_or(f64::NAN))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_bytes_are_found_in_every_lane() {
+        for len in 0..20 {
+            for at in 0..len {
+                for special in [b'"', b'\\', b'\n', 0u8, 0x1f] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = special;
+                    assert_eq!(
+                        special_byte_offset(&bytes),
+                        Some(at),
+                        "{len} {at} {special}"
+                    );
+                }
+            }
+            let plain: Vec<u8> = "é€ aZ~\u{7f}".bytes().cycle().take(len).collect();
+            assert_eq!(special_byte_offset(&plain), None);
+        }
+    }
+
+    #[test]
+    fn numbers_follow_the_json_grammar() {
+        assert_eq!(number_len(b"12,"), Some((2, true)));
+        assert_eq!(number_len(b"-0.5e+3}"), Some((7, false)));
+        for bad in [&b"01"[..], b"-", b"1.", b"1e", b".5", b"+1"] {
+            assert_eq!(number_len(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            parse_number("18446744073709551615", true),
+            Scalar::U64(u64::MAX)
+        );
+        assert_eq!(parse_number("-3", true), Scalar::I64(-3));
+        assert_eq!(parse_number("1.5", false), Scalar::F64(1.5));
+    }
+}
