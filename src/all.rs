@@ -22,17 +22,35 @@ use crate::input::stream::scan_stream;
 use crate::input::walk::describe_io_error;
 use crate::input::Source;
 use crate::records::fields::FieldTable;
+use crate::records::ids::TraceKey;
 use crate::records::lines::LineScan;
 use crate::records::scan::Block;
 use crate::records::{AnyLine, LineIds, LineRef, SourceId};
 use crate::render::{json, stats as stats_render, table};
 use crate::traces::filter::TraceFilter;
-use crate::traces::group::TraceMap;
-use crate::traces::stats::compute_stats;
+use crate::traces::group::{TraceAcc, TraceMap};
+use crate::traces::stats::StatsAcc;
 use crate::traces::summary::TraceSummary;
 
 /// Inputs at least this large get a progress bar (when stderr is a terminal).
 const PROGRESS_MIN_BYTES: u64 = 64 << 20;
+
+/// Streams finish a trace once this many bytes of stream went by without a line of it and,
+/// when lines carry times, the stream's clock moved this far past its latest line (work a
+/// queue consumer does half a minute later still joins its trace).
+const STREAM_IDLE_BYTES: u64 = 64 << 20;
+const STREAM_IDLE_NANOS: i64 = 5 * 60 * 1_000_000_000;
+
+/// How often (in stream bytes) a stream looks for finished traces.
+const STREAM_SWEEP_BYTES: u64 = 8 << 20;
+
+/// At most this many traces stay open on a stream; past it the longest idle ones finish.
+const STREAM_MAX_OPEN: usize = 20_000;
+
+/// Rows a stream keeps (the best by the sort order) when no `--limit` is given: table rows,
+/// and rows with their span trees for the JSON formats.
+const STREAM_MAX_ROWS: usize = 100_000;
+const STREAM_MAX_TREES: usize = 10_000;
 
 /// What one unit of work produced.
 struct Partial {
@@ -40,6 +58,102 @@ struct Partial {
     traces: TraceMap,
     diag: Diagnostics,
     error: Option<String>,
+}
+
+/// The summarised traces that passed the filters, as rows or folded into statistics.
+struct Collected {
+    /// Traces seen.
+    seen: usize,
+    /// Traces that passed the filters.
+    matched: usize,
+    /// The rows kept (all that matched, unless a stream had to cut).
+    rows: Vec<TraceSummary>,
+    /// The statistics, in `--stats` mode.
+    stats: Option<StatsAcc>,
+    /// At most this many rows are shown (a stream's cap).
+    cap: Option<usize>,
+}
+
+/// Decides, trace by trace, what is kept of the summaries: the tree only for the JSON
+/// formats, nothing but statistics for `--stats`, and on a stream at most `cap` rows.
+struct Collector<'c> {
+    filter: &'c TraceFilter,
+    sort: SortKey,
+    /// Summaries keep their span trees (the JSON formats, and statistics until counted).
+    keep_tree: bool,
+    cap: Option<usize>,
+    collected: Collected,
+}
+
+impl<'c> Collector<'c> {
+    fn new(config: &'c Config, cap: Option<usize>) -> Collector<'c> {
+        let stats = config.mode == Mode::Stats;
+        Collector {
+            filter: &config.filter,
+            sort: config.sort,
+            keep_tree: stats || matches!(config.format, Format::Json | Format::Jsonl),
+            cap,
+            collected: Collected {
+                seen: 0,
+                matched: 0,
+                rows: Vec::new(),
+                stats: stats.then(StatsAcc::default),
+                cap,
+            },
+        }
+    }
+
+    /// The summary of a finished trace, if the filters keep it, in the shape to keep.
+    fn summarise(&self, id: TraceKey, acc: TraceAcc) -> Option<TraceSummary> {
+        let t = TraceSummary::new(id, acc);
+        let t = if self.keep_tree { t } else { t.without_tree() };
+        self.filter.keeps(&t).then_some(t)
+    }
+
+    /// Takes finished traces one by one (streams).
+    fn add(&mut self, finished: Vec<(TraceKey, TraceAcc)>) {
+        for (id, acc) in finished {
+            self.collected.seen += 1;
+            let Some(t) = self.summarise(id, acc) else {
+                continue;
+            };
+            self.collected.matched += 1;
+            match &mut self.collected.stats {
+                Some(stats) => stats.add(&t),
+                None => self.collected.rows.push(t),
+            }
+            if let Some(cap) = self.cap {
+                if self.collected.rows.len() >= cap.saturating_mul(2).max(1) {
+                    sort(&mut self.collected.rows, self.sort);
+                    self.collected.rows.truncate(cap);
+                }
+            }
+        }
+    }
+
+    /// Takes every trace of a finished map at once, summarised in parallel (files).
+    fn add_all(&mut self, traces: TraceMap) {
+        self.collected.seen += traces.len();
+        let mut stats = self.collected.stats.take();
+        let this = &*self;
+        let mut rows = Vec::new();
+        match &mut stats {
+            Some(stats) => {
+                *stats = traces
+                    .into_par_iter()
+                    .filter_map(|(id, acc)| this.summarise(id, acc))
+                    .fold(StatsAcc::default, |mut a, t| {
+                        a.add(&t);
+                        a
+                    })
+                    .reduce(StatsAcc::default, StatsAcc::merge);
+            }
+            None => rows = traces.map_shards(|id, acc| this.summarise(id, acc)),
+        }
+        self.collected.matched += stats.as_ref().map_or(rows.len(), StatsAcc::traces);
+        self.collected.rows.extend(rows);
+        self.collected.stats = stats;
+    }
 }
 
 /// Runs `--all` or `--stats`.
@@ -50,42 +164,59 @@ pub fn run_all(
 ) -> anyhow::Result<ExitStatus> {
     let table = FieldTable::new(&config.fields).with_extra_paths(&config.filter.where_paths());
     let scan = LineScan::new(table);
-    let (sources, mut traces, diags, errors, notes) = match &config.inputs {
+    let (sources, collected, diags, errors, notes) = match &config.inputs {
         Inputs::Stdin => {
-            let p = read_stdin(&scan, &config.filter);
+            let keep_tree = matches!(config.format, Format::Json | Format::Jsonl);
+            let cap = config.limit.unwrap_or(if keep_tree {
+                STREAM_MAX_TREES
+            } else {
+                STREAM_MAX_ROWS
+            });
+            let mut collector = Collector::new(config, Some(cap));
+            let p = read_stdin(&scan, &config.filter, &mut collector);
             (
                 vec![Source::stdin()],
-                p.traces,
+                collector.collected,
                 vec![p.diag],
                 p.error.into_iter().collect(),
                 Vec::new(),
             )
         }
-        Inputs::Paths(paths) => read_paths(&scan, &config.filter, paths, config.stderr_is_terminal),
+        Inputs::Paths(paths) => {
+            let (sources, mut traces, diags, errors, notes) =
+                read_paths(&scan, &config.filter, paths, config.stderr_is_terminal);
+            let ambiguous = traces.join_low_halves();
+            let mut notes = notes;
+            if ambiguous > 0 {
+                notes.push(format!("{ambiguous} ids known only by their low 64 bits match several 128-bit traces; they were left apart"));
+            }
+            let mut collector = Collector::new(config, None);
+            collector.add_all(traces);
+            (sources, collector.collected, diags, errors, notes)
+        }
     };
-    let ambiguous = traces.join_low_halves();
-    for line in errors.iter().chain(&notes) {
+    for line in &errors {
         writeln!(err, "tracegrep: {line}")?;
     }
     if !config.quiet {
+        for line in &notes {
+            writeln!(err, "tracegrep: {line}")?;
+        }
         for (source, diag) in sources.iter().zip(&diags) {
             if let Some(problems) = all_lines_problems(diag) {
                 writeln!(err, "tracegrep: {}: {problems}", source.display)?;
             }
         }
-        if ambiguous > 0 {
-            writeln!(err, "tracegrep: {ambiguous} ids known only by their low 64 bits match several 128-bit traces; they were left apart")?;
-        }
     }
-    let seen = traces.len();
-    let mut kept: Vec<TraceSummary> = traces
-        .into_par_iter()
-        .map(|(id, acc)| TraceSummary::new(id, acc))
-        .filter(|t| config.filter.keeps(t))
-        .collect();
-    sort(&mut kept, config.sort);
     let failed = !errors.is_empty();
-    if kept.is_empty() {
+    let Collected {
+        seen,
+        matched,
+        mut rows,
+        stats,
+        cap,
+    } = collected;
+    if matched == 0 {
         let what = if seen == 0 {
             "no traces in the input".to_string()
         } else {
@@ -95,36 +226,39 @@ pub fn run_all(
         return Ok(ExitStatus::of_search(false, failed));
     }
     let opts = config.render_options();
-    match config.mode {
-        Mode::Stats => {
-            let stats = compute_stats(&kept);
-            match config.format {
-                Format::Json => stats_render::write_stats_json(out, &stats)?,
-                _ => stats_render::write_stats(out, &stats, config.limit, &opts)?,
-            }
+    if let Some(stats) = stats {
+        let stats = stats.finish();
+        match config.format {
+            Format::Json => stats_render::write_stats_json(out, &stats)?,
+            _ => stats_render::write_stats(out, &stats, config.limit, &opts)?,
         }
-        _ => {
-            let total = kept.len();
-            if let Some(limit) = config.limit {
-                discard(kept.split_off(limit.min(total)));
-            }
-            match config.format {
-                Format::Json => json::write_summaries_json(out, &kept)?,
-                Format::Jsonl => json::write_summaries_jsonl(out, &kept)?,
-                Format::Csv => table::write_csv(out, &kept)?,
-                _ => table::write_table(out, &kept, &opts)?,
-            }
-            if kept.len() < total {
-                writeln!(
-                    err,
-                    "tracegrep: showing {} of {total} traces (--limit 0 shows all)",
-                    kept.len()
-                )?;
-            }
+    } else {
+        sort(&mut rows, config.sort);
+        let limit = config.limit.or(cap).unwrap_or(usize::MAX);
+        if rows.len() > limit {
+            discard(rows.split_off(limit));
+        }
+        match config.format {
+            Format::Json => json::write_summaries_json(out, &rows)?,
+            Format::Jsonl => json::write_summaries_jsonl(out, &rows)?,
+            Format::Csv => table::write_csv(out, &rows)?,
+            _ => table::write_table(out, &rows, &opts)?,
+        }
+        if rows.len() < matched {
+            let hint = if config.limit.is_some() || config.inputs != Inputs::Stdin {
+                "--limit 0 shows all"
+            } else {
+                "a stream keeps the first rows by the sort order; --limit sets how many"
+            };
+            writeln!(
+                err,
+                "tracegrep: showing {} of {matched} traces ({hint})",
+                rows.len()
+            )?;
         }
     }
     out.flush()?;
-    discard(kept);
+    discard(rows);
     Ok(ExitStatus::of_search(true, failed))
 }
 
@@ -147,7 +281,7 @@ fn sort(traces: &mut [TraceSummary], key: SortKey) {
             SortKey::Duration => b.duration_ns().cmp(&a.duration_ns()),
             SortKey::Errors => (b.failed_spans as u64 + b.error_lines)
                 .cmp(&(a.failed_spans as u64 + a.error_lines)),
-            SortKey::Spans => b.tree.span_count().cmp(&a.tree.span_count()),
+            SortKey::Spans => b.span_count.cmp(&a.span_count),
             SortKey::Lines => b.lines.cmp(&a.lines),
         };
         primary.then_with(|| by_start(a, b))
@@ -177,14 +311,15 @@ fn add_line(
     fallback: Option<&str>,
     view: &AnyLine<'_>,
     ids: &LineIds,
-) {
+    offset: u64,
+) -> Option<i64> {
     let matched = if filter.line_predicates() > 0 {
         filter.test_line(view)
     } else {
         0
     };
     // As for one trace: a line naming no service takes the file name, else a logger name.
-    map.add_with_ids(view, ids, matched, fallback);
+    map.add_with_ids(view, ids, matched, fallback, offset)
 }
 
 type Read = (
@@ -296,8 +431,15 @@ fn read_unit(scan: &LineScan, filter: &TraceFilter, unit: Unit<'_>, sources: &[S
                 source,
                 more_follows: false,
             };
-            scan.scan_block(&block, &mut diag, |d, ids, _| {
-                add_line(&mut traces, filter, fallback.as_deref(), d, ids)
+            scan.scan_block(&block, &mut diag, |d, ids, line| {
+                add_line(
+                    &mut traces,
+                    filter,
+                    fallback.as_deref(),
+                    d,
+                    ids,
+                    line.offset,
+                );
             });
             bytes.release(range);
             Partial {
@@ -323,6 +465,7 @@ fn read_unit(scan: &LineScan, filter: &TraceFilter, unit: Unit<'_>, sources: &[S
                 reader,
                 &mut traces,
                 &mut diag,
+                None,
             )
             .map(|failure| stream_error(name, Some(compression), &failure));
             Partial {
@@ -335,6 +478,30 @@ fn read_unit(scan: &LineScan, filter: &TraceFilter, unit: Unit<'_>, sources: &[S
     }
 }
 
+/// Finishes a stream's idle traces as it goes, so memory stays bounded however long it runs.
+struct Sweeper<'s, 'c> {
+    collector: &'s mut Collector<'c>,
+    next: u64,
+    /// The latest time a line logged so far.
+    clock: Option<i64>,
+}
+
+impl Sweeper<'_, '_> {
+    /// Called between blocks with the offset reached.
+    fn sweep(&mut self, traces: &mut TraceMap, offset: u64) {
+        if offset < self.next {
+            return;
+        }
+        self.next = offset + STREAM_SWEEP_BYTES;
+        traces.join_low_halves();
+        let before = offset.saturating_sub(STREAM_IDLE_BYTES);
+        let before_time = self.clock.map(|c| c.saturating_sub(STREAM_IDLE_NANOS));
+        let idle = traces.take_idle(before, before_time, STREAM_MAX_OPEN);
+        self.collector.add(idle);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn read_stream(
     scan: &LineScan,
     filter: &TraceFilter,
@@ -343,9 +510,8 @@ fn read_stream(
     reader: Box<dyn io::Read + Send>,
     traces: &mut TraceMap,
     diag: &mut Diagnostics,
+    mut sweeper: Option<&mut Sweeper<'_, '_>>,
 ) -> Option<(io::Error, u64)> {
-    let mut sink =
-        |v: &AnyLine<'_>, ids: &LineIds, _: LineRef| add_line(traces, filter, fallback, v, ids);
     let result = scan_stream(reader, |block, offset, more_follows| {
         let block = Block {
             bytes: block,
@@ -355,7 +521,21 @@ fn read_stream(
             source,
             more_follows,
         };
-        scan.scan_block(&block, diag, &mut sink)
+        let mut clock = None;
+        let done = scan.scan_block(
+            &block,
+            diag,
+            |v: &AnyLine<'_>, ids: &LineIds, line: LineRef| {
+                if let Some(t) = add_line(traces, filter, fallback, v, ids, line.offset) {
+                    clock = Some(clock.map_or(t, |c: i64| c.max(t)));
+                }
+            },
+        );
+        if let Some(sweeper) = sweeper.as_deref_mut() {
+            sweeper.clock = sweeper.clock.max(clock);
+            sweeper.sweep(traces, offset);
+        }
+        done
     });
     match result {
         Ok(bytes) => {
@@ -369,19 +549,37 @@ fn read_stream(
     }
 }
 
-fn read_stdin(scan: &LineScan, filter: &TraceFilter) -> Partial {
+/// Reads stdin, handing finished traces to `collector` as the stream goes and the rest at
+/// its end.
+fn read_stdin(scan: &LineScan, filter: &TraceFilter, collector: &mut Collector<'_>) -> Partial {
     let mut traces = TraceMap::default();
     let mut diag = Diagnostics::default();
+    let mut sweeper = Sweeper {
+        collector,
+        next: STREAM_SWEEP_BYTES,
+        clock: None,
+    };
     let error = match decode_stream(io::stdin()) {
-        Ok((compression, reader)) => {
-            read_stream(scan, filter, 0, None, reader, &mut traces, &mut diag)
-                .map(|failure| stream_error("<stdin>", compression, &failure))
-        }
+        Ok((compression, reader)) => read_stream(
+            scan,
+            filter,
+            0,
+            None,
+            reader,
+            &mut traces,
+            &mut diag,
+            Some(&mut sweeper),
+        )
+        .map(|failure| stream_error("<stdin>", compression, &failure)),
         Err(e) => Some(format!("<stdin>: {}", describe_io_error(&e))),
     };
+    traces.join_low_halves();
+    sweeper
+        .collector
+        .add(traces.take_idle(u64::MAX, None, usize::MAX));
     Partial {
         source: 0,
-        traces,
+        traces: TraceMap::default(),
         diag,
         error,
     }

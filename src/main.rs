@@ -8,6 +8,12 @@ use tracegrep::cli::{Cli, Generate};
 use tracegrep::config::{Config, Mode};
 use tracegrep::exit::ExitStatus;
 
+/// Every trace of a big input is a few small allocations made on one thread and freed on
+/// another: mimalloc's thread-local free lists made `--all` on 1 GB 25 % faster than glibc's
+/// allocator in a side-by-side run (see the README's speed section).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(what) = cli.generate {

@@ -108,3 +108,48 @@ fn needles_match_the_ground_truth() {
     );
     assert!(report.contains("traces match"), "{report}");
 }
+
+/// A `kubectl logs --prefix --timestamps` stream on stdin: traces are finished as the stream
+/// goes (idle ones every few MiB), and every one still matches the ground truth.
+#[test]
+fn a_stream_on_stdin_matches_the_ground_truth() {
+    let bench = bench_dir();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().to_str().expect("utf-8 temp path");
+    let gen = bench.join("gen_logs.py");
+    let made = python(&[
+        gen.to_str().expect("utf-8 path"),
+        "--kubectl",
+        "--out",
+        out_dir,
+        "--size",
+        "30M",
+        "--seed",
+        "7",
+        "--quiet",
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let stream = std::fs::read(dir.path().join("logs/kubectl.log")).expect("stream");
+    assert!(stream.len() > 24 << 20, "the stream spans several sweeps");
+    let tool = assert_cmd::Command::cargo_bin("tracegrep")
+        .expect("binary")
+        .args(["--all", "--format", "jsonl", "-q"])
+        .write_stdin(stream)
+        .output()
+        .expect("ran");
+    assert_eq!(tool.status.code(), Some(0));
+    let json_path = dir.path().join("stdin.jsonl");
+    std::fs::write(&json_path, &tool.stdout).expect("write");
+    let verdict = python(&[
+        bench.join("check_truth.py").to_str().expect("utf-8"),
+        out_dir,
+        json_path.to_str().expect("utf-8"),
+    ]);
+    let report = String::from_utf8_lossy(&verdict.stdout);
+    assert!(verdict.status.success(), "{report}");
+    assert!(report.contains("traces match"), "{report}");
+}

@@ -214,7 +214,6 @@ fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
     for n in nodes.iter().filter(|n| n.kind != SpanKind::Placeholder) {
         *lines_by_service.entry(n.service.as_str()).or_insert(0) += n.line_count;
     }
-    let root = t.root();
     SummaryReport {
         schema: SCHEMA,
         schema_version: SCHEMA_VERSION,
@@ -223,13 +222,13 @@ fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
         end: t.end.map(format_rfc3339_micros),
         duration_ms: t.duration_ns().map(ms),
         services: &t.services,
-        span_count: t.tree.span_count(),
+        span_count: t.span_count,
         lines: t.lines,
         error_lines: t.error_lines,
         failed_spans: t.failed_spans,
         lines_by_service,
-        root_service: root.map(|n| n.service.as_str()),
-        root_name: root.map(|n| n.name.as_str()),
+        root_service: t.root_service.as_deref(),
+        root_name: t.root_name.as_deref(),
         spans: span_reports(&t.tree),
         missing_spans: missing_span_reports(&t.tree),
     }

@@ -30,14 +30,13 @@ struct Row {
 const MIN_ROOT_COLS: usize = 24;
 
 fn row(t: &TraceSummary, day: Option<&str>) -> Row {
-    let root = t.root().map_or_else(String::new, |n| {
-        let name = sanitize(&n.name);
-        if name.is_empty() {
-            sanitize(&n.service).into_owned()
-        } else {
-            format!("{}: {name}", sanitize(&n.service))
+    let root = match (&t.root_service, &t.root_name) {
+        (Some(service), Some(name)) if !name.is_empty() => {
+            format!("{}: {}", sanitize(service), sanitize(name))
         }
-    });
+        (Some(service), _) => sanitize(service).into_owned(),
+        _ => String::new(),
+    };
     Row {
         id: sanitize(&t.id.to_string()).into_owned(),
         start: t.start.map_or_else(
@@ -55,7 +54,7 @@ fn row(t: &TraceSummary, day: Option<&str>) -> Row {
             .duration_ns()
             .map_or_else(|| "?".to_string(), format_duration),
         services: t.services.len().to_string(),
-        spans: t.tree.span_count().to_string(),
+        spans: t.span_count.to_string(),
         lines: t.lines.to_string(),
         errors: t.error_lines.max(t.failed_spans as u64),
         root,
@@ -143,7 +142,6 @@ pub fn write_table(
 pub fn write_csv(out: &mut dyn Write, traces: &[TraceSummary]) -> io::Result<()> {
     writeln!(out, "trace_id,start,duration_ms,services,spans,lines,error_lines,failed_spans,root_service,root_name")?;
     for t in traces {
-        let root = t.root();
         let fields = [
             t.id.to_string(),
             t.start
@@ -153,12 +151,12 @@ pub fn write_csv(out: &mut dyn Write, traces: &[TraceSummary]) -> io::Result<()>
                 .map(|d| format!("{:.3}", d as f64 / 1e6))
                 .unwrap_or_default(),
             t.services.join(" "),
-            t.tree.span_count().to_string(),
+            t.span_count.to_string(),
             t.lines.to_string(),
             t.error_lines.to_string(),
             t.failed_spans.to_string(),
-            root.map(|n| n.service.clone()).unwrap_or_default(),
-            root.map(|n| n.name.clone()).unwrap_or_default(),
+            t.root_service.clone().unwrap_or_default(),
+            t.root_name.clone().unwrap_or_default(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         writeln!(out, "{}", line.join(","))?;

@@ -40,6 +40,10 @@ pub struct TraceAcc {
     pub error_lines: u64,
     /// Bit `i` set: some line satisfied line predicate `i` (`--where`, `--grep`).
     pub matched: u64,
+    /// Where the latest line was (a stream offset): streams finish traces idle for long.
+    pub last_offset: u64,
+    /// The latest time a line logged.
+    pub last_time: Option<Nanos>,
     /// Spans by id.
     spans: SpanStore,
     /// Lines without a span id, per service: one synthetic span each.
@@ -77,6 +81,10 @@ impl SpanStore {
                 let at = match v.iter().position(|(k, _)| *k == id) {
                     Some(at) => at,
                     None => {
+                        if v.capacity() == 0 {
+                            // Most traces in a big input are small: no room for spans to come.
+                            v.reserve_exact(1);
+                        }
                         v.push((id, SpanAcc::default()));
                         v.len() - 1
                     }
@@ -163,22 +171,68 @@ impl TraceMap {
     /// Adds one line; `matched` has bit `i` set when the line satisfies line predicate `i`, and
     /// `fallback` names the service of lines that name none (the file name).
     pub fn add(&mut self, d: &impl LineFields, matched: u64, fallback: Option<&str>) {
-        self.add_with_ids(d, &d.ids(), matched, fallback);
+        self.add_with_ids(d, &d.ids(), matched, fallback, 0);
     }
 
-    /// [`TraceMap::add`] for a line whose ids were already decoded.
+    /// [`TraceMap::add`] for a line whose ids were already decoded, at `offset` in its
+    /// source; returns the line's time.
     pub fn add_with_ids(
         &mut self,
         d: &impl LineFields,
         ids: &crate::records::LineIds,
         matched: u64,
         fallback: Option<&str>,
-    ) {
-        let Some(key) = &ids.trace else {
-            return;
-        };
+        offset: u64,
+    ) -> Option<Nanos> {
+        let key = ids.trace.as_ref()?;
         let shard = shard_of(key);
-        self.shards[shard].add(d, ids, matched, fallback);
+        self.shards[shard].add(d, ids, matched, fallback, offset)
+    }
+
+    /// Takes out the traces whose latest line lies before offset `before` and, when both are
+    /// known, logged before `before_time`; then, while more than `max_open` traces remain,
+    /// the longest idle ones: a stream's finished traces.
+    pub fn take_idle(
+        &mut self,
+        before: u64,
+        before_time: Option<Nanos>,
+        max_open: usize,
+    ) -> Vec<(TraceKey, TraceAcc)> {
+        let mut last: Vec<u64> = self
+            .shards
+            .iter()
+            .flat_map(|s| s.traces.values().map(|a| a.last_offset))
+            .collect();
+        let mut forced = 0;
+        if last.len() > max_open {
+            // Keep the `max_open / 2` most recent, so evictions come in batches.
+            let at = last.len() - max_open / 2;
+            let (_, nth, _) = last.select_nth_unstable(at);
+            forced = *nth;
+        }
+        let idle = |a: &TraceAcc| {
+            a.last_offset < forced
+                || (a.last_offset < before
+                    && match (a.last_time, before_time) {
+                        (Some(t), Some(limit)) => t < limit,
+                        _ => true,
+                    })
+        };
+        let mut taken = Vec::new();
+        for shard in &mut self.shards {
+            let keys: Vec<TraceKey> = shard
+                .traces
+                .iter()
+                .filter(|(_, a)| idle(a))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in keys {
+                if let Some(acc) = shard.traces.remove(&key) {
+                    taken.push((key, acc));
+                }
+            }
+        }
+        taken
     }
 
     /// Folds another task's map into this one, shard by shard in parallel.
@@ -206,6 +260,25 @@ impl TraceMap {
             .flat_map_iter(|s| s.traces.into_iter())
     }
 
+    /// Maps each shard's traces with `f` in parallel, shard by shard: a shard's accumulators
+    /// are freed as soon as its results exist, so the two never coexist in full.
+    pub fn map_shards<R: Send>(
+        self,
+        f: impl Fn(TraceKey, TraceAcc) -> Option<R> + Sync + Send,
+    ) -> Vec<R> {
+        use rayon::prelude::*;
+        let per_shard: Vec<Vec<R>> = self
+            .shards
+            .into_par_iter()
+            .map(|s| s.traces.into_iter().filter_map(|(k, a)| f(k, a)).collect())
+            .collect();
+        let mut all = Vec::with_capacity(per_shard.iter().map(Vec::len).sum());
+        for shard in per_shard {
+            all.extend(shard);
+        }
+        all
+    }
+
     /// Takes one trace out.
     pub fn remove(&mut self, key: &TraceKey) -> Option<TraceAcc> {
         self.shards[shard_of(key)].traces.remove(key)
@@ -219,7 +292,7 @@ impl SpanAcc {
         &mut self,
         d: &impl LineFields,
         ids: &crate::records::LineIds,
-        level: Option<Level>,
+        (level, time): (Option<Level>, Option<Nanos>),
         service: &dyn Fn() -> Option<String>,
     ) {
         self.lines += 1;
@@ -237,7 +310,7 @@ impl SpanAcc {
         if level.is_some_and(|l| l >= Level::Error) {
             self.error_lines += 1;
         }
-        if let Some(t) = d.time() {
+        if let Some(t) = time {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
             if let Some(dur) = d.duration_ns() {
@@ -319,14 +392,16 @@ impl Shard {
         ids: &crate::records::LineIds,
         matched: u64,
         fallback: Option<&str>,
-    ) {
-        let Some(key) = &ids.trace else {
-            return;
-        };
+        offset: u64,
+    ) -> Option<Nanos> {
+        let key = ids.trace.as_ref()?;
         let acc = match self.traces.get_mut(key) {
             Some(acc) => acc,
             None => self.traces.entry(key.clone()).or_default(),
         };
+        let time = d.time();
+        acc.last_offset = acc.last_offset.max(offset);
+        acc.last_time = max_opt(acc.last_time, time);
         acc.lines += 1;
         acc.matched |= matched;
         let level = d.level();
@@ -335,7 +410,7 @@ impl Shard {
         }
         let service = || fallback.map(str::to_string).or_else(|| d.service_hint());
         match ids.span {
-            Some(id) => acc.spans.entry(id).add(d, ids, level, &service),
+            Some(id) => acc.spans.entry(id).add(d, ids, (level, time), &service),
             None => {
                 // Lines without a span id gather per service, as one synthetic span.
                 let name = d
@@ -352,9 +427,10 @@ impl Shard {
                 let owner = acc.unspanned[at].0.clone();
                 acc.unspanned[at]
                     .1
-                    .add(d, ids, level, &|| Some(owner.clone()));
+                    .add(d, ids, (level, time), &|| Some(owner.clone()));
             }
         }
+        time
     }
 
     fn merge(&mut self, other: Shard) {
@@ -409,6 +485,8 @@ impl TraceAcc {
         self.lines += other.lines;
         self.error_lines += other.error_lines;
         self.matched |= other.matched;
+        self.last_offset = self.last_offset.max(other.last_offset);
+        self.last_time = max_opt(self.last_time, other.last_time);
         self.spans.merge(other.spans);
         for (service, span) in other.unspanned {
             match self.unspanned.iter_mut().find(|(s, _)| *s == service) {
@@ -482,6 +560,28 @@ mod tests {
         assert_eq!(tree.span_count(), 3);
         let root = &tree.nodes[tree.roots[0]];
         assert_eq!((root.start, root.end), (Some(0), Some(20)));
+    }
+
+    #[test]
+    fn idle_traces_are_taken_oldest_first() {
+        let mut map = TraceMap::default();
+        for i in 1..=10u64 {
+            let l = line(TraceKey::Full(u128::from(i)), i, None, i as i64, None);
+            map.add_with_ids(&l, &l.ids(), 0, None, i * 100);
+        }
+        let idle = map.take_idle(350, None, 100);
+        let mut ids: Vec<u128> = idle
+            .iter()
+            .map(|(k, _)| match k {
+                TraceKey::Full(v) => *v,
+                _ => 0,
+            })
+            .collect();
+        ids.sort_unstable();
+        assert_eq!(ids, [1, 2, 3]);
+        // Over the budget of open traces, the older half goes.
+        assert_eq!(map.take_idle(0, None, 4).len(), 5);
+        assert_eq!(map.len(), 2);
     }
 
     #[test]

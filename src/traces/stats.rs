@@ -51,10 +51,73 @@ pub struct Stats {
     pub critical_path: Vec<(String, u64)>,
 }
 
-#[derive(Default)]
+/// How many durations a group keeps: percentiles are exact up to this many spans per group and
+/// estimated from a uniform sample (reservoir sampling) beyond, so memory stays bounded however
+/// long a stream runs.
+pub const SAMPLE_CAP: usize = 1 << 16;
+
+#[derive(Debug, Clone, Default)]
 struct Group {
+    spans: u64,
     errors: u64,
+    max: i64,
     durations: Vec<i64>,
+}
+
+impl Group {
+    fn add(&mut self, duration: i64, error: bool) {
+        self.spans += 1;
+        self.errors += u64::from(error);
+        self.max = self.max.max(duration);
+        if self.durations.len() < SAMPLE_CAP {
+            self.durations.push(duration);
+        } else {
+            // Algorithm R with a deterministic generator: the same input gives the same output.
+            let slot = (splitmix(self.spans) % self.spans) as usize;
+            if slot < SAMPLE_CAP {
+                self.durations[slot] = duration;
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Group) {
+        if self.durations.len() + other.durations.len() <= SAMPLE_CAP
+            && self.spans == self.durations.len() as u64
+            && other.spans == other.durations.len() as u64
+        {
+            self.spans += other.spans;
+            self.errors += other.errors;
+            self.max = self.max.max(other.max);
+            self.durations.extend(other.durations);
+            return;
+        }
+        // Past the cap, fold the other side's sample in as if its spans came one by one, each
+        // standing for its share of the other group.
+        let errors = self.errors + other.errors;
+        let weight = other.spans.max(1) as f64 / other.durations.len().max(1) as f64;
+        let target = self.spans + other.spans;
+        let max = self.max.max(other.max);
+        for (i, d) in other.durations.into_iter().enumerate() {
+            let stand_in = self.spans + ((i as f64 + 1.0) * weight) as u64;
+            self.spans = stand_in.min(target);
+            let slot = (splitmix(self.spans) % self.spans.max(1)) as usize;
+            if self.durations.len() < SAMPLE_CAP {
+                self.durations.push(d);
+            } else if slot < SAMPLE_CAP {
+                self.durations[slot] = d;
+            }
+        }
+        self.spans = target;
+        self.errors = errors;
+        self.max = max;
+    }
+}
+
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Replaces ids in an operation name with `{id}`: runs of 3 or more digits, and hex runs of 8
@@ -106,12 +169,12 @@ fn rows(groups: BTreeMap<(String, Option<String>), Group>) -> Vec<StatsRow> {
             StatsRow {
                 service,
                 operation,
-                spans: g.durations.len() as u64,
+                spans: g.spans,
                 errors: g.errors,
                 p50_ns: percentile(&g.durations, 50.0),
                 p95_ns: percentile(&g.durations, 95.0),
                 p99_ns: percentile(&g.durations, 99.0),
-                max_ns: g.durations.last().copied().unwrap_or(0),
+                max_ns: g.max,
             }
         })
         .collect();
@@ -124,12 +187,19 @@ fn rows(groups: BTreeMap<(String, Option<String>), Group>) -> Vec<StatsRow> {
     rows
 }
 
-/// Computes the statistics of `traces`.
-pub fn compute_stats(traces: &[TraceSummary]) -> Stats {
-    let mut services: BTreeMap<(String, Option<String>), Group> = BTreeMap::new();
-    let mut operations: BTreeMap<(String, Option<String>), Group> = BTreeMap::new();
-    let mut critical: BTreeMap<String, u64> = BTreeMap::new();
-    for t in traces {
+/// Statistics being gathered, one trace at a time; the trace's tree can go right after.
+#[derive(Debug, Clone, Default)]
+pub struct StatsAcc {
+    traces: usize,
+    services: BTreeMap<(String, Option<String>), Group>,
+    operations: BTreeMap<(String, Option<String>), Group>,
+    critical: BTreeMap<String, u64>,
+}
+
+impl StatsAcc {
+    /// Counts one trace (its summary must still hold its tree).
+    pub fn add(&mut self, t: &TraceSummary) {
+        self.traces += 1;
         let mut on_path: Vec<&str> = Vec::new();
         for n in &t.tree.nodes {
             if n.kind == SpanKind::Placeholder {
@@ -141,26 +211,64 @@ pub fn compute_stats(traces: &[TraceSummary]) -> Stats {
             let Some(d) = n.duration_ns() else { continue };
             let op = normalize_operation(&n.name);
             for (map, key) in [
-                (&mut services, (n.service.clone(), None)),
-                (&mut operations, (n.service.clone(), Some(op.clone()))),
+                (&mut self.services, (n.service.clone(), None)),
+                (&mut self.operations, (n.service.clone(), Some(op.clone()))),
             ] {
-                let g = map.entry(key).or_default();
-                g.durations.push(d);
-                g.errors += u64::from(n.error);
+                map.entry(key).or_default().add(d, n.error);
             }
         }
         for s in on_path {
-            *critical.entry(s.to_string()).or_insert(0) += 1;
+            *self.critical.entry(s.to_string()).or_insert(0) += 1;
         }
     }
-    let mut critical_path: Vec<(String, u64)> = critical.into_iter().collect();
-    critical_path.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    Stats {
-        traces: traces.len(),
-        services: rows(services),
-        operations: rows(operations),
-        critical_path,
+
+    /// Folds in another accumulator (from a parallel task).
+    pub fn merge(mut self, other: StatsAcc) -> StatsAcc {
+        self.traces += other.traces;
+        for (mine, theirs) in [
+            (&mut self.services, other.services),
+            (&mut self.operations, other.operations),
+        ] {
+            for (key, group) in theirs {
+                match mine.get_mut(&key) {
+                    Some(g) => g.merge(group),
+                    None => {
+                        mine.insert(key, group);
+                    }
+                }
+            }
+        }
+        for (service, n) in other.critical {
+            *self.critical.entry(service).or_insert(0) += n;
+        }
+        self
     }
+
+    /// Traces counted so far.
+    pub fn traces(&self) -> usize {
+        self.traces
+    }
+
+    /// The rows, ordered.
+    pub fn finish(self) -> Stats {
+        let mut critical_path: Vec<(String, u64)> = self.critical.into_iter().collect();
+        critical_path.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Stats {
+            traces: self.traces,
+            services: rows(self.services),
+            operations: rows(self.operations),
+            critical_path,
+        }
+    }
+}
+
+/// Computes the statistics of `traces`.
+pub fn compute_stats(traces: &[TraceSummary]) -> Stats {
+    let mut acc = StatsAcc::default();
+    for t in traces {
+        acc.add(t);
+    }
+    acc.finish()
 }
 
 #[cfg(test)]
@@ -184,6 +292,37 @@ mod tests {
         for (name, want) in rows {
             assert_eq!(normalize_operation(name), want, "{name}");
         }
+    }
+
+    #[test]
+    fn groups_stay_bounded_and_keep_exact_counts() {
+        let mut g = Group::default();
+        let n = SAMPLE_CAP as i64 * 3;
+        for d in 1..=n {
+            g.add(d, d % 10 == 0);
+        }
+        assert_eq!(g.durations.len(), SAMPLE_CAP);
+        assert_eq!((g.spans, g.errors, g.max), (n as u64, n as u64 / 10, n));
+        g.durations.sort_unstable();
+        let p50 = percentile(&g.durations, 50.0);
+        assert!((p50 - n / 2).abs() < n / 50, "p50 {p50} of 1..={n}");
+        let mut a = Group::default();
+        let mut b = Group::default();
+        for d in 1..=n {
+            if d % 2 == 0 {
+                a.add(d, false)
+            } else {
+                b.add(d, false)
+            }
+        }
+        a.merge(b);
+        assert_eq!(
+            (a.spans, a.max, a.durations.len()),
+            (n as u64, n, SAMPLE_CAP)
+        );
+        a.durations.sort_unstable();
+        let p95 = percentile(&a.durations, 95.0);
+        assert!((p95 - n * 95 / 100).abs() < n / 50, "p95 {p95}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::records::ids::TraceKey;
 use crate::records::time::Nanos;
 use crate::traces::group::TraceAcc;
-use crate::traces::tree::{SpanKind, SpanTree};
+use crate::traces::tree::{SpanKind, SpanNode, SpanTree};
 
 /// A trace seen from above.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +24,14 @@ pub struct TraceSummary {
     pub failed_spans: usize,
     /// Bit `i`: some line satisfied line predicate `i`.
     pub matched: u64,
-    /// The spans.
+    /// Spans that logged something.
+    pub span_count: usize,
+    /// The service of the root span (see [`TraceSummary::root`]).
+    pub root_service: Option<String>,
+    /// The operation of the root span.
+    pub root_name: Option<String>,
+    /// The spans; empty once [`TraceSummary::without_tree`] let them go (the table, the CSV
+    /// and the statistics of a stream do not need them once the fields above are set).
     pub tree: SpanTree,
 }
 
@@ -43,6 +50,10 @@ impl TraceSummary {
         services.dedup();
         let start = tree.nodes.iter().filter_map(|n| n.start).min();
         let end = tree.nodes.iter().filter_map(|n| n.end).max();
+        let (root_service, root_name) = match root_of(&tree) {
+            Some(n) => (Some(n.service.clone()), Some(n.name.clone())),
+            None => (None, None),
+        };
         TraceSummary {
             id,
             start,
@@ -52,8 +63,18 @@ impl TraceSummary {
             error_lines,
             failed_spans: tree.nodes.iter().filter(|n| n.error).count(),
             matched,
+            span_count: tree.span_count(),
+            root_service,
+            root_name,
             tree,
         }
+    }
+
+    /// The summary without its span tree: a row of the table is a few hundred bytes, a tree
+    /// a few hundred per span.
+    pub fn without_tree(mut self) -> TraceSummary {
+        self.tree = SpanTree::default();
+        self
     }
 
     /// Wall time from the first to the last instant.
@@ -62,26 +83,29 @@ impl TraceSummary {
     }
 
     /// The root span: the longest root that logged something (the earliest on ties). A root
-    /// that logged nothing (a missing parent) stands for its longest child.
-    pub fn root(&self) -> Option<&crate::traces::tree::SpanNode> {
-        let nodes = &self.tree.nodes;
-        let longest = |candidates: &mut dyn Iterator<Item = usize>| {
-            candidates
-                .map(|i| &nodes[i])
-                .max_by_key(|n| (n.duration_ns().unwrap_or(0), std::cmp::Reverse(n.start)))
-        };
-        let mut roots = self.tree.roots.iter().copied().flat_map(|r| {
-            if nodes[r].kind == SpanKind::Placeholder {
-                nodes[r].children.clone()
-            } else {
-                vec![r]
-            }
-        });
-        longest(&mut roots)
+    /// that logged nothing (a missing parent) stands for its longest child. `None` once the
+    /// tree is gone; [`TraceSummary::root_service`] and `root_name` stay.
+    pub fn root(&self) -> Option<&SpanNode> {
+        root_of(&self.tree)
     }
 
     /// The trace has an error: a failed span or an error line.
     pub fn has_errors(&self) -> bool {
         self.failed_spans > 0 || self.error_lines > 0
     }
+}
+
+fn root_of(tree: &SpanTree) -> Option<&SpanNode> {
+    let nodes = &tree.nodes;
+    let mut roots = tree.roots.iter().copied().flat_map(|r| {
+        if nodes[r].kind == SpanKind::Placeholder {
+            nodes[r].children.clone()
+        } else {
+            vec![r]
+        }
+    });
+    roots
+        .by_ref()
+        .map(|i| &nodes[i])
+        .max_by_key(|n| (n.duration_ns().unwrap_or(0), std::cmp::Reverse(n.start)))
 }
