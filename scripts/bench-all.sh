@@ -7,9 +7,12 @@
 # bytes; (b) `jq -cR 'fromjson? | select(.trace_id != null) | .trace_id'` over the same files
 # (`-R` and `fromjson?` so non-JSON lines do not stop it; it reads one convention's field only:
 # a lower bound on what a JSON tool costs); (c) `tracegrep --all`
-# (table and jsonl). Prints ratios of medians and peak RSS. Not compared yet: hl (`cargo install
-# hl`) and lnav (Debian package `lnav`, headless mode), which issue #5 also asks for.
-# Needs: hyperfine, ripgrep, jq, python3, /usr/bin/time.
+# (table and jsonl); (d) lnav in headless mode (`lnav -n -c ';SELECT …'`) on the one file whose
+# convention it can be taught (bunyan, with scripts/lnav/tg_bunyan.json, installed under a
+# temporary HOME), against `tracegrep --all` on the same file. (The `hl` on crates.io is an
+# unrelated pattern highlighter; the JSON log viewer hl is not published there, so lnav it is.)
+# Prints ratios of medians and peak RSS.
+# Needs: hyperfine, ripgrep, jq, python3, /usr/bin/time; lnav (Debian package) for (d).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 size=${1:-1G}
@@ -41,3 +44,25 @@ for name in ("tracegrep-table", "tracegrep-jsonl"):
 PY
 echo "peak RSS: tracegrep --all $(/usr/bin/time -f %M "$tg" --all -q --limit 20 "$logs" 2>&1 >/dev/null | tail -1) KiB," \
   "rg -c $(/usr/bin/time -f %M rg -c trace "$logs" 2>&1 >/dev/null | tail -1) KiB, input $(du -sk "$logs" | cut -f1) KiB"
+
+if command -v lnav >/dev/null; then
+  home=$(mktemp -d)
+  mkdir -p "$home/.lnav/formats/installed"
+  cp "$here/scripts/lnav/tg_bunyan.json" "$home/.lnav/formats/installed/"
+  one="$logs/cart.jsonl"
+  echo "lnav: $one ($(du -sh "$one" | cut -f1)), bunyan"
+  HOME=$home hyperfine -N -i --style none --warmup 1 --runs "${RUNS:-5}" --export-json "$dir/all-lnav.json" \
+    -n lnav "lnav -n -c ';SELECT trace_id, count(*) FROM tg_bunyan GROUP BY trace_id' $one" \
+    -n tracegrep "$tg --all -q --format csv $one" >/dev/null 2>&1
+  python3 - "$dir/all-lnav.json" <<'PY'
+import json, sys
+r = {x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}
+print("lnav (headless) median %6.0f ms, tracegrep --all %5.0f ms: tracegrep %.1fx faster"
+      % (r["lnav"] * 1e3, r["tracegrep"] * 1e3, r["lnav"] / r["tracegrep"]))
+PY
+  echo "peak RSS on that file: lnav $(HOME=$home /usr/bin/time -f %M lnav -n -c ';SELECT trace_id, count(*) FROM tg_bunyan GROUP BY trace_id' "$one" 2>&1 >/dev/null | tail -1) KiB," \
+    "tracegrep $(/usr/bin/time -f %M "$tg" --all -q --format csv "$one" 2>&1 >/dev/null | tail -1) KiB"
+  rm -rf "$home"
+else
+  echo "lnav: not installed (apt-get install lnav), skipped"
+fi
