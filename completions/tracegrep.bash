@@ -23,7 +23,7 @@ _tracegrep() {
 
     case "${cmd}" in
         tracegrep)
-            opts="-f -q -j -h -V --format --all --stats --errors --service --min-duration --max-duration --since --until --where --grep --sort --limit --color --width --follow --idle --quiet --threads --trace-field --span-field --parent-field --time-field --service-field --generate --help --version"
+            opts="-o -f -q -j -h -V --format --all --stats --errors --service --longer-than --min-duration --shorter-than --since --until --where --grep --sort --limit --report --output --fail-on-error --max-duration --max-error-rate --fail-on-orphans --allow-empty --color --width --follow --idle --quiet --threads --trace-field --span-field --parent-field --time-field --service-field --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -41,7 +41,11 @@ _tracegrep() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --max-duration)
+                --longer-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shorter-than)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -66,6 +70,26 @@ _tracegrep() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-error-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

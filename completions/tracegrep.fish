@@ -7,8 +7,8 @@ table\t'--all: a table of traces'
 jsonl\t'--all: one trace document per line (schema `tracegrep.trace` v1, without `logs`)'
 csv\t'--all: comma-separated values, one trace per row'"
 complete -c tracegrep -l service -d 'Keep only traces that touch this service (repeatable: any of them)' -r
-complete -c tracegrep -l min-duration -d 'Keep only traces at least this long (`500ms`, `2s`)' -r
-complete -c tracegrep -l max-duration -d 'Keep only traces at most this long' -r
+complete -c tracegrep -l min-duration -l longer-than -d 'Keep only traces at least this long (`500ms`, `2s`)' -r
+complete -c tracegrep -l shorter-than -d 'Keep only traces at most this long. (`--max-duration` is the CI gate.)' -r
 complete -c tracegrep -l since -d 'Keep only traces that end after this time: RFC 3339 (`2026-11-20T10:00Z`) or a time ago (`15m`, `2h`, `1d`)' -r
 complete -c tracegrep -l until -d 'Keep only traces that start before this time (same forms as --since)' -r
 complete -c tracegrep -l where -d 'Keep only traces with a line whose field (a dotted path) compares so: `PATH=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `PATH~REGEX`. Repeatable: each must hold for some line' -r
@@ -19,6 +19,10 @@ errors\t'Most error lines and failed spans first'
 spans\t'Most spans first'
 lines\t'Most lines first'"
 complete -c tracegrep -l limit -d 'Rows to show (default: what fits the terminal; all when piped; 0 for all)' -r
+complete -c tracegrep -l report -d 'Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To standard output, to the file given by -o, or to `FMT=PATH`. Repeatable' -r
+complete -c tracegrep -s o -l output -d 'The file for a --report given without `=PATH`' -r -F
+complete -c tracegrep -l max-duration -d 'Gate: fail when a trace is longer than this: `2s` for every trace, or `\'GET /checkout=800ms\'` for traces whose root operation is that. Repeatable' -r
+complete -c tracegrep -l max-error-rate -d 'Gate: fail when more than this share of traces has errors (`1%`, `0.01`)' -r
 complete -c tracegrep -l color -d 'When to use colours. `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t'Always'
 never\t'Never'"
@@ -39,6 +43,9 @@ man\t'The man page (roff)'"
 complete -c tracegrep -l all -d 'Every trace: a table with one row per trace instead of one trace\'s waterfall'
 complete -c tracegrep -l stats -d 'Statistics per service and per operation (p50/p95/p99/max, error rate) and the services most often on critical paths, over every trace the filters keep'
 complete -c tracegrep -l errors -d 'Keep only traces with an error line or a failed span'
+complete -c tracegrep -l fail-on-error -d 'Gate: fail (exit 3) when a trace has an error line or a failed span'
+complete -c tracegrep -l fail-on-orphans -d 'Gate: fail when a span\'s parent never logged (broken context propagation)'
+complete -c tracegrep -l allow-empty -d 'With no trace at all in the input, exit 0 instead of 1'
 complete -c tracegrep -s f -l follow -d 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)'
 complete -c tracegrep -s q -l quiet -d 'Do not print the per-file summary of skipped and damaged lines on stderr'
 complete -c tracegrep -s h -l help -d 'Print help (see more with \'--help\')'

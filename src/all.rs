@@ -12,8 +12,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::app::stream_error;
-use crate::cli::{Format, SortKey};
-use crate::config::{Config, Inputs, Mode};
+use crate::cli::{Format, ReportFormat, SortKey};
+use crate::config::{Config, Inputs, Mode, ReportTarget};
 use crate::diag::Diagnostics;
 use crate::exit::ExitStatus;
 use crate::input::open::decode_stream;
@@ -26,8 +26,11 @@ use crate::records::ids::TraceKey;
 use crate::records::lines::LineScan;
 use crate::records::scan::Block;
 use crate::records::{AnyLine, LineIds, LineRef, SourceId};
+use crate::render::report::{write_report, ReportInput};
+use crate::render::sanitize::sanitize;
 use crate::render::{json, stats as stats_render, table};
 use crate::traces::filter::TraceFilter;
+use crate::traces::gates::Verdict;
 use crate::traces::group::{TraceAcc, TraceMap};
 use crate::traces::stats::StatsAcc;
 use crate::traces::summary::TraceSummary;
@@ -91,7 +94,12 @@ impl<'c> Collector<'c> {
         Collector {
             filter: &config.filter,
             sort: config.sort,
-            keep_tree: stats || matches!(config.format, Format::Json | Format::Jsonl),
+            keep_tree: stats
+                || matches!(config.format, Format::Json | Format::Jsonl)
+                || config
+                    .reports
+                    .iter()
+                    .any(|r| r.format != ReportFormat::Junit),
             cap,
             collected: Collected {
                 seen: 0,
@@ -208,7 +216,7 @@ pub fn run_all(
             }
         }
     }
-    let failed = !errors.is_empty();
+    let mut failed = !errors.is_empty();
     let Collected {
         seen,
         matched,
@@ -216,6 +224,7 @@ pub fn run_all(
         stats,
         cap,
     } = collected;
+    let reporting = !config.reports.is_empty() || !config.gates.is_empty();
     if matched == 0 {
         let what = if seen == 0 {
             "no traces in the input".to_string()
@@ -223,7 +232,9 @@ pub fn run_all(
             format!("none of {seen} traces matched the filters")
         };
         writeln!(err, "tracegrep: {what}")?;
-        return Ok(ExitStatus::of_search(false, failed));
+        if !reporting {
+            return Ok(ExitStatus::of_search(false, failed));
+        }
     }
     let opts = config.render_options();
     if let Some(stats) = stats {
@@ -232,34 +243,127 @@ pub fn run_all(
             Format::Json => stats_render::write_stats_json(out, &stats)?,
             _ => stats_render::write_stats(out, &stats, config.limit, &opts)?,
         }
-    } else {
-        sort(&mut rows, config.sort);
-        let limit = config.limit.or(cap).unwrap_or(usize::MAX);
-        if rows.len() > limit {
-            discard(rows.split_off(limit));
-        }
-        match config.format {
-            Format::Json => json::write_summaries_json(out, &rows)?,
-            Format::Jsonl => json::write_summaries_jsonl(out, &rows)?,
-            Format::Csv => table::write_csv(out, &rows)?,
-            _ => table::write_table(out, &rows, &opts)?,
-        }
-        if rows.len() < matched {
-            let hint = if config.limit.is_some() || config.inputs != Inputs::Stdin {
-                "--limit 0 shows all"
-            } else {
-                "a stream keeps the first rows by the sort order; --limit sets how many"
-            };
-            writeln!(
-                err,
-                "tracegrep: showing {} of {matched} traces ({hint})",
-                rows.len()
-            )?;
+        out.flush()?;
+        return Ok(ExitStatus::of_search(true, failed));
+    }
+    sort(&mut rows, config.sort);
+    if let Some(cap) = cap {
+        // A stream kept up to twice its cap between trims.
+        if rows.len() > cap {
+            discard(rows.split_off(cap));
         }
     }
+    let verdict = config.gates.check(&rows);
+    failed |= write_reports(config, &rows, &verdict, out, err)?;
+    let shown = if config.reports.iter().any(|r| r.to == ReportTarget::Stdout) {
+        // The report took standard output's place.
+        rows.len()
+    } else {
+        let limit = config.limit.unwrap_or(usize::MAX).min(rows.len());
+        let shown = &rows[..limit];
+        if !shown.is_empty() {
+            match config.format {
+                Format::Json => json::write_summaries_json(out, shown)?,
+                Format::Jsonl => json::write_summaries_jsonl(out, shown)?,
+                Format::Csv => table::write_csv(out, shown)?,
+                _ => table::write_table(out, shown, &opts)?,
+            }
+        }
+        limit
+    };
+    if shown < matched {
+        let hint = if config.limit.is_some() || config.inputs != Inputs::Stdin {
+            "--limit 0 shows all"
+        } else {
+            "a stream keeps the first rows by the sort order; --limit sets how many"
+        };
+        writeln!(
+            err,
+            "tracegrep: showing {shown} of {matched} traces ({hint})"
+        )?;
+    }
     out.flush()?;
+    let gate_failed = report_gates(&verdict, &rows, err)?;
     discard(rows);
-    Ok(ExitStatus::of_search(true, failed))
+    Ok(if failed {
+        ExitStatus::Error
+    } else if gate_failed {
+        ExitStatus::GateFailed
+    } else if matched == 0 && !config.allow_empty {
+        ExitStatus::NoMatch
+    } else {
+        ExitStatus::Found
+    })
+}
+
+/// Writes the reports; a report that cannot be written is reported on stderr and makes the
+/// run fail (returns true), the others are still written.
+fn write_reports(
+    config: &Config,
+    rows: &[TraceSummary],
+    verdict: &Verdict,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    if config.reports.is_empty() {
+        return Ok(false);
+    }
+    let input = ReportInput {
+        traces: rows,
+        verdict,
+        gated: !config.gates.is_empty(),
+        input: match &config.inputs {
+            Inputs::Stdin => "<stdin>".to_string(),
+            Inputs::Paths(paths) => paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        },
+    };
+    let mut failed = false;
+    for report in &config.reports {
+        match &report.to {
+            ReportTarget::Stdout => write_report(report.format, out, &input)?,
+            ReportTarget::File(path) => {
+                let written = std::fs::File::create(path).and_then(|f| {
+                    let mut w = io::BufWriter::new(f);
+                    write_report(report.format, &mut w, &input)?;
+                    w.flush()
+                });
+                if let Err(e) = written {
+                    writeln!(
+                        err,
+                        "tracegrep: {}: {}",
+                        path.display(),
+                        describe_io_error(&e)
+                    )?;
+                    failed = true;
+                }
+            }
+        }
+    }
+    Ok(failed)
+}
+
+/// Gate failures on stderr, one line per reason (the first hundred, then a count).
+fn report_gates(verdict: &Verdict, rows: &[TraceSummary], err: &mut dyn Write) -> io::Result<bool> {
+    const MAX_LINES: usize = 100;
+    let mut lines: Vec<String> = verdict.overall.clone();
+    for (t, reasons) in rows.iter().zip(&verdict.per_trace) {
+        lines.extend(reasons.iter().map(|r| format!("{}: {r}", t.id)));
+    }
+    for line in lines.iter().take(MAX_LINES) {
+        writeln!(err, "tracegrep: gate failed: {}", sanitize(line))?;
+    }
+    if lines.len() > MAX_LINES {
+        writeln!(
+            err,
+            "tracegrep: gate failed: …and {} more",
+            lines.len() - MAX_LINES
+        )?;
+    }
+    Ok(verdict.failed())
 }
 
 /// Lets go of the traces without freeing them one by one: the process ends right after the

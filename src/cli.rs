@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+use crate::traces::gates::DurationGate;
+
 /// Find one distributed trace in JSON logs and show it as a waterfall and a timeline.
 #[derive(Debug, Parser)]
 #[command(
@@ -15,14 +17,15 @@ tracegrep reads JSON Lines (plain, gzip or zstd, told by their first bytes) from
 directories (recursively) or standard input, finds every line of the trace in any spelling of \
 its id (hex, GUID, W3C traceparent, X-Ray, GCP, Datadog decimal), rebuilds the span tree and \
 prints a header, a waterfall and a timeline. Field names are recognised without configuration.",
-    after_help = "Exit status: 0 the trace was found, 1 it was not, 2 an error occurred (a file could not be read), 130 --follow was interrupted.\n\n\
+    after_help = "Exit status: 0 the trace was found (--all: some trace was), 1 it was not, 2 an error occurred (a file could not be read), 3 a CI gate failed, 130 --follow was interrupted.\n\n\
 Examples:\n  tracegrep 4bf92f3577b34da6a3ce929d0e0e4736 logs/\n  \
 tracegrep 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 logs/*.jsonl.gz\n  \
 cat app.log | tracegrep 4BF92F35-77B3-4DA6-A3CE-929D0E0E4736\n  \
 kubectl logs -f deploy/checkout --prefix --timestamps | tracegrep --follow 4bf92f3577b34da6a3ce929d0e0e4736\n  \
 tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq .\n  \
 tracegrep --all --errors --sort duration logs/\n  \
-tracegrep --stats --service payment logs/"
+tracegrep --stats --service payment logs/\n  \
+tracegrep --all test-logs/ --report md --report html=traces.html --fail-on-error --max-duration 2s"
 )]
 pub struct Cli {
     /// The trace id, in any spelling: 32 hex, GUID, traceparent, X-Ray, GCP path, Datadog
@@ -59,12 +62,12 @@ pub struct Cli {
     pub service: Vec<String>,
 
     /// Keep only traces at least this long (`500ms`, `2s`).
-    #[arg(long, value_name = "DURATION", help_heading = "Filters", value_parser = parse_span_arg)]
+    #[arg(long, visible_alias = "longer-than", value_name = "DURATION", help_heading = "Filters", value_parser = parse_span_arg)]
     pub min_duration: Option<i64>,
 
-    /// Keep only traces at most this long.
+    /// Keep only traces at most this long. (`--max-duration` is the CI gate.)
     #[arg(long, value_name = "DURATION", help_heading = "Filters", value_parser = parse_span_arg)]
-    pub max_duration: Option<i64>,
+    pub shorter_than: Option<i64>,
 
     /// Keep only traces that end after this time: RFC 3339 (`2026-11-20T10:00Z`) or a time
     /// ago (`15m`, `2h`, `1d`).
@@ -93,6 +96,37 @@ pub struct Cli {
     /// Rows to show (default: what fits the terminal; all when piped; 0 for all).
     #[arg(long, value_name = "N", help_heading = "All traces")]
     pub limit: Option<usize>,
+
+    /// Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained
+    /// page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To
+    /// standard output, to the file given by -o, or to `FMT=PATH`. Repeatable.
+    #[arg(long, value_name = "FMT[=PATH]", help_heading = "CI", value_parser = parse_report)]
+    pub report: Vec<ReportSpec>,
+
+    /// The file for a --report given without `=PATH`.
+    #[arg(short = 'o', long, value_name = "PATH", help_heading = "CI")]
+    pub output: Option<PathBuf>,
+
+    /// Gate: fail (exit 3) when a trace has an error line or a failed span.
+    #[arg(long, help_heading = "CI")]
+    pub fail_on_error: bool,
+
+    /// Gate: fail when a trace is longer than this: `2s` for every trace, or
+    /// `'GET /checkout=800ms'` for traces whose root operation is that. Repeatable.
+    #[arg(long, value_name = "[OP=]DURATION", help_heading = "CI", value_parser = parse_duration_gate)]
+    pub max_duration: Vec<DurationGate>,
+
+    /// Gate: fail when more than this share of traces has errors (`1%`, `0.01`).
+    #[arg(long, value_name = "RATE", help_heading = "CI", value_parser = parse_rate)]
+    pub max_error_rate: Option<f64>,
+
+    /// Gate: fail when a span's parent never logged (broken context propagation).
+    #[arg(long, help_heading = "CI")]
+    pub fail_on_orphans: bool,
+
+    /// With no trace at all in the input, exit 0 instead of 1.
+    #[arg(long, help_heading = "CI")]
+    pub allow_empty: bool,
 
     /// When to use colours. `auto` colours a terminal unless NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -152,6 +186,34 @@ fn parse_span_arg(text: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("not a duration: {text:?} (try 500ms, 2s, 1m)"))
 }
 
+fn parse_report(text: &str) -> Result<ReportSpec, String> {
+    let (format, path) = match text.split_once('=') {
+        Some((f, p)) if !p.is_empty() => (f, Some(PathBuf::from(p))),
+        Some((f, _)) => (f, None),
+        None => (text, None),
+    };
+    let format = ReportFormat::from_str(format, true)
+        .map_err(|_| format!("not a report format: {format:?} (md, html, json, junit)"))?;
+    Ok(ReportSpec { format, path })
+}
+
+fn parse_duration_gate(text: &str) -> Result<DurationGate, String> {
+    DurationGate::parse(text)
+        .ok_or_else(|| format!("not a duration gate: {text:?} (try 2s, or 'GET /checkout=800ms')"))
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let rate = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
+        None => t.parse::<f64>(),
+    };
+    match rate {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("not a rate: {text:?} (try 1% or 0.01)")),
+    }
+}
+
 fn parse_idle(text: &str) -> Result<std::time::Duration, String> {
     crate::records::duration::parse_duration_text(
         text,
@@ -181,6 +243,28 @@ pub enum Format {
     Jsonl,
     /// --all: comma-separated values, one trace per row.
     Csv,
+}
+
+/// Report formats (`--report`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown for GitHub and GitLab: summary, worst traces, Mermaid gantt charts.
+    Md,
+    /// One self-contained HTML page: sortable table, interactive waterfalls.
+    Html,
+    /// JSON, schema `tracegrep.report` v1 (docs/json-schema.md).
+    Json,
+    /// JUnit XML: one test case per trace, failed when a gate fails for it.
+    Junit,
+}
+
+/// One `--report`: a format and where it goes (`None`: -o, else standard output).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSpec {
+    /// The format.
+    pub format: ReportFormat,
+    /// The file, when given as `FMT=PATH`.
+    pub path: Option<PathBuf>,
 }
 
 /// Orders for the table of traces.

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 
-use crate::cli::{Cli, ColorChoice, Format, SortKey};
+use crate::cli::{Cli, ColorChoice, Format, ReportFormat, ReportSpec, SortKey};
 use crate::records::fields::FieldOverrides;
 use crate::traces::filter::{parse_instant, TraceFilter, WhereClause};
+use crate::traces::gates::Gates;
 
 /// Width used when stdout is not a terminal and `--width` is not given, so piped output is
 /// the same everywhere.
@@ -68,6 +69,30 @@ pub struct Config {
     pub limit: Option<usize>,
     /// Stderr is a terminal (progress bars).
     pub stderr_is_terminal: bool,
+    /// Reports to write (--all).
+    pub reports: Vec<Report>,
+    /// CI gates (--all).
+    pub gates: Gates,
+    /// No trace is not a failure.
+    pub allow_empty: bool,
+}
+
+/// A report to write and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Its format.
+    pub format: ReportFormat,
+    /// Its destination.
+    pub to: ReportTarget,
+}
+
+/// Where a report goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportTarget {
+    /// Standard output (instead of the table).
+    Stdout,
+    /// A file.
+    File(PathBuf),
 }
 
 impl Config {
@@ -126,7 +151,7 @@ impl Config {
         let filter = TraceFilter {
             services: cli.service,
             min_duration_ns: cli.min_duration,
-            max_duration_ns: cli.max_duration,
+            max_duration_ns: cli.shorter_than,
             errors: cli.errors,
             since: cli
                 .since
@@ -159,6 +184,16 @@ impl Config {
             || filter.line_predicates() > 0;
         if mode == Mode::Trace && filtering {
             bail!("filters (--errors, --service, --where, …) select traces: use them with --all or --stats");
+        }
+        let gates = Gates {
+            fail_on_error: cli.fail_on_error,
+            max_duration: cli.max_duration,
+            max_error_rate: cli.max_error_rate,
+            fail_on_orphans: cli.fail_on_orphans,
+        };
+        let reports = resolve_reports(cli.report, cli.output)?;
+        if mode != Mode::All && (!gates.is_empty() || !reports.is_empty() || cli.allow_empty) {
+            bail!("reports and gates (--report, --fail-on-error, --max-duration, …) cover every trace: use them with --all");
         }
         if mode != Mode::Trace && cli.follow {
             bail!("--follow shows one trace; it does not go with --all or --stats");
@@ -206,8 +241,40 @@ impl Config {
             sort: cli.sort,
             limit,
             stderr_is_terminal,
+            reports,
+            gates,
+            allow_empty: cli.allow_empty,
         })
     }
+}
+
+/// Gives each report its destination: its own `=PATH`, else -o, else standard output (for at
+/// most one of them).
+fn resolve_reports(specs: Vec<ReportSpec>, output: Option<PathBuf>) -> anyhow::Result<Vec<Report>> {
+    let pathless = specs.iter().filter(|s| s.path.is_none()).count();
+    if output.is_some() && pathless == 0 {
+        bail!("-o names the file of a --report given without =PATH; there is none");
+    }
+    if pathless > 1 {
+        bail!(
+            "only one --report can go to {}: give the others as FMT=PATH",
+            if output.is_some() {
+                "-o"
+            } else {
+                "standard output"
+            }
+        );
+    }
+    Ok(specs
+        .into_iter()
+        .map(|s| Report {
+            format: s.format,
+            to: match s.path.or_else(|| output.clone()) {
+                Some(path) if path.as_os_str() != "-" => ReportTarget::File(path),
+                _ => ReportTarget::Stdout,
+            },
+        })
+        .collect())
 }
 
 impl Config {

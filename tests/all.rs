@@ -54,7 +54,7 @@ fn each_filter() {
     assert_eq!(kept(&["--errors"]), [CHECKOUT, INVOICE]);
     assert_eq!(kept(&["--service", "USERS"]), [CHECKOUT, INVOICE]);
     assert_eq!(kept(&["--min-duration", "50ms"]), [CHECKOUT]);
-    assert_eq!(kept(&["--max-duration", "50ms"]), [PRODUCTS, INVOICE]);
+    assert_eq!(kept(&["--shorter-than", "50ms"]), [PRODUCTS, INVOICE]);
     assert_eq!(kept(&["--until", "2026-11-20T10:00:01.010Z"]), [CHECKOUT]);
     assert_eq!(kept(&["--since", "2026-11-20T10:00:01.100Z"]), [CHECKOUT]);
     assert_eq!(kept(&["--where", "status>=500"]), [CHECKOUT]);
@@ -65,7 +65,7 @@ fn each_filter() {
     );
     assert_eq!(kept(&["--grep", "declined|refused"]), [CHECKOUT]);
     // Filters compose: all must hold.
-    assert_eq!(kept(&["--errors", "--max-duration", "50ms"]), [INVOICE]);
+    assert_eq!(kept(&["--errors", "--shorter-than", "50ms"]), [INVOICE]);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! since linking is the slow part on small machines.
 
 mod all;
+mod ci;
 mod cli;
 mod completions;
 mod conventions;

@@ -81,7 +81,7 @@ struct LogReport<'a> {
     continuation: Vec<String>,
 }
 
-fn ms(ns: i64) -> f64 {
+pub(crate) fn ms(ns: i64) -> f64 {
     // Microsecond precision: enough for every log and stable in text.
     (ns as f64 / 1_000.0).round() / 1_000.0
 }
@@ -189,7 +189,7 @@ pub fn write_json(out: &mut dyn Write, trace: &Trace, names: &[String]) -> io::R
 
 /// A trace from a view of all traces: the trace document without its `logs`.
 #[derive(Serialize)]
-struct SummaryReport<'a> {
+pub(crate) struct SummaryReport<'a> {
     schema: &'static str,
     schema_version: u32,
     trace_id: String,
@@ -208,7 +208,7 @@ struct SummaryReport<'a> {
     missing_spans: Vec<MissingSpanReport>,
 }
 
-fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
+pub(crate) fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
     let nodes = &t.tree.nodes;
     let mut lines_by_service = BTreeMap::new();
     for n in nodes.iter().filter(|n| n.kind != SpanKind::Placeholder) {

@@ -7,6 +7,7 @@
 pub mod header;
 pub mod json;
 pub mod raw;
+pub mod report;
 pub mod sanitize;
 pub mod stats;
 pub mod table;

@@ -48,6 +48,31 @@ pub struct TraceAcc {
     spans: SpanStore,
     /// Lines without a span id, per service: one synthetic span each.
     unspanned: Vec<(String, SpanAcc)>,
+    /// The first few error lines, for reports.
+    pub error_samples: Vec<ErrorLine>,
+}
+
+/// An error line kept for reports (CI wants to see why a trace failed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorLine {
+    /// When it was logged.
+    pub time: Option<Nanos>,
+    /// Its service.
+    pub service: String,
+    /// Its span.
+    pub span: Option<SpanId>,
+    /// Its level.
+    pub level: Level,
+    /// Its message.
+    pub message: String,
+}
+
+/// How many error lines a trace keeps for reports: the earliest ones.
+pub const ERROR_SAMPLES: usize = 5;
+
+fn keep_earliest(samples: &mut Vec<ErrorLine>) {
+    samples.sort_by_key(|e| (e.time.unwrap_or(i64::MAX), e.service.clone()));
+    samples.truncate(ERROR_SAMPLES);
 }
 
 /// Most traces have a handful of spans: a vector searched in place costs far less memory than
@@ -405,10 +430,27 @@ impl Shard {
         acc.lines += 1;
         acc.matched |= matched;
         let level = d.level();
-        if level.is_some_and(|l| l >= Level::Error) {
-            acc.error_lines += 1;
-        }
         let service = || fallback.map(str::to_string).or_else(|| d.service_hint());
+        if let Some(l) = level.filter(|l| *l >= Level::Error) {
+            acc.error_lines += 1;
+            if acc.error_samples.len() < ERROR_SAMPLES
+                || acc.error_samples.iter().any(|e| e.time > time)
+            {
+                acc.error_samples.push(ErrorLine {
+                    time,
+                    service: d
+                        .service()
+                        .or_else(service)
+                        .unwrap_or_else(|| UNKNOWN_SERVICE.to_string()),
+                    span: ids.span,
+                    level: l,
+                    message: d.message().unwrap_or_default(),
+                });
+                if acc.error_samples.len() > ERROR_SAMPLES {
+                    keep_earliest(&mut acc.error_samples);
+                }
+            }
+        }
         match ids.span {
             Some(id) => acc.spans.entry(id).add(d, ids, (level, time), &service),
             None => {
@@ -487,6 +529,10 @@ impl TraceAcc {
         self.matched |= other.matched;
         self.last_offset = self.last_offset.max(other.last_offset);
         self.last_time = max_opt(self.last_time, other.last_time);
+        if !other.error_samples.is_empty() {
+            self.error_samples.extend(other.error_samples);
+            keep_earliest(&mut self.error_samples);
+        }
         self.spans.merge(other.spans);
         for (service, span) in other.unspanned {
             match self.unspanned.iter_mut().find(|(s, _)| *s == service) {

@@ -4,6 +4,7 @@
 //! files or terminals.
 
 pub mod filter;
+pub mod gates;
 pub mod group;
 pub mod stats;
 pub mod summary;

@@ -2,7 +2,7 @@
 
 use crate::records::ids::TraceKey;
 use crate::records::time::Nanos;
-use crate::traces::group::TraceAcc;
+use crate::traces::group::{ErrorLine, TraceAcc};
 use crate::traces::tree::{SpanKind, SpanNode, SpanTree};
 
 /// A trace seen from above.
@@ -30,6 +30,10 @@ pub struct TraceSummary {
     pub root_service: Option<String>,
     /// The operation of the root span.
     pub root_name: Option<String>,
+    /// Parents that never logged (placeholders in the tree): broken propagation.
+    pub missing_parents: usize,
+    /// The first few error lines.
+    pub error_samples: Vec<ErrorLine>,
     /// The spans; empty once [`TraceSummary::without_tree`] let them go (the table, the CSV
     /// and the statistics of a stream do not need them once the fields above are set).
     pub tree: SpanTree,
@@ -39,6 +43,8 @@ impl TraceSummary {
     /// Builds the summary of an accumulated trace.
     pub fn new(id: TraceKey, acc: TraceAcc) -> TraceSummary {
         let (lines, error_lines, matched) = (acc.lines, acc.error_lines, acc.matched);
+        let mut acc = acc;
+        let error_samples = std::mem::take(&mut acc.error_samples);
         let tree = acc.tree();
         let mut services: Vec<String> = tree
             .nodes
@@ -64,6 +70,12 @@ impl TraceSummary {
             failed_spans: tree.nodes.iter().filter(|n| n.error).count(),
             matched,
             span_count: tree.span_count(),
+            missing_parents: tree
+                .nodes
+                .iter()
+                .filter(|n| n.kind == SpanKind::Placeholder)
+                .count(),
+            error_samples,
             root_service,
             root_name,
             tree,

@@ -1,0 +1,123 @@
+//! The JUnit XML report: one test case per trace, named by its root operation and id, failed
+//! when a gate failed for it, with the reasons and error lines as the failure; a run-wide gate
+//! (the error rate) is a test case of its own. The shape follows the JUnit XSD that Jenkins,
+//! GitLab and GitHub test reporters read.
+
+use std::io::{self, Write};
+
+use crate::records::time::format_rfc3339_millis;
+use crate::render::report::ReportInput;
+
+/// Writes the JUnit report.
+pub fn write_junit(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<()> {
+    let failures = input.verdict.failed_traces() + input.verdict.overall.len();
+    let tests = input.traces.len() + input.verdict.overall.len();
+    let seconds: f64 = input
+        .traces
+        .iter()
+        .filter_map(|t| t.duration_ns())
+        .map(|d| d as f64 / 1e9)
+        .sum();
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="tracegrep" tests="{tests}" failures="{failures}" errors="0" time="{seconds:.3}">"#
+    )?;
+    writeln!(
+        out,
+        r#"  <testsuite name="{}" tests="{tests}" failures="{failures}" errors="0" skipped="0" time="{seconds:.3}">"#,
+        xml(&format!("traces in {}", input.input))
+    )?;
+    for (i, t) in input.traces.iter().enumerate() {
+        let root = t.root_name.as_deref().filter(|n| !n.is_empty());
+        let name = match root {
+            Some(op) => format!("{op} ({})", t.id),
+            None => t.id.to_string(),
+        };
+        let class = format!("tracegrep.{}", t.root_service.as_deref().unwrap_or("trace"));
+        let time = t.duration_ns().map_or(0.0, |d| d as f64 / 1e9);
+        write!(
+            out,
+            r#"    <testcase name="{}" classname="{}" time="{time:.3}""#,
+            xml(&name),
+            xml(&class)
+        )?;
+        let reasons = input.failures(i);
+        if reasons.is_empty() {
+            writeln!(out, "/>")?;
+            continue;
+        }
+        writeln!(out, ">")?;
+        let mut body = reasons.join("\n");
+        if !t.error_samples.is_empty() {
+            body.push_str("\n\nerror lines:");
+            for e in &t.error_samples {
+                let time = e
+                    .time
+                    .map(format_rfc3339_millis)
+                    .unwrap_or_else(|| "?".into());
+                body.push_str(&format!(
+                    "\n{time} {} {} {}",
+                    e.service,
+                    e.level.label(),
+                    e.message
+                ));
+            }
+        }
+        writeln!(
+            out,
+            r#"      <failure message="{}" type="tracegrep.gate">{}</failure>"#,
+            xml(&reasons.join("; ")),
+            xml(&body)
+        )?;
+        writeln!(out, "    </testcase>")?;
+    }
+    for reason in &input.verdict.overall {
+        writeln!(
+            out,
+            r#"    <testcase name="error rate" classname="tracegrep.gates" time="0.000">"#
+        )?;
+        writeln!(
+            out,
+            r#"      <failure message="{}" type="tracegrep.gate">{}</failure>"#,
+            xml(reason),
+            xml(reason)
+        )?;
+        writeln!(out, "    </testcase>")?;
+    }
+    writeln!(out, "  </testsuite>")?;
+    writeln!(out, "</testsuites>")
+}
+
+/// Escapes text for XML attributes and content; characters XML 1.0 cannot hold at all
+/// (most control characters) become U+FFFD.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\t' | '\r' => out.push_str(&format!("&#{};", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escapes_markup_and_drops_what_xml_cannot_hold() {
+        assert_eq!(
+            xml("<a href=\"x\">&'\u{1b}[31m"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&apos;\u{fffd}[31m"
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! CI reports of many traces: Markdown, HTML, JSON (schema `tracegrep.report` v1) and JUnit
+//! XML. Every report is built from the same [`ReportInput`]: the traces the filters kept, in
+//! the table's order, and what the gates said of each.
+
+pub mod html;
+pub mod junit;
+pub mod markdown;
+
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::cli::ReportFormat;
+use crate::records::time::format_rfc3339_micros;
+use crate::render::json::{ms, summary_report, SummaryReport};
+use crate::traces::gates::Verdict;
+use crate::traces::group::ErrorLine;
+use crate::traces::summary::TraceSummary;
+
+/// The schema name of the JSON report.
+pub const SCHEMA: &str = "tracegrep.report";
+/// Its version; bumped only for changes that break readers.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What every report shows.
+pub struct ReportInput<'a> {
+    /// The traces, in the table's order.
+    pub traces: &'a [TraceSummary],
+    /// What the gates said, per trace (aligned with `traces`) and for the run.
+    pub verdict: &'a Verdict,
+    /// Some gate was asked for (a report then says "passed" rather than nothing).
+    pub gated: bool,
+    /// The inputs, as named on the command line.
+    pub input: String,
+}
+
+/// The totals at the top of every report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    /// Traces.
+    pub traces: usize,
+    /// Distinct services.
+    pub services: usize,
+    /// Traces with an error line or a failed span.
+    pub error_traces: usize,
+    /// Traces that failed a gate.
+    pub failed_traces: usize,
+    /// The longest trace, in milliseconds.
+    pub slowest_ms: Option<f64>,
+    /// Every gate passed (true when no gate was asked for).
+    pub passed: bool,
+}
+
+impl ReportInput<'_> {
+    /// The totals.
+    pub fn totals(&self) -> Totals {
+        let services: BTreeSet<&str> = self
+            .traces
+            .iter()
+            .flat_map(|t| t.services.iter().map(String::as_str))
+            .collect();
+        Totals {
+            traces: self.traces.len(),
+            services: services.len(),
+            error_traces: self.traces.iter().filter(|t| t.has_errors()).count(),
+            failed_traces: self.verdict.failed_traces(),
+            slowest_ms: self
+                .traces
+                .iter()
+                .filter_map(|t| t.duration_ns())
+                .max()
+                .map(ms),
+            passed: !self.verdict.failed(),
+        }
+    }
+
+    /// Why trace `i` failed (empty when it passed).
+    pub fn failures(&self, i: usize) -> &[String] {
+        self.verdict.per_trace.get(i).map_or(&[], Vec::as_slice)
+    }
+
+    /// Indices of the traces worth a look, worst first: failed gates, then errors, then the
+    /// slowest.
+    pub fn worst(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.traces.len()).collect();
+        order.sort_by_key(|&i| {
+            let t = &self.traces[i];
+            (
+                std::cmp::Reverse(!self.failures(i).is_empty()),
+                std::cmp::Reverse(t.has_errors()),
+                std::cmp::Reverse(t.duration_ns().unwrap_or(0)),
+                i,
+            )
+        });
+        order
+    }
+}
+
+/// Writes one report.
+pub fn write_report(
+    format: ReportFormat,
+    out: &mut dyn Write,
+    input: &ReportInput<'_>,
+) -> io::Result<()> {
+    match format {
+        ReportFormat::Json => {
+            serde_json::to_writer(&mut *out, &report_document(input, false))?;
+            out.write_all(b"\n")
+        }
+        ReportFormat::Md => markdown::write_markdown(out, input),
+        ReportFormat::Junit => junit::write_junit(out, input),
+        ReportFormat::Html => html::write_html(out, input),
+    }
+}
+
+/// The JSON report (also the data of the HTML one).
+#[derive(Serialize)]
+pub(crate) struct ReportDocument<'a> {
+    schema: &'static str,
+    schema_version: u32,
+    generated_by: String,
+    input: &'a str,
+    summary: Totals,
+    gates: Vec<GateFailure<'a>>,
+    traces: Vec<TraceEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct GateFailure<'a> {
+    trace_id: Option<String>,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct TraceEntry<'a> {
+    #[serde(flatten)]
+    trace: SummaryReport<'a>,
+    failures: &'a [String],
+    error_samples: Vec<ErrorSample<'a>>,
+    /// The log lines the HTML report shows under spans and in the timeline.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    logs: Vec<ErrorSample<'a>>,
+}
+
+/// An error line as the reports show it (and, in the HTML report, as a log line).
+#[derive(Serialize)]
+struct ErrorSample<'a> {
+    time: Option<String>,
+    offset_ms: Option<f64>,
+    service: &'a str,
+    level: &'static str,
+    message: &'a str,
+    span_id: Option<String>,
+}
+
+fn error_sample<'a>(e: &'a ErrorLine, t0: Option<i64>) -> ErrorSample<'a> {
+    ErrorSample {
+        time: e.time.map(format_rfc3339_micros),
+        offset_ms: e.time.zip(t0).map(|(t, t0)| ms(t - t0)),
+        service: &e.service,
+        level: e.level.label(),
+        message: &e.message,
+        span_id: e.span.map(|s| s.to_string()),
+    }
+}
+
+/// The report document; `with_logs` adds the lines the HTML page shows (for now the error
+/// lines each trace keeps).
+pub(crate) fn report_document<'a>(
+    input: &'a ReportInput<'a>,
+    with_logs: bool,
+) -> ReportDocument<'a> {
+    let mut gates: Vec<GateFailure<'a>> = input
+        .verdict
+        .overall
+        .iter()
+        .map(|reason| GateFailure {
+            trace_id: None,
+            reason,
+        })
+        .collect();
+    for (i, t) in input.traces.iter().enumerate() {
+        for reason in input.failures(i) {
+            gates.push(GateFailure {
+                trace_id: Some(t.id.to_string()),
+                reason,
+            });
+        }
+    }
+    ReportDocument {
+        schema: SCHEMA,
+        schema_version: SCHEMA_VERSION,
+        generated_by: format!("tracegrep {}", env!("CARGO_PKG_VERSION")),
+        input: &input.input,
+        summary: input.totals(),
+        gates,
+        traces: input
+            .traces
+            .iter()
+            .enumerate()
+            .map(|(i, t)| TraceEntry {
+                trace: summary_report(t),
+                failures: input.failures(i),
+                error_samples: t
+                    .error_samples
+                    .iter()
+                    .map(|e| error_sample(e, t.start))
+                    .collect(),
+                logs: if with_logs {
+                    t.error_samples
+                        .iter()
+                        .map(|e| error_sample(e, t.start))
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect(),
+    }
+}

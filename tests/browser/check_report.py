@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Check a tracegrep HTML report in headless Chromium, driven over the WebDriver protocol.
+
+    python3 tests/browser/check_report.py REPORT.html TRACE_ID EXPECTED_SPAN_COUNT SCREENSHOT.png
+
+Opens the report, clicks the trace's row, counts the spans in its waterfall, checks that the
+XSS payloads of the test data stayed text, and saves a screenshot. Standard library only, so
+it runs wherever Debian's chromium and chromium-driver packages are installed, without pip.
+
+Prints the load timings the report records (window.__tracegrepTiming). A trace beyond the first
+page of the table is reached by typing its id into the filter box.
+
+Exit status: 0 ok, 1 a check failed, 2 the browser or driver is missing.
+Environment: CHROMEDRIVER (default /usr/bin/chromedriver), CHROMIUM (default /usr/bin/chromium).
+"""
+
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+# The W3C key under which WebDriver returns element references.
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+WAIT_S = 10.0
+
+
+class Failure(Exception):
+    """A check failed; the message says which."""
+
+
+class BrowserMissing(Exception):
+    """chromedriver or chromium is not installed (exit 2, not a test failure)."""
+
+
+def free_port():
+    # Bind to port 0 and release it: racy in theory, good enough for one local driver.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def css_string(value):
+    """Quote a value for a CSS attribute selector, so odd ids cannot break the selector."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ") + '"'
+
+
+class Driver:
+    """The few WebDriver endpoints this test needs."""
+
+    def __init__(self, base):
+        self.base = base
+        self.session = None
+
+    def call(self, method, path, body=None, timeout=60):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return json.loads(resp.read() or b"{}").get("value")
+        except urllib.error.HTTPError as e:
+            # WebDriver errors come back as JSON bodies; surface their message, not just the code.
+            try:
+                value = json.loads(e.read()).get("value") or {}
+                msg = "%s: %s" % (value.get("error"), (value.get("message") or "").splitlines()[0])
+            except Exception:  # noqa: BLE001 - any unreadable body is reported as the bare code
+                msg = str(e)
+            raise Failure("WebDriver %s %s failed: %s" % (method, path, msg)) from None
+
+    def s(self, method, path, body=None, timeout=60):
+        return self.call(method, "/session/%s%s" % (self.session, path), body, timeout)
+
+    def find_all(self, css):
+        return [e[ELEMENT] for e in self.s("POST", "/elements", {"using": "css selector", "value": css})]
+
+    def wait_for(self, css, what):
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            found = self.find_all(css)
+            if found:
+                return found[0]
+            if time.monotonic() > deadline:
+                raise Failure("timed out after %.0f s waiting for %s (%s)" % (WAIT_S, what, css))
+            time.sleep(0.05)
+
+    def js(self, script, *args):
+        return self.s("POST", "/execute/sync", {"script": script, "args": list(args)})
+
+
+def start_chromedriver(path, port):
+    # A process group of its own, so that cleanup can also reach the Chromium it launches.
+    proc = subprocess.Popen([path, "--port=%d" % port], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    base = "http://127.0.0.1:%d" % port
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise Failure("chromedriver exited at start with status %d" % proc.returncode)
+        try:
+            with urllib.request.urlopen(base + "/status", timeout=1) as resp:
+                if json.loads(resp.read()).get("value", {}).get("ready"):
+                    return proc, base
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    stop_chromedriver(proc)
+    raise Failure("chromedriver did not become ready on port %d" % port)
+
+
+def stop_chromedriver(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()
+    proc.wait()
+
+
+def run(report, trace_id, expected_spans, screenshot):
+    chromedriver = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    for name, path in (("chromedriver", chromedriver), ("chromium", chromium)):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            raise BrowserMissing("%s not found at %s (apt-get install chromium chromium-driver)" % (name, path))
+    if not os.path.isfile(report):
+        raise Failure("report not found: %s" % report)
+
+    profile = tempfile.mkdtemp(prefix="tracegrep-chromium-")
+    proc = None
+    drv = None
+    try:
+        proc, base = start_chromedriver(chromedriver, free_port())
+        drv = Driver(base)
+        caps = {"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            # Browser console output, read at the end to catch script errors in the report.
+            "goog:loggingPrefs": {"browser": "ALL"},
+            "goog:chromeOptions": {"binary": chromium, "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
+                "--user-data-dir=" + profile,
+            ]},
+        }}}
+        drv.session = drv.call("POST", "/session", caps, timeout=90)["sessionId"]
+
+        url = "file://" + os.path.abspath(report)
+        t_nav = time.monotonic()
+        drv.s("POST", "/url", {"url": url}, timeout=120)
+        drv.wait_for("table [data-trace-id]", "the table of traces")
+        wall_ms = (time.monotonic() - t_nav) * 1000
+        # The report records performance.now() (ms since navigation start) at script start,
+        # after JSON.parse, once the table is built and at the next frame after it.
+        timing = None
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            timing = drv.js("return [performance.now(), window.__tracegrepTiming || null];")
+            if not timing[1] or "painted_ms" in timing[1]:
+                break
+            time.sleep(0.02)
+        t = timing[1]
+        if t and "painted_ms" in t:
+            print("table painted %.0f ms after navigation start (script start %.0f ms, JSON.parse %.0f ms, "
+                  "table built %.0f ms, then layout+paint %.0f ms); navigate-to-table %.0f ms wall clock"
+                  % (t["painted_ms"], t["script_ms"], t["parse_ms"] - t["script_ms"],
+                     t["table_ms"] - t["parse_ms"], t["painted_ms"] - t["table_ms"], wall_ms))
+        else:
+            # A report without the timing hook: "now" overstates the time a little.
+            print("table present %.0f ms after navigation start; navigate-to-table %.0f ms wall clock"
+                  % (timing[0], wall_ms))
+
+        row_css = "table [data-trace-id=%s]" % css_string(trace_id)
+        if not drv.find_all(row_css):
+            # Big reports render the first page of rows only; narrow the list by the id.
+            boxes = drv.find_all("input[type=search]")
+            if boxes:
+                print("row not in the first page of the table; filtering by the trace id")
+                drv.s("POST", "/element/%s/value" % boxes[0], {"text": trace_id})
+        row = drv.wait_for(row_css, "the trace's row in the table")
+
+        drv.s("POST", "/element/%s/click" % row, {})
+        drv.wait_for("#trace-detail[data-trace-id=%s]" % css_string(trace_id), "the trace detail panel")
+
+        spans = drv.find_all("#trace-detail .waterfall [data-span-id]")
+        print("waterfall spans: found %d, expected %d" % (len(spans), expected_spans))
+        if len(spans) != expected_spans:
+            raise Failure("span count mismatch: found %d, expected %d" % (len(spans), expected_spans))
+        # Exercise the span inspector (the code path that renders log lines and fields).
+        for span in spans[:3]:
+            if drv.s("GET", "/element/%s/displayed" % span):
+                drv.s("POST", "/element/%s/click" % span, {})
+
+        # Payloads in the test data try <script> and <img onerror>; neither may become markup.
+        xss = drv.js("""
+            var bad = Array.prototype.filter.call(document.querySelectorAll('img'), function (i) {
+              var s = i.getAttribute('src');
+              return s === 'x' || /\\/x$/.test(i.src || '');
+            });
+            var handlers = Array.prototype.filter.call(document.querySelectorAll('*'), function (e) {
+              return Array.prototype.some.call(e.attributes, function (a) { return /^on/i.test(a.name); });
+            });
+            return {clean: window.__xss === undefined, xss: String(window.__xss),
+                    imgs: bad.length, handlers: handlers.length};
+        """)
+        if not xss["clean"]:
+            raise Failure("XSS: window.__xss is set (%s): a payload executed" % xss["xss"])
+        if xss["imgs"]:
+            raise Failure("XSS: %d <img src=x> element(s) were created from data" % xss["imgs"])
+        if xss["handlers"]:
+            raise Failure("XSS: %d element(s) carry on* event-handler attributes" % xss["handlers"])
+
+        title = drv.s("GET", "/title")
+        if "tracegrep" not in title:
+            raise Failure("page title %r does not contain 'tracegrep'" % title)
+
+        png = base64.b64decode(drv.s("GET", "/screenshot"))
+        with open(screenshot, "wb") as f:
+            f.write(png)
+
+        # Script errors in the page fail the check; an endpoint that is unavailable does not.
+        try:
+            logs = drv.s("POST", "/se/log", {"type": "browser"}) or []
+        except Failure:
+            logs = []
+        severe = [e.get("message", "") for e in logs if e.get("level") == "SEVERE"]
+        if severe:
+            raise Failure("browser console errors:\n  " + "\n  ".join(severe))
+
+        print("ok: %s: trace %s opened, %d spans, no XSS, title %r, screenshot %s (%d bytes)"
+              % (report, trace_id, len(spans), title, screenshot, len(png)))
+    finally:
+        if drv is not None and drv.session:
+            try:
+                drv.s("DELETE", "", timeout=20)
+            except Exception:  # noqa: BLE001 - cleanup must go on to kill the driver
+                pass
+        if proc is not None:
+            stop_chromedriver(proc)
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def main(argv):
+    if len(argv) != 5:
+        print("usage: check_report.py REPORT.html TRACE_ID EXPECTED_SPAN_COUNT SCREENSHOT.png", file=sys.stderr)
+        return 1
+    try:
+        expected = int(argv[3])
+    except ValueError:
+        print("EXPECTED_SPAN_COUNT must be an integer, got %r" % argv[3], file=sys.stderr)
+        return 1
+    try:
+        run(argv[1], argv[2], expected, argv[4])
+    except BrowserMissing as e:
+        print("browser missing: %s" % e)
+        return 2
+    except Failure as e:
+        print("FAIL: %s" % e)
+        return 1
+    except (OSError, KeyError, TypeError, ValueError) as e:
+        print("FAIL: %s: %s" % (type(e).__name__, e))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
