@@ -15,6 +15,7 @@ use crate::app::stream_error;
 use crate::cli::{Format, ReportFormat, SortKey};
 use crate::config::{Config, Inputs, Mode, ReportTarget};
 use crate::diag::Diagnostics;
+use crate::embed::collect_logs;
 use crate::exit::ExitStatus;
 use crate::input::open::decode_stream;
 use crate::input::plan::{units, Plan, StreamSource, Unit};
@@ -254,7 +255,7 @@ pub fn run_all(
         }
     }
     let verdict = config.gates.check(&rows);
-    failed |= write_reports(config, &rows, &verdict, out, err)?;
+    failed |= write_reports(config, &scan, &rows, &verdict, out, err)?;
     let shown = if config.reports.iter().any(|r| r.to == ReportTarget::Stdout) {
         // The report took standard output's place.
         rows.len()
@@ -300,6 +301,7 @@ pub fn run_all(
 /// run fail (returns true), the others are still written.
 fn write_reports(
     config: &Config,
+    scan: &LineScan,
     rows: &[TraceSummary],
     verdict: &Verdict,
     out: &mut dyn Write,
@@ -308,7 +310,7 @@ fn write_reports(
     if config.reports.is_empty() {
         return Ok(false);
     }
-    let input = ReportInput {
+    let mut input = ReportInput {
         traces: rows,
         verdict,
         gated: !config.gates.is_empty(),
@@ -320,7 +322,18 @@ fn write_reports(
                 .collect::<Vec<_>>()
                 .join(" "),
         },
+        logs: None,
     };
+    // The HTML page shows each trace's lines: files are read again for them.
+    let html = config
+        .reports
+        .iter()
+        .any(|r| r.format == ReportFormat::Html);
+    let logs = match (&config.inputs, html) {
+        (Inputs::Paths(paths), true) => Some(collect_logs(scan, paths, rows, &input.worst())),
+        _ => None,
+    };
+    input.logs = logs.as_ref().map(|(l, n)| (l.as_slice(), n.as_slice()));
     let mut failed = false;
     for report in &config.reports {
         match &report.to {
@@ -514,18 +527,44 @@ fn progress_bar(total: u64, stderr_tty: bool) -> ProgressBar {
 fn read_unit(scan: &LineScan, filter: &TraceFilter, unit: Unit<'_>, sources: &[Source]) -> Partial {
     let mut traces = TraceMap::default();
     let mut diag = Diagnostics::default();
+    let (source, error) = scan_unit(
+        scan,
+        unit,
+        sources,
+        &mut diag,
+        &mut |d, ids, line, fallback| {
+            add_line(&mut traces, filter, fallback, d, ids, line.offset);
+        },
+    );
+    Partial {
+        source,
+        traces,
+        diag,
+        error,
+    }
+}
+
+/// A line handed on by [`scan_unit`], with the service its file stands for.
+pub(crate) type UnitSink<'s> = dyn FnMut(&AnyLine<'_>, &LineIds, LineRef, Option<&str>) + 's;
+
+/// Decodes every line of one unit (a chunk of a mapped file, or a compressed file) into
+/// `sink`; returns the unit's source and, for a stream that failed, the error to report.
+pub(crate) fn scan_unit(
+    scan: &LineScan,
+    unit: Unit<'_>,
+    sources: &[Source],
+    diag: &mut Diagnostics,
+    sink: &mut UnitSink<'_>,
+) -> (SourceId, Option<String>) {
     let source = match &unit {
         Unit::Chunk { source, .. } | Unit::Stream(StreamSource { source, .. }) => *source,
     };
     let fallback = sources
         .get(source as usize)
         .and_then(Source::fallback_service);
+    let fallback = fallback.as_deref();
     match unit {
-        Unit::Chunk {
-            source,
-            bytes,
-            range,
-        } => {
+        Unit::Chunk { bytes, range, .. } => {
             diag.bytes += range.len() as u64;
             let block = Block {
                 bytes,
@@ -535,49 +574,37 @@ fn read_unit(scan: &LineScan, filter: &TraceFilter, unit: Unit<'_>, sources: &[S
                 source,
                 more_follows: false,
             };
-            scan.scan_block(&block, &mut diag, |d, ids, line| {
-                add_line(
-                    &mut traces,
-                    filter,
-                    fallback.as_deref(),
-                    d,
-                    ids,
-                    line.offset,
-                );
-            });
+            scan.scan_block(&block, diag, |d, ids, line| sink(d, ids, line, fallback));
             bytes.release(range);
-            Partial {
-                source,
-                traces,
-                diag,
-                error: None,
-            }
+            (source, None)
         }
         Unit::Stream(StreamSource {
-            source,
             compression,
             reader,
+            ..
         }) => {
             let name = sources
                 .get(source as usize)
                 .map_or("?", |s| s.display.as_str());
-            let error = read_stream(
-                scan,
-                filter,
-                source,
-                fallback.as_deref(),
-                reader,
-                &mut traces,
-                &mut diag,
-                None,
-            )
-            .map(|failure| stream_error(name, Some(compression), &failure));
-            Partial {
-                source,
-                traces,
-                diag,
-                error,
-            }
+            let result = scan_stream(reader, |block, offset, more_follows| {
+                let block = Block {
+                    bytes: block,
+                    from: 0,
+                    to: block.len(),
+                    base_offset: offset,
+                    source,
+                    more_follows,
+                };
+                scan.scan_block(&block, diag, |d, ids, line| sink(d, ids, line, fallback))
+            });
+            let bytes = match &result {
+                Ok(bytes) | Err((_, bytes)) => *bytes,
+            };
+            diag.bytes += bytes;
+            let error = result
+                .err()
+                .map(|failure| stream_error(name, Some(compression), &failure));
+            (source, error)
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod embed;
 pub mod exit;
 pub mod follow;
 pub mod input;

@@ -384,6 +384,14 @@ pub enum AnyLine<'a> {
 }
 
 impl AnyLine<'_> {
+    /// The line as logged (the JSON inside any envelope), when there is one line.
+    pub fn payload(&self) -> Option<&[u8]> {
+        match self {
+            AnyLine::View(v) => Some(v.payload()),
+            AnyLine::Decoded(_) => None,
+        }
+    }
+
     /// The message, borrowed where possible.
     pub fn message_text(&self) -> Option<std::borrow::Cow<'_, str>> {
         match self {
@@ -468,6 +476,11 @@ impl<'v> LineView<'v> {
     /// A view of an extracted line inside its envelope.
     pub fn new(e: &'v Extracted<'v>, env: &'v envelope::Envelope<'v>) -> LineView<'v> {
         LineView { e, env }
+    }
+
+    /// The application's JSON line, inside its envelopes.
+    pub fn payload(&self) -> &[u8] {
+        self.env.payload
     }
 
     /// The extracted fields.

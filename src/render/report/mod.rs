@@ -12,6 +12,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::cli::ReportFormat;
+use crate::embed::LogLine;
 use crate::records::time::format_rfc3339_micros;
 use crate::render::json::{ms, summary_report, SummaryReport};
 use crate::traces::gates::Verdict;
@@ -33,6 +34,9 @@ pub struct ReportInput<'a> {
     pub gated: bool,
     /// The inputs, as named on the command line.
     pub input: String,
+    /// The log lines of each trace (aligned with `traces`), when they were read again for the
+    /// HTML report, with the names of their sources.
+    pub logs: Option<(&'a [Vec<LogLine>], &'a [String])>,
 }
 
 /// The totals at the top of every report.
@@ -140,7 +144,46 @@ struct TraceEntry<'a> {
     error_samples: Vec<ErrorSample<'a>>,
     /// The log lines the HTML report shows under spans and in the timeline.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    logs: Vec<ErrorSample<'a>>,
+    logs: Vec<LogEntry<'a>>,
+}
+
+/// A log line of the HTML report's data.
+#[derive(Serialize)]
+struct LogEntry<'a> {
+    time: Option<String>,
+    offset_ms: Option<f64>,
+    service: &'a str,
+    level: Option<&'static str>,
+    message: Option<&'a str>,
+    span_id: Option<String>,
+    source: &'a str,
+    fields: Option<&'a str>,
+}
+
+fn log_entry<'a>(l: &'a LogLine, t0: Option<i64>, names: &'a [String]) -> LogEntry<'a> {
+    LogEntry {
+        time: l.time.map(format_rfc3339_micros),
+        offset_ms: l.time.zip(t0).map(|(t, t0)| ms(t - t0)),
+        service: &l.service,
+        level: l.level.map(|l| l.label()),
+        message: l.message.as_deref(),
+        span_id: l.span.map(|s| s.to_string()),
+        source: names.get(l.source as usize).map_or("", String::as_str),
+        fields: l.fields.as_deref(),
+    }
+}
+
+fn sample_entry<'a>(e: &'a ErrorLine, t0: Option<i64>) -> LogEntry<'a> {
+    LogEntry {
+        time: e.time.map(format_rfc3339_micros),
+        offset_ms: e.time.zip(t0).map(|(t, t0)| ms(t - t0)),
+        service: &e.service,
+        level: Some(e.level.label()),
+        message: Some(&e.message),
+        span_id: e.span.map(|s| s.to_string()),
+        source: "",
+        fields: None,
+    }
 }
 
 /// An error line as the reports show it (and, in the HTML report, as a log line).
@@ -165,8 +208,8 @@ fn error_sample<'a>(e: &'a ErrorLine, t0: Option<i64>) -> ErrorSample<'a> {
     }
 }
 
-/// The report document; `with_logs` adds the lines the HTML page shows (for now the error
-/// lines each trace keeps).
+/// The report document; `with_logs` adds the lines the HTML page shows (those read again
+/// from the files, else the error lines each trace kept).
 pub(crate) fn report_document<'a>(
     input: &'a ReportInput<'a>,
     with_logs: bool,
@@ -207,13 +250,18 @@ pub(crate) fn report_document<'a>(
                     .iter()
                     .map(|e| error_sample(e, t.start))
                     .collect(),
-                logs: if with_logs {
-                    t.error_samples
+                logs: match (with_logs, input.logs) {
+                    (false, _) => Vec::new(),
+                    (true, Some((logs, names))) => logs
+                        .get(i)
+                        .map(|lines| lines.iter().map(|l| log_entry(l, t.start, names)).collect())
+                        .unwrap_or_default(),
+                    // Without a second read (stdin), the error lines are what there is.
+                    (true, None) => t
+                        .error_samples
                         .iter()
-                        .map(|e| error_sample(e, t.start))
-                        .collect()
-                } else {
-                    Vec::new()
+                        .map(|e| sample_entry(e, t.start))
+                        .collect(),
                 },
             })
             .collect(),

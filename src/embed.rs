@@ -1,0 +1,129 @@
+//! The log lines of chosen traces, read again from the files, for the HTML report: the first
+//! pass keeps per trace only what the table needs, so a page that shows each trace's lines
+//! reads them in a second, parallel pass. Bounded: at most [`LINES_PER_TRACE`] lines per trace
+//! and [`LINES_IN_ALL`] in all, worst traces first.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::all::scan_unit;
+use crate::diag::Diagnostics;
+use crate::input::plan::{units, Plan};
+use crate::records::ids::{SpanId, TraceKey};
+use crate::records::level::Level;
+use crate::records::lines::LineScan;
+use crate::records::time::Nanos;
+use crate::records::{LineFields, SourceId};
+use crate::traces::summary::TraceSummary;
+use crate::traces::UNKNOWN_SERVICE;
+
+/// Lines kept per trace (the earliest).
+pub const LINES_PER_TRACE: usize = 300;
+/// Lines kept in all.
+pub const LINES_IN_ALL: usize = 100_000;
+/// Bytes of a line's raw JSON kept for its fields view.
+const FIELDS_BYTES: usize = 2048;
+
+/// One log line of a trace, as the HTML report shows it.
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    /// When it was logged.
+    pub time: Option<Nanos>,
+    /// Its service.
+    pub service: String,
+    /// Its level.
+    pub level: Option<Level>,
+    /// Its message.
+    pub message: Option<String>,
+    /// Its span.
+    pub span: Option<SpanId>,
+    /// The line's JSON (cut at 2 KiB), for its fields.
+    pub fields: Option<String>,
+    /// Which file.
+    pub source: SourceId,
+    /// Where in it.
+    pub offset: u64,
+}
+
+/// The lines of `traces` (aligned with them; empty for traces past the budget) and the names
+/// of the sources they came from.
+pub fn collect_logs(
+    scan: &LineScan,
+    paths: &[std::path::PathBuf],
+    traces: &[TraceSummary],
+    worst_first: &[usize],
+) -> (Vec<Vec<LogLine>>, Vec<String>) {
+    // Which traces get lines: worst first, while the budget lasts.
+    let mut wanted: HashMap<TraceKey, usize> = HashMap::default();
+    let mut by_low: HashMap<u64, usize> = HashMap::default();
+    let mut budget = LINES_IN_ALL;
+    for &i in worst_first {
+        let t = &traces[i];
+        let lines = (t.lines as usize).min(LINES_PER_TRACE);
+        if lines > budget {
+            break;
+        }
+        budget -= lines;
+        wanted.insert(t.id.clone(), i);
+        if let Some(low) = t.id.low64() {
+            by_low.insert(low, i);
+        }
+    }
+    let plan = Plan::open(paths);
+    let names: Vec<String> = plan.sources.iter().map(|s| s.display.clone()).collect();
+    let found: Vec<(usize, LogLine)> = units(&plan.plain, plan.streams)
+        .into_par_iter()
+        .map(|unit| {
+            let mut diag = Diagnostics::default();
+            let mut mine = Vec::new();
+            scan_unit(
+                scan,
+                unit,
+                &plan.sources,
+                &mut diag,
+                &mut |line, ids, at, fallback| {
+                    let Some(key) = &ids.trace else { return };
+                    let index = wanted.get(key).copied().or_else(|| match key {
+                        TraceKey::Low64(low) => by_low.get(low).copied(),
+                        _ => None,
+                    });
+                    let Some(index) = index else { return };
+                    let fields = line.payload().map(|p| {
+                        let cut = p.len().min(FIELDS_BYTES);
+                        String::from_utf8_lossy(&p[..cut]).into_owned()
+                    });
+                    mine.push((
+                        index,
+                        LogLine {
+                            time: line.time(),
+                            service: line
+                                .service()
+                                .or_else(|| fallback.map(str::to_string))
+                                .or_else(|| line.service_hint())
+                                .unwrap_or_else(|| UNKNOWN_SERVICE.to_string()),
+                            level: line.level(),
+                            message: line.message(),
+                            span: ids.span,
+                            fields,
+                            source: at.source,
+                            offset: at.offset,
+                        },
+                    ));
+                },
+            );
+            mine
+        })
+        .reduce(Vec::new, |mut a, b| {
+            a.extend(b);
+            a
+        });
+    let mut logs = vec![Vec::new(); traces.len()];
+    for (i, line) in found {
+        logs[i].push(line);
+    }
+    for lines in &mut logs {
+        lines.sort_by_key(|l| (l.time.unwrap_or(i64::MAX), l.source, l.offset));
+        lines.truncate(LINES_PER_TRACE);
+    }
+    (logs, names)
+}
