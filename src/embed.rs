@@ -20,9 +20,9 @@ use crate::traces::UNKNOWN_SERVICE;
 /// Lines kept per trace (the earliest).
 pub const LINES_PER_TRACE: usize = 300;
 /// Lines kept in all.
-pub const LINES_IN_ALL: usize = 100_000;
+pub const LINES_IN_ALL: usize = 40_000;
 /// Bytes of a line's raw JSON kept for its fields view.
-const FIELDS_BYTES: usize = 2048;
+const FIELDS_BYTES: usize = 1024;
 
 /// One log line of a trace, as the HTML report shows it.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ pub struct LogLine {
     pub message: Option<String>,
     /// Its span.
     pub span: Option<SpanId>,
-    /// The line's JSON (cut at 2 KiB), for its fields.
+    /// The line's JSON (cut at 1 KiB), for its fields.
     pub fields: Option<String>,
     /// Which file.
     pub source: SourceId,
