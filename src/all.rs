@@ -31,7 +31,7 @@ use crate::render::report::{write_report, ReportInput};
 use crate::render::sanitize::sanitize;
 use crate::render::{json, stats as stats_render, table};
 use crate::traces::filter::TraceFilter;
-use crate::traces::gates::Verdict;
+use crate::traces::gates::{Gates, Verdict};
 use crate::traces::group::{TraceAcc, TraceMap};
 use crate::traces::stats::StatsAcc;
 use crate::traces::summary::TraceSummary;
@@ -76,12 +76,17 @@ struct Collected {
     stats: Option<StatsAcc>,
     /// At most this many rows are shown (a stream's cap).
     cap: Option<usize>,
+    /// Rows a stream let go of past its cap: their gate failures (`ID: reason`), and how many
+    /// of them had errors, of how many, for the error rate.
+    dropped_failures: Vec<String>,
+    dropped_errors: (usize, usize),
 }
 
 /// Decides, trace by trace, what is kept of the summaries: the tree only for the JSON
 /// formats, nothing but statistics for `--stats`, and on a stream at most `cap` rows.
 struct Collector<'c> {
     filter: &'c TraceFilter,
+    gates: &'c Gates,
     sort: SortKey,
     /// Summaries keep their span trees (the JSON formats, and statistics until counted).
     keep_tree: bool,
@@ -94,6 +99,7 @@ impl<'c> Collector<'c> {
         let stats = config.mode == Mode::Stats;
         Collector {
             filter: &config.filter,
+            gates: &config.gates,
             sort: config.sort,
             keep_tree: stats
                 || matches!(config.format, Format::Json | Format::Jsonl)
@@ -108,6 +114,8 @@ impl<'c> Collector<'c> {
                 rows: Vec::new(),
                 stats: stats.then(StatsAcc::default),
                 cap,
+                dropped_failures: Vec::new(),
+                dropped_errors: (0, 0),
             },
         }
     }
@@ -134,8 +142,21 @@ impl<'c> Collector<'c> {
             if let Some(cap) = self.cap {
                 if self.collected.rows.len() >= cap.saturating_mul(2).max(1) {
                     sort(&mut self.collected.rows, self.sort);
-                    self.collected.rows.truncate(cap);
+                    let dropped = self.collected.rows.split_off(cap);
+                    self.judge_dropped(&dropped);
                 }
+            }
+        }
+    }
+
+    /// Gates still judge the rows a stream lets go of.
+    fn judge_dropped(&mut self, dropped: &[TraceSummary]) {
+        let c = &mut self.collected;
+        c.dropped_errors.0 += dropped.iter().filter(|t| t.has_errors()).count();
+        c.dropped_errors.1 += dropped.len();
+        for t in dropped {
+            for reason in self.gates.check_trace(t) {
+                c.dropped_failures.push(format!("{}: {reason}", t.id));
             }
         }
     }
@@ -175,13 +196,13 @@ pub fn run_all(
     let scan = LineScan::new(table);
     let (sources, collected, diags, errors, notes) = match &config.inputs {
         Inputs::Stdin => {
-            let keep_tree = matches!(config.format, Format::Json | Format::Jsonl);
-            let cap = config.limit.unwrap_or(if keep_tree {
+            let mut collector = Collector::new(config, None);
+            collector.cap = Some(config.limit.unwrap_or(if collector.keep_tree {
                 STREAM_MAX_TREES
             } else {
                 STREAM_MAX_ROWS
-            });
-            let mut collector = Collector::new(config, Some(cap));
+            }));
+            collector.collected.cap = collector.cap;
             let p = read_stdin(&scan, &config.filter, &mut collector);
             (
                 vec![Source::stdin()],
@@ -224,6 +245,8 @@ pub fn run_all(
         mut rows,
         stats,
         cap,
+        mut dropped_failures,
+        mut dropped_errors,
     } = collected;
     let reporting = !config.reports.is_empty() || !config.gates.is_empty();
     if matched == 0 {
@@ -251,10 +274,17 @@ pub fn run_all(
     if let Some(cap) = cap {
         // A stream kept up to twice its cap between trims.
         if rows.len() > cap {
-            discard(rows.split_off(cap));
+            let dropped = rows.split_off(cap);
+            dropped_errors.0 += dropped.iter().filter(|t| t.has_errors()).count();
+            dropped_errors.1 += dropped.len();
+            for t in &dropped {
+                for reason in config.gates.check_trace(t) {
+                    dropped_failures.push(format!("{}: {reason}", t.id));
+                }
+            }
         }
     }
-    let verdict = config.gates.check(&rows);
+    let verdict = config.gates.check(&rows, dropped_errors);
     failed |= write_reports(config, &scan, &rows, &verdict, out, err)?;
     let shown = if config.reports.iter().any(|r| r.to == ReportTarget::Stdout) {
         // The report took standard output's place.
@@ -284,7 +314,7 @@ pub fn run_all(
         )?;
     }
     out.flush()?;
-    let gate_failed = report_gates(&verdict, &rows, err)?;
+    let gate_failed = report_gates(&verdict, &rows, &dropped_failures, err)?;
     discard(rows);
     Ok(if failed {
         ExitStatus::Error
@@ -360,9 +390,15 @@ fn write_reports(
 }
 
 /// Gate failures on stderr, one line per reason (the first hundred, then a count).
-fn report_gates(verdict: &Verdict, rows: &[TraceSummary], err: &mut dyn Write) -> io::Result<bool> {
+fn report_gates(
+    verdict: &Verdict,
+    rows: &[TraceSummary],
+    dropped: &[String],
+    err: &mut dyn Write,
+) -> io::Result<bool> {
     const MAX_LINES: usize = 100;
     let mut lines: Vec<String> = verdict.overall.clone();
+    lines.extend(dropped.iter().cloned());
     for (t, reasons) in rows.iter().zip(&verdict.per_trace) {
         lines.extend(reasons.iter().map(|r| format!("{}: {r}", t.id)));
     }
@@ -376,7 +412,7 @@ fn report_gates(verdict: &Verdict, rows: &[TraceSummary], err: &mut dyn Write) -
             lines.len() - MAX_LINES
         )?;
     }
-    Ok(verdict.failed())
+    Ok(verdict.failed() || !dropped.is_empty())
 }
 
 /// Lets go of the traces without freeing them one by one: the process ends right after the

@@ -323,3 +323,30 @@ fn html_report_in_a_real_browser() {
         "screenshot saved"
     );
 }
+
+/// On stdin a stream keeps only its first rows by the sort order; the gates still judge
+/// every trace, and the error rate counts them all.
+#[test]
+fn gates_on_a_stream_judge_the_rows_it_lets_go() {
+    let stream = std::fs::read(crate::util::fixture("ci/test-run.jsonl")).expect("fixture");
+    let out = run(tracegrep()
+        .args([
+            "--all",
+            "-q",
+            "--limit",
+            "1",
+            "--fail-on-error",
+            "--max-error-rate",
+            "20%",
+        ])
+        .write_stdin(stream));
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!(out.stdout.lines().count(), 2, "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains(&format!("gate failed: {FAILING}: errors")),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("(1 of 4 traces)"), "{}", out.stderr);
+}

@@ -7,6 +7,7 @@ mod cli;
 mod completions;
 mod conventions;
 mod follow;
+mod junit_xsd;
 mod streams;
 mod truth;
 mod util;

@@ -89,22 +89,23 @@ impl Gates {
         *self == Gates::default()
     }
 
-    /// Checks every trace and the run.
-    pub fn check(&self, traces: &[TraceSummary]) -> Verdict {
+    /// Checks every trace and the run. `earlier` counts traces that were judged before and
+    /// are no longer in `traces` (a stream's rows past its cap): (with errors, all).
+    pub fn check(&self, traces: &[TraceSummary], earlier: (usize, usize)) -> Verdict {
         let per_trace = traces.iter().map(|t| self.check_trace(t)).collect();
         let mut overall = Vec::new();
         if let Some(max) = self.max_error_rate {
-            let failing = traces.iter().filter(|t| t.has_errors()).count();
-            let rate = if traces.is_empty() {
+            let failing = traces.iter().filter(|t| t.has_errors()).count() + earlier.0;
+            let total = traces.len() + earlier.1;
+            let rate = if total == 0 {
                 0.0
             } else {
-                failing as f64 / traces.len() as f64
+                failing as f64 / total as f64
             };
             if rate > max {
                 overall.push(format!(
-                    "error rate {} ({failing} of {} traces) is over --max-error-rate {}",
+                    "error rate {} ({failing} of {total} traces) is over --max-error-rate {}",
                     percent(rate),
-                    traces.len(),
                     percent(max)
                 ));
             }
@@ -112,7 +113,8 @@ impl Gates {
         Verdict { per_trace, overall }
     }
 
-    fn check_trace(&self, t: &TraceSummary) -> Vec<String> {
+    /// Why one trace fails the gates (empty when it passes).
+    pub fn check_trace(&self, t: &TraceSummary) -> Vec<String> {
         let mut reasons = Vec::new();
         if self.fail_on_error && t.has_errors() {
             let mut what = Vec::new();
