@@ -140,7 +140,7 @@ impl<'c> Collector<'c> {
                 None => self.collected.rows.push(t),
             }
             if let Some(cap) = self.cap {
-                if self.collected.rows.len() >= cap.saturating_mul(2).max(1) {
+                if self.collected.rows.len() >= cap.saturating_add(cap / 4).max(1) {
                     sort(&mut self.collected.rows, self.sort);
                     let dropped = self.collected.rows.split_off(cap);
                     self.judge_dropped(&dropped);
@@ -272,7 +272,7 @@ pub fn run_all(
     }
     sort(&mut rows, config.sort);
     if let Some(cap) = cap {
-        // A stream kept up to twice its cap between trims.
+        // A stream keeps up to a quarter more than its cap between trims.
         if rows.len() > cap {
             let dropped = rows.split_off(cap);
             dropped_errors.0 += dropped.iter().filter(|t| t.has_errors()).count();
