@@ -91,23 +91,47 @@ pub struct DecodedIds {
 }
 
 /// The value of one hex digit.
-fn hex_digit(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
+/// The value of each hex digit; 0xFF for every other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
     }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Up to 16 hex digits as a u64; `None` if any byte is not a hex digit. Branch-free in the
+/// loop: invalid bytes are caught once at the end.
+fn parse_hex_u64(digits: &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    let mut invalid = 0u8;
+    for &b in digits {
+        let d = HEX_VALUES[usize::from(b)];
+        invalid |= d;
+        value = (value << 4) | u64::from(d & 0x0F);
+    }
+    (invalid & 0xF0 == 0).then_some(value)
 }
 
 /// Parses up to 32 hex digits; `None` for anything else. (Every line of a full scan has an
-/// id: a plain loop is several times faster than `from_str_radix`.)
+/// id: two u64 halves are several times faster than `from_str_radix`.)
 fn parse_hex_u128(s: &str) -> Option<u128> {
-    if s.is_empty() || s.len() > 32 {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 32 {
         return None;
     }
-    s.bytes()
-        .try_fold(0u128, |v, b| Some((v << 4) | u128::from(hex_digit(b)?)))
+    let split = b.len().saturating_sub(16);
+    let high = parse_hex_u64(&b[..split])?;
+    let low = parse_hex_u64(&b[split..])?;
+    Some(u128::from(high) << 64 | u128::from(low))
 }
 
 /// Strips the dashes of a `8-4-4-4-12` GUID; other strings come back unchanged.
@@ -178,9 +202,7 @@ pub fn parse_hex_span(value: &str) -> Option<SpanId> {
     if s.is_empty() || s.len() > 16 {
         return None;
     }
-    let v = s
-        .bytes()
-        .try_fold(0u64, |v, b| Some((v << 4) | u64::from(hex_digit(b)?)))?;
+    let v = parse_hex_u64(s.as_bytes())?;
     (v != 0).then_some(SpanId(v))
 }
 
