@@ -280,12 +280,8 @@ fn errors_beat_gates_and_bad_flags_are_reported() {
     );
 }
 
-/// The HTML report in a real headless Chromium (Debian's chromium and chromium-driver):
-/// open it, click a trace, count the waterfall's spans, check that no script from the log text
-/// ran, save a screenshot (docs/report.png). Skipped when the browser is missing, unless
-/// TRACEGREP_BROWSER_TEST=1 (set by .ci/run, which installs it) makes that a failure.
-#[test]
-fn html_report_in_a_real_browser() {
+/// Whether the browser tests can run; panics when they cannot but CI requires them.
+fn browser_present() -> bool {
     let required = std::env::var_os("TRACEGREP_BROWSER_TEST").is_some_and(|v| v == "1");
     let present =
         Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists();
@@ -295,20 +291,18 @@ fn html_report_in_a_real_browser() {
             "TRACEGREP_BROWSER_TEST=1 but chromium or chromedriver is missing"
         );
         eprintln!("skipped: chromium and chromedriver are not installed");
-        return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let html = dir.path().join("report.html");
-    let out = run(tracegrep()
-        .args(["--all", "-q", "fixtures/ci", "--fail-on-error", "--report"])
-        .arg(format!("html={}", html.display())));
-    assert_eq!(out.code, 3, "{}", out.stderr);
-    let shot = dir.path().join("report.png");
+    present
+}
+
+/// Opens `html` in headless Chromium, clicks `trace`, expects `spans` waterfall rows.
+fn check_in_browser(html: &Path, trace: &str, spans: usize) {
+    let shot = html.with_extension("png");
     let check = Process::new("python3")
         .arg(crate::util::root().join("tests/browser/check_report.py"))
-        .arg(&html)
-        .arg(FAILING)
-        .arg("2")
+        .arg(html)
+        .arg(trace)
+        .arg(spans.to_string())
         .arg(&shot)
         .output()
         .expect("python3");
@@ -322,6 +316,70 @@ fn html_report_in_a_real_browser() {
         std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000),
         "screenshot saved"
     );
+}
+
+/// A generated test run big enough that the page embeds its data gzipped (over 1 MiB of
+/// JSON): the page inflates it in the browser and parses a trace's spans when it is opened.
+#[test]
+fn html_report_of_a_generated_run_in_a_browser() {
+    if !browser_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().to_str().expect("utf-8 temp path");
+    let gen = crate::truth::bench_dir().join("gen_logs.py");
+    let made = crate::truth::python(&[
+        gen.to_str().expect("utf-8 path"),
+        "--out",
+        out_dir,
+        "--size",
+        "8M",
+        "--seed",
+        "5",
+        "--quiet",
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let logs = dir.path().join("logs");
+    let html = dir.path().join("report.html");
+    let out = run(tracegrep()
+        .args(["--all", "-q", "--report"])
+        .arg(format!("html={}", html.display()))
+        .args(["--format", "csv", "--sort", "spans", "--limit", "1"])
+        .arg(&logs));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let row: Vec<&str> = out
+        .stdout
+        .lines()
+        .nth(1)
+        .expect("a row")
+        .split(',')
+        .collect();
+    let (trace, spans) = (row[0], row[4].parse::<usize>().expect("span count"));
+    let page = std::fs::read_to_string(&html).expect("html");
+    assert!(page.contains(r#"{"encoding":"gzip+base64","payload":""#));
+    check_in_browser(&html, trace, spans);
+}
+
+/// The HTML report in a real headless Chromium (Debian's chromium and chromium-driver):
+/// open it, click a trace, count the waterfall's spans, check that no script from the log text
+/// ran, save a screenshot (docs/report.png). Skipped when the browser is missing, unless
+/// TRACEGREP_BROWSER_TEST=1 (set by .ci/run, which installs it) makes that a failure.
+#[test]
+fn html_report_in_a_real_browser() {
+    if !browser_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let html = dir.path().join("report.html");
+    let out = run(tracegrep()
+        .args(["--all", "-q", "fixtures/ci", "--fail-on-error", "--report"])
+        .arg(format!("html={}", html.display())));
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    check_in_browser(&html, FAILING, 2);
 }
 
 /// On stdin a stream keeps only its first rows by the sort order; the gates still judge

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use crate::util::root;
 
-fn bench_dir() -> PathBuf {
+pub fn bench_dir() -> PathBuf {
     let dir = std::env::var_os("TRACEGREP_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("..").join("shared"))
@@ -19,7 +19,7 @@ fn bench_dir() -> PathBuf {
     dir
 }
 
-fn python(args: &[&str]) -> std::process::Output {
+pub fn python(args: &[&str]) -> std::process::Output {
     Command::new("python3")
         .args(args)
         .output()
