@@ -573,16 +573,18 @@ struct PathWords {
 impl PathWords {
     #[inline]
     fn of(path: &[u8]) -> PathWords {
-        let word = |bytes: &[u8]| {
-            let mut buf = [0u8; 8];
-            buf[..bytes.len()].copy_from_slice(bytes);
-            u64::from_le_bytes(buf)
-        };
         let len = path.len();
         let (head, tail) = if len >= 8 {
-            (word(&path[..8]), word(&path[len - 8..]))
+            let word =
+                |at: usize| u64::from_le_bytes(path[at..at + 8].try_into().unwrap_or_default());
+            (word(0), word(len - 8))
         } else {
-            (word(path), 0)
+            // A byte loop, not a variable-length copy: no call to memcpy per key.
+            let head = path
+                .iter()
+                .rev()
+                .fold(0u64, |v, &b| (v << 8) | u64::from(b));
+            (head, 0)
         };
         PathWords { len, head, tail }
     }

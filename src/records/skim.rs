@@ -31,8 +31,14 @@ pub fn skim_into<'a>(
     depth: u8,
     out: &mut Extracted<'a>,
 ) -> Result<usize, Bail> {
+    // Validated once: every string the walk borrows is then a slice of this `str` between
+    // ASCII quotes, so always on character boundaries. Lines with invalid UTF-8 (rare) go to
+    // serde, which decides what they hold.
+    let text = std::str::from_utf8(line).map_err(|_| Bail)?;
     let mut skim = Skimmer {
         bytes: line,
+        text,
+        top_key: None,
         pos: 0,
         table,
         path: [0; PATH_CAPACITY],
@@ -49,6 +55,10 @@ pub fn skim_into<'a>(
 
 struct Skimmer<'a, 't> {
     bytes: &'a [u8],
+    text: &'a str,
+    /// The current top-level key, where it lies in the line: top-level keys are their own
+    /// path, so they are not copied unless the walk descends below them.
+    top_key: Option<(usize, usize)>,
     pos: usize,
     table: &'t FieldTable,
     path: [u8; PATH_CAPACITY],
@@ -92,18 +102,18 @@ impl<'a> Skimmer<'a, '_> {
                 return Err(Bail);
             }
             let (start, end, escaped) = self.string()?;
-            let key = &self.bytes[start..end];
-            if escaped || !key.is_ascii() {
+            if escaped {
                 return Err(Bail);
             }
             self.expect(b':')?;
             self.whitespace();
-            let info = self.push_key(base, key);
+            let info = self.push_key(base, start, end);
             match info {
                 Some(info) => self.value(info, out)?,
                 None => self.skip_value()?,
             }
             self.path_len = base;
+            self.top_key = None;
             self.whitespace();
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -116,14 +126,13 @@ impl<'a> Skimmer<'a, '_> {
         }
     }
 
-    /// Appends `key` to the path and looks the path up; `None` when nothing lies there.
-    fn push_key(&mut self, base: usize, key: &[u8]) -> Option<PathInfo> {
+    /// Appends the key at `start..end` to the path and looks the path up; `None` when nothing
+    /// lies there.
+    fn push_key(&mut self, base: usize, start: usize, end: usize) -> Option<PathInfo> {
+        let key = &self.bytes[start..end];
         if base == 0 {
-            // Top-level keys are their own path: no copy.
             let info = self.table.lookup_bytes(key)?;
-            self.path[..key.len().min(PATH_CAPACITY)]
-                .copy_from_slice(&key[..key.len().min(PATH_CAPACITY)]);
-            self.path_len = key.len().min(PATH_CAPACITY);
+            self.top_key = Some((start, end));
             return Some(info);
         }
         let len = base + 1 + key.len();
@@ -134,6 +143,27 @@ impl<'a> Skimmer<'a, '_> {
         self.path[base + 1..len].copy_from_slice(key);
         self.path_len = len;
         self.table.lookup_bytes(&self.path[..len])
+    }
+
+    /// The path of the value at hand.
+    fn current_path(&self) -> &[u8] {
+        match self.top_key {
+            Some((start, end)) => &self.bytes[start..end],
+            None => &self.path[..self.path_len],
+        }
+    }
+
+    /// Before descending below a top-level key, its path goes into the buffer.
+    fn spell_out_top_key(&mut self) -> Result<(), Bail> {
+        if let Some((start, end)) = self.top_key.take() {
+            let key = &self.bytes[start..end];
+            if key.len() > PATH_CAPACITY {
+                return Err(Bail);
+            }
+            self.path[..key.len()].copy_from_slice(key);
+            self.path_len = key.len();
+        }
+        Ok(())
     }
 
     /// Array elements share the array's path (the .NET `Scopes` array).
@@ -169,8 +199,14 @@ impl<'a> Skimmer<'a, '_> {
     fn value(&mut self, info: PathInfo, out: &mut Extracted<'a>) -> Result<(), Bail> {
         let wanted = info.alias.is_some() || info.extra.is_some();
         match self.peek() {
-            Some(b'{') if info.prefix => self.object(out),
-            Some(b'[') if info.prefix => self.array(out),
+            Some(b'{') if info.prefix => {
+                self.spell_out_top_key()?;
+                self.object(out)
+            }
+            Some(b'[') if info.prefix => {
+                self.spell_out_top_key()?;
+                self.array(out)
+            }
             Some(b'{' | b'[') => self.skip_value(),
             Some(b'"') if wanted => {
                 let (start, end, escaped) = self.string()?;
@@ -179,7 +215,7 @@ impl<'a> Skimmer<'a, '_> {
                     let quoted = &self.bytes[start - 1..=end];
                     Cow::Owned(serde_json::from_slice::<String>(quoted).map_err(|_| Bail)?)
                 } else {
-                    Cow::Borrowed(std::str::from_utf8(&self.bytes[start..end]).map_err(|_| Bail)?)
+                    Cow::Borrowed(self.text.get(start..end).ok_or(Bail)?)
                 };
                 let alias = self.alias(info);
                 take_string(out, self.table, alias, info.extra, self.depth, text);
@@ -199,7 +235,7 @@ impl<'a> Skimmer<'a, '_> {
 
     fn alias(&self, info: PathInfo) -> Option<FoundAlias> {
         info.alias
-            .map(|a| FoundAlias::new(a, self.depth, &self.path[..self.path_len]))
+            .map(|a| FoundAlias::new(a, self.depth, self.current_path()))
     }
 
     /// A number, `true`, `false` or `null` (`None`).
