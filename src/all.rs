@@ -623,14 +623,7 @@ pub(crate) fn scan_unit(
                 .get(source as usize)
                 .map_or("?", |s| s.display.as_str());
             let result = scan_stream(reader, |block, offset, more_follows| {
-                let block = Block {
-                    bytes: block,
-                    from: 0,
-                    to: block.len(),
-                    base_offset: offset,
-                    source,
-                    more_follows,
-                };
+                let block = Block::of_stream(block, offset, source, more_follows);
                 scan.scan_block(&block, diag, |d, ids, line| sink(d, ids, line, fallback))
             });
             let bytes = match &result {
@@ -680,14 +673,7 @@ fn read_stream(
     mut sweeper: Option<&mut Sweeper<'_, '_>>,
 ) -> Option<(io::Error, u64)> {
     let result = scan_stream(reader, |block, offset, more_follows| {
-        let block = Block {
-            bytes: block,
-            from: 0,
-            to: block.len(),
-            base_offset: offset,
-            source,
-            more_follows,
-        };
+        let block = Block::of_stream(block, offset, source, more_follows);
         let mut clock = None;
         let done = scan.scan_block(
             &block,

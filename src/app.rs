@@ -152,14 +152,7 @@ fn scan_reader(
     output: &mut ScanOutput,
 ) -> Option<(io::Error, u64)> {
     let result = scan_stream(reader, |block, offset, more_follows| {
-        let block = Block {
-            bytes: block,
-            from: 0,
-            to: block.len(),
-            base_offset: offset,
-            source,
-            more_follows,
-        };
+        let block = Block::of_stream(block, offset, source, more_follows);
         search.scan_block(&block, output)
     });
     match result {

@@ -82,6 +82,25 @@ pub struct Block<'a> {
     pub more_follows: bool,
 }
 
+impl<'a> Block<'a> {
+    /// A stream's buffer, `offset` bytes into `source`, all of it to scan.
+    pub fn of_stream(
+        bytes: &'a [u8],
+        offset: u64,
+        source: SourceId,
+        more_follows: bool,
+    ) -> Block<'a> {
+        Block {
+            bytes,
+            from: 0,
+            to: bytes.len(),
+            base_offset: offset,
+            source,
+            more_follows,
+        }
+    }
+}
+
 /// What a scan of one block found.
 #[derive(Debug, Default)]
 pub struct ScanOutput {
