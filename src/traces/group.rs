@@ -71,7 +71,13 @@ pub struct ErrorLine {
 pub const ERROR_SAMPLES: usize = 5;
 
 fn keep_earliest(samples: &mut Vec<ErrorLine>) {
-    samples.sort_by_key(|e| (e.time.unwrap_or(i64::MAX), e.service.clone()));
+    samples.sort_by(|a, b| {
+        (a.time.unwrap_or(i64::MAX), &a.service, &a.message).cmp(&(
+            b.time.unwrap_or(i64::MAX),
+            &b.service,
+            &b.message,
+        ))
+    });
     samples.truncate(ERROR_SAMPLES);
 }
 
@@ -266,7 +272,7 @@ impl TraceMap {
         self.shards
             .par_iter_mut()
             .zip(other.shards.into_par_iter())
-            .for_each(|(mine, theirs)| mine.merge(theirs));
+            .for_each(|(mine, theirs)| mine.merge(theirs, false));
     }
 
     /// Joins traces known only by their low 64 bits into the one 128-bit trace that shares
@@ -475,14 +481,18 @@ impl Shard {
         time
     }
 
-    fn merge(&mut self, other: Shard) {
+    /// Folds in the traces of `other`, which comes after this shard in input order unless
+    /// `other_first`. The smaller map goes into the larger, so the order is passed down:
+    /// text fields come from the earlier side, which keeps the result the same however rayon
+    /// split the work.
+    fn merge(&mut self, other: Shard, other_first: bool) {
         if self.traces.len() < other.traces.len() {
             let mine = std::mem::replace(&mut self.traces, other.traces);
-            return self.merge(Shard { traces: mine });
+            return self.merge(Shard { traces: mine }, !other_first);
         }
         for (key, acc) in other.traces {
             match self.traces.get_mut(&key) {
-                Some(mine) => mine.merge(acc),
+                Some(mine) => mine.merge(acc, other_first),
                 None => {
                     self.traces.insert(key, acc);
                 }
@@ -510,7 +520,7 @@ impl Shard {
                 Some([full]) => {
                     if let Some(acc) = self.traces.remove(&low) {
                         if let Some(target) = self.traces.get_mut(full) {
-                            target.merge(acc);
+                            target.merge(acc, false);
                         }
                     }
                 }
@@ -523,7 +533,11 @@ impl Shard {
 }
 
 impl TraceAcc {
-    fn merge(&mut self, other: TraceAcc) {
+    /// Folds in `other`, which came later in input order unless `other_first`.
+    fn merge(&mut self, mut other: TraceAcc, other_first: bool) {
+        if other_first {
+            std::mem::swap(self, &mut other);
+        }
         self.lines += other.lines;
         self.error_lines += other.error_lines;
         self.matched |= other.matched;
@@ -606,6 +620,49 @@ mod tests {
         assert_eq!(tree.span_count(), 3);
         let root = &tree.nodes[tree.roots[0]];
         assert_eq!((root.start, root.end), (Some(0), Some(20)));
+    }
+
+    /// Partial maps merge to the same result whatever the shape of the reduction (rayon's
+    /// depends on the thread count and on stealing): text comes from the earliest input.
+    #[test]
+    fn merging_does_not_depend_on_the_reduction_tree() {
+        let key = TraceKey::Full(9);
+        let with_message = |t: i64, msg: &str| Decoded {
+            message: Some(msg.into()),
+            ..line(key.clone(), 1, None, t, None)
+        };
+        // Unit order: `a` before `b` before `c`; `c` also holds many other traces, so it is the
+        // bigger map and merging swaps sides.
+        let part = |lines: &[Decoded], extra: u64| {
+            let mut map = TraceMap::default();
+            for l in lines {
+                map.add(l, 0, None);
+            }
+            for i in 0..extra {
+                map.add(
+                    &line(TraceKey::Full(1000 + u128::from(i)), 5, None, 0, None),
+                    0,
+                    None,
+                );
+            }
+            map
+        };
+        let a = || part(&[with_message(10, "first")], 0);
+        let b = || part(&[with_message(20, "second")], 3);
+        let c = || part(&[with_message(30, "third")], 50);
+        let name = |mut map: TraceMap| {
+            let tree = map.remove(&key).expect("trace").tree();
+            tree.nodes[tree.roots[0]].name.clone()
+        };
+        let mut left = a();
+        left.merge(b());
+        left.merge(c());
+        let mut bc = b();
+        bc.merge(c());
+        let mut right = a();
+        right.merge(bc);
+        assert_eq!(name(left), "first");
+        assert_eq!(name(right), "first");
     }
 
     #[test]
