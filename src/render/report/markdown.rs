@@ -30,7 +30,9 @@ const REASONS: usize = 20;
 /// Writes the Markdown report.
 pub fn write_markdown(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<()> {
     let totals = input.totals();
-    let verdict = if !input.gated {
+    let verdict = if input.traces.is_empty() {
+        " — ⚠️ no traces".to_string()
+    } else if !input.gated {
         String::new()
     } else if totals.passed {
         " — ✅ gates passed".to_string()
