@@ -74,8 +74,6 @@ struct Collected {
     rows: Vec<TraceSummary>,
     /// The statistics, in `--stats` mode.
     stats: Option<StatsAcc>,
-    /// At most this many rows are shown (a stream's cap).
-    cap: Option<usize>,
     /// Rows a stream let go of past its cap: their gate failures (`ID: reason`), and how many
     /// of them had errors, of how many, for the error rate.
     dropped_failures: Vec<String>,
@@ -95,25 +93,32 @@ struct Collector<'c> {
 }
 
 impl<'c> Collector<'c> {
-    fn new(config: &'c Config, cap: Option<usize>) -> Collector<'c> {
+    /// A collector for `config`; a stream (`stream`) keeps at most `--limit` rows, or 100,000
+    /// (10,000 with span trees).
+    fn new(config: &'c Config, stream: bool) -> Collector<'c> {
         let stats = config.mode == Mode::Stats;
+        let keep_tree = stats
+            || matches!(config.format, Format::Json | Format::Jsonl)
+            || config
+                .reports
+                .iter()
+                .any(|r| r.format != ReportFormat::Junit);
+        let default_cap = if keep_tree {
+            STREAM_MAX_TREES
+        } else {
+            STREAM_MAX_ROWS
+        };
         Collector {
             filter: &config.filter,
             gates: &config.gates,
             sort: config.sort,
-            keep_tree: stats
-                || matches!(config.format, Format::Json | Format::Jsonl)
-                || config
-                    .reports
-                    .iter()
-                    .any(|r| r.format != ReportFormat::Junit),
-            cap,
+            keep_tree,
+            cap: stream.then(|| config.limit.unwrap_or(default_cap)),
             collected: Collected {
                 seen: 0,
                 matched: 0,
                 rows: Vec::new(),
                 stats: stats.then(StatsAcc::default),
-                cap,
                 dropped_failures: Vec::new(),
                 dropped_errors: (0, 0),
             },
@@ -139,22 +144,26 @@ impl<'c> Collector<'c> {
                 Some(stats) => stats.add(&t),
                 None => self.collected.rows.push(t),
             }
+            // Trimmed in batches: a stream holds up to a quarter more than its cap.
             if let Some(cap) = self.cap {
                 if self.collected.rows.len() >= cap.saturating_add(cap / 4).max(1) {
-                    sort(&mut self.collected.rows, self.sort);
-                    let dropped = self.collected.rows.split_off(cap);
-                    self.judge_dropped(&dropped);
+                    self.trim(cap);
                 }
             }
         }
     }
 
-    /// Gates still judge the rows a stream lets go of.
-    fn judge_dropped(&mut self, dropped: &[TraceSummary]) {
+    /// Sorts the rows and lets go of those past `cap`; the gates still judge them.
+    fn trim(&mut self, cap: usize) {
+        sort(&mut self.collected.rows, self.sort);
+        if self.collected.rows.len() <= cap {
+            return;
+        }
+        let dropped = self.collected.rows.split_off(cap);
         let c = &mut self.collected;
         c.dropped_errors.0 += dropped.iter().filter(|t| t.has_errors()).count();
         c.dropped_errors.1 += dropped.len();
-        for t in dropped {
+        for t in &dropped {
             for reason in self.gates.check_trace(t) {
                 c.dropped_failures.push(format!("{}: {reason}", t.id));
             }
@@ -184,6 +193,12 @@ impl<'c> Collector<'c> {
         self.collected.rows.extend(rows);
         self.collected.stats = stats;
     }
+
+    /// The rows in order (and within a stream's cap).
+    fn finish(mut self) -> Collected {
+        self.trim(self.cap.unwrap_or(usize::MAX));
+        self.collected
+    }
 }
 
 /// Runs `--all` or `--stats`.
@@ -196,19 +211,13 @@ pub fn run_all(
     let scan = LineScan::new(table);
     let (sources, collected, diags, errors, notes) = match &config.inputs {
         Inputs::Stdin => {
-            let mut collector = Collector::new(config, None);
-            collector.cap = Some(config.limit.unwrap_or(if collector.keep_tree {
-                STREAM_MAX_TREES
-            } else {
-                STREAM_MAX_ROWS
-            }));
-            collector.collected.cap = collector.cap;
-            let p = read_stdin(&scan, &config.filter, &mut collector);
+            let mut collector = Collector::new(config, true);
+            let (diag, error) = read_stdin(&scan, &config.filter, &mut collector);
             (
                 vec![Source::stdin()],
-                collector.collected,
-                vec![p.diag],
-                p.error.into_iter().collect(),
+                collector.finish(),
+                vec![diag],
+                error.into_iter().collect(),
                 Vec::new(),
             )
         }
@@ -220,9 +229,9 @@ pub fn run_all(
             if ambiguous > 0 {
                 notes.push(format!("{ambiguous} ids known only by their low 64 bits match several 128-bit traces; they were left apart"));
             }
-            let mut collector = Collector::new(config, None);
+            let mut collector = Collector::new(config, false);
             collector.add_all(traces);
-            (sources, collector.collected, diags, errors, notes)
+            (sources, collector.finish(), diags, errors, notes)
         }
     };
     for line in &errors {
@@ -242,11 +251,10 @@ pub fn run_all(
     let Collected {
         seen,
         matched,
-        mut rows,
+        rows,
         stats,
-        cap,
-        mut dropped_failures,
-        mut dropped_errors,
+        dropped_failures,
+        dropped_errors,
     } = collected;
     let reporting = !config.reports.is_empty() || !config.gates.is_empty();
     if matched == 0 {
@@ -269,20 +277,6 @@ pub fn run_all(
         }
         out.flush()?;
         return Ok(ExitStatus::of_search(true, failed));
-    }
-    sort(&mut rows, config.sort);
-    if let Some(cap) = cap {
-        // A stream keeps up to a quarter more than its cap between trims.
-        if rows.len() > cap {
-            let dropped = rows.split_off(cap);
-            dropped_errors.0 += dropped.iter().filter(|t| t.has_errors()).count();
-            dropped_errors.1 += dropped.len();
-            for t in &dropped {
-                for reason in config.gates.check_trace(t) {
-                    dropped_failures.push(format!("{}: {reason}", t.id));
-                }
-            }
-        }
     }
     let verdict = config.gates.check(&rows, dropped_errors);
     failed |= write_reports(config, &scan, &rows, &verdict, out, err)?;
@@ -602,14 +596,7 @@ pub(crate) fn scan_unit(
     match unit {
         Unit::Chunk { bytes, range, .. } => {
             diag.bytes += range.len() as u64;
-            let block = Block {
-                bytes,
-                from: range.start,
-                to: range.end,
-                base_offset: 0,
-                source,
-                more_follows: false,
-            };
+            let block = Block::of_chunk(bytes, &range, source);
             scan.scan_block(&block, diag, |d, ids, line| sink(d, ids, line, fallback));
             bytes.release(range);
             (source, None)
@@ -661,50 +648,13 @@ impl Sweeper<'_, '_> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn read_stream(
-    scan: &LineScan,
-    filter: &TraceFilter,
-    source: SourceId,
-    fallback: Option<&str>,
-    reader: Box<dyn io::Read + Send>,
-    traces: &mut TraceMap,
-    diag: &mut Diagnostics,
-    mut sweeper: Option<&mut Sweeper<'_, '_>>,
-) -> Option<(io::Error, u64)> {
-    let result = scan_stream(reader, |block, offset, more_follows| {
-        let block = Block::of_stream(block, offset, source, more_follows);
-        let mut clock = None;
-        let done = scan.scan_block(
-            &block,
-            diag,
-            |v: &AnyLine<'_>, ids: &LineIds, line: LineRef| {
-                if let Some(t) = add_line(traces, filter, fallback, v, ids, line.offset) {
-                    clock = Some(clock.map_or(t, |c: i64| c.max(t)));
-                }
-            },
-        );
-        if let Some(sweeper) = sweeper.as_deref_mut() {
-            sweeper.clock = sweeper.clock.max(clock);
-            sweeper.sweep(traces, offset);
-        }
-        done
-    });
-    match result {
-        Ok(bytes) => {
-            diag.bytes += bytes;
-            None
-        }
-        Err((e, bytes)) => {
-            diag.bytes += bytes;
-            Some((e, bytes))
-        }
-    }
-}
-
 /// Reads stdin, handing finished traces to `collector` as the stream goes and the rest at
 /// its end.
-fn read_stdin(scan: &LineScan, filter: &TraceFilter, collector: &mut Collector<'_>) -> Partial {
+fn read_stdin(
+    scan: &LineScan,
+    filter: &TraceFilter,
+    collector: &mut Collector<'_>,
+) -> (Diagnostics, Option<String>) {
     let mut traces = TraceMap::default();
     let mut diag = Diagnostics::default();
     let mut sweeper = Sweeper {
@@ -713,27 +663,28 @@ fn read_stdin(scan: &LineScan, filter: &TraceFilter, collector: &mut Collector<'
         clock: None,
     };
     let error = match decode_stream(io::stdin()) {
-        Ok((compression, reader)) => read_stream(
-            scan,
-            filter,
-            0,
-            None,
-            reader,
-            &mut traces,
-            &mut diag,
-            Some(&mut sweeper),
-        )
-        .map(|failure| stream_error("<stdin>", compression, &failure)),
+        Ok((compression, reader)) => {
+            let result = scan_stream(reader, |block, offset, more_follows| {
+                let block = Block::of_stream(block, offset, 0, more_follows);
+                let done = scan.scan_block(&block, &mut diag, |v, ids, line| {
+                    if let Some(t) = add_line(&mut traces, filter, None, v, ids, line.offset) {
+                        sweeper.clock = Some(sweeper.clock.map_or(t, |c| c.max(t)));
+                    }
+                });
+                sweeper.sweep(&mut traces, offset);
+                done
+            });
+            let (Ok(bytes) | Err((_, bytes))) = &result;
+            diag.bytes += *bytes;
+            result
+                .err()
+                .map(|failure| stream_error("<stdin>", compression, &failure))
+        }
         Err(e) => Some(format!("<stdin>: {}", describe_io_error(&e))),
     };
     traces.join_low_halves();
     sweeper
         .collector
         .add(traces.take_idle(u64::MAX, None, usize::MAX));
-    Partial {
-        source: 0,
-        traces: TraceMap::default(),
-        diag,
-        error,
-    }
+    (diag, error)
 }

@@ -227,14 +227,7 @@ fn run_unit(search: &TraceSearch, unit: Unit<'_>, sources: &[Source]) -> UnitRes
             range,
         } => {
             output.diag.bytes += range.len() as u64;
-            let block = Block {
-                bytes,
-                from: range.start,
-                to: range.end,
-                base_offset: 0,
-                source,
-                more_follows: false,
-            };
+            let block = Block::of_chunk(bytes, &range, source);
             search.scan_block(&block, &mut output);
             bytes.release(range);
             UnitResult {

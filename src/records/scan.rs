@@ -83,6 +83,22 @@ pub struct Block<'a> {
 }
 
 impl<'a> Block<'a> {
+    /// The lines of a mapped file that start in `range` (a chunk of it).
+    pub fn of_chunk(
+        bytes: &'a [u8],
+        range: &std::ops::Range<usize>,
+        source: SourceId,
+    ) -> Block<'a> {
+        Block {
+            bytes,
+            from: range.start,
+            to: range.end,
+            base_offset: 0,
+            source,
+            more_follows: false,
+        }
+    }
+
     /// A stream's buffer, `offset` bytes into `source`, all of it to scan.
     pub fn of_stream(
         bytes: &'a [u8],

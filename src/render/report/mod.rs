@@ -141,7 +141,7 @@ struct TraceEntry<'a> {
     #[serde(flatten)]
     trace: SummaryReport<'a>,
     failures: &'a [String],
-    error_samples: Vec<ErrorSample<'a>>,
+    error_samples: Vec<LogEntry<'a>>,
     /// The log lines the HTML report shows under spans and in the timeline.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     logs: Vec<LogEntry<'a>>,
@@ -156,7 +156,10 @@ struct LogEntry<'a> {
     level: Option<&'static str>,
     message: Option<&'a str>,
     span_id: Option<String>,
+    /// Empty for an error line kept by the first pass (no second read).
+    #[serde(skip_serializing_if = "str::is_empty")]
     source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
     fields: Option<&'a str>,
 }
 
@@ -183,28 +186,6 @@ fn sample_entry<'a>(e: &'a ErrorLine, t0: Option<i64>) -> LogEntry<'a> {
         span_id: e.span.map(|s| s.to_string()),
         source: "",
         fields: None,
-    }
-}
-
-/// An error line as the reports show it (and, in the HTML report, as a log line).
-#[derive(Serialize)]
-struct ErrorSample<'a> {
-    time: Option<String>,
-    offset_ms: Option<f64>,
-    service: &'a str,
-    level: &'static str,
-    message: &'a str,
-    span_id: Option<String>,
-}
-
-fn error_sample<'a>(e: &'a ErrorLine, t0: Option<i64>) -> ErrorSample<'a> {
-    ErrorSample {
-        time: e.time.map(format_rfc3339_micros),
-        offset_ms: e.time.zip(t0).map(|(t, t0)| ms(t - t0)),
-        service: &e.service,
-        level: e.level.label(),
-        message: &e.message,
-        span_id: e.span.map(|s| s.to_string()),
     }
 }
 
@@ -248,7 +229,7 @@ pub(crate) fn report_document<'a>(
                 error_samples: t
                     .error_samples
                     .iter()
-                    .map(|e| error_sample(e, t.start))
+                    .map(|e| sample_entry(e, t.start))
                     .collect(),
                 logs: match (with_logs, input.logs) {
                     (false, _) => Vec::new(),
