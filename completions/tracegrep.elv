@@ -26,7 +26,7 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
             cand --since 'Keep only traces that end after this time: RFC 3339 (`2026-11-20T10:00Z`) or a time ago (`15m`, `2h`, `1d`)'
             cand --until 'Keep only traces that start before this time (same forms as --since)'
             cand --where 'Keep only traces with a line whose field (a dotted path) compares so: `PATH=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `PATH~REGEX`. Repeatable: each must hold for some line'
-            cand --grep 'Keep only traces with a message matching this regex'
+            cand --grep 'Keep only traces with a line matching this regex: its message, else anywhere in its JSON text (errors often keep their words in `error.message` or a stack trace)'
             cand --sort 'Order of the table: by start (oldest first), or by duration, errors, spans or lines (largest first)'
             cand --limit 'Rows to show (default: what fits the terminal; all when piped; 0 for all)'
             cand --report 'Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To standard output, to the file given by -o, or to `FMT=PATH`. Repeatable'

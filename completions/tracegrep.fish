@@ -12,7 +12,7 @@ complete -c tracegrep -l shorter-than -d 'Keep only traces at most this long. (`
 complete -c tracegrep -l since -d 'Keep only traces that end after this time: RFC 3339 (`2026-11-20T10:00Z`) or a time ago (`15m`, `2h`, `1d`)' -r
 complete -c tracegrep -l until -d 'Keep only traces that start before this time (same forms as --since)' -r
 complete -c tracegrep -l where -d 'Keep only traces with a line whose field (a dotted path) compares so: `PATH=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `PATH~REGEX`. Repeatable: each must hold for some line' -r
-complete -c tracegrep -l grep -d 'Keep only traces with a message matching this regex' -r
+complete -c tracegrep -l grep -d 'Keep only traces with a line matching this regex: its message, else anywhere in its JSON text (errors often keep their words in `error.message` or a stack trace)' -r
 complete -c tracegrep -l sort -d 'Order of the table: by start (oldest first), or by duration, errors, spans or lines (largest first)' -r -f -a "start\t'Oldest first'
 duration\t'Longest first'
 errors\t'Most error lines and failed spans first'

@@ -84,7 +84,8 @@ pub struct Cli {
     #[arg(long = "where", value_name = "EXPR", help_heading = "Filters")]
     pub where_: Vec<String>,
 
-    /// Keep only traces with a message matching this regex.
+    /// Keep only traces with a line matching this regex: its message, else anywhere in its JSON
+    /// text (errors often keep their words in `error.message` or a stack trace).
     #[arg(long, value_name = "REGEX", help_heading = "Filters")]
     pub grep: Option<String>,
 

@@ -164,3 +164,32 @@ fn whole_trace_documents_count_every_span() {
         assert_eq!(fields[7], "1", "{folder}: one failed span: {row}");
     }
 }
+
+/// `--grep` looks at the message and then at the whole line, where errors often keep their
+/// words; `--where` with a number never compares it with text.
+#[test]
+fn grep_reads_the_whole_line_and_numbers_do_not_compare_with_text() {
+    let stream = concat!(
+        r#"{"trace_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","span_id":"01","msg":"request failed","error":{"message":"context deadline exceeded"},"status":"error"}"#,
+        "\n",
+        r#"{"trace_id":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","span_id":"02","msg":"ok","status":"info"}"#,
+        "\n",
+    );
+    let ids = |args: &[&str]| {
+        let out = run(tracegrep()
+            .args(["--all", "-q", "--format", "csv"])
+            .args(args)
+            .write_stdin(stream));
+        out.stdout
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(&["--grep", "deadline"]),
+        ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]
+    );
+    assert!(ids(&["--where", "status>=500"]).is_empty());
+    assert_eq!(ids(&["--where", "status!=500"]).len(), 2);
+}

@@ -101,7 +101,10 @@ impl WhereClause {
         }
         let ordering = match (self.number, field.trim().parse::<f64>().ok()) {
             (Some(want), Some(got)) => got.partial_cmp(&want),
-            _ => Some(field.cmp(self.value.as_str())),
+            // A number asked for and text found (`status>=500` on `"status":"info"`): only
+            // "not equal" holds; comparing the text would make "info" >= "500".
+            (Some(_), None) => return self.op == Op::Ne,
+            (None, _) => Some(field.cmp(self.value.as_str())),
         };
         let Some(ordering) = ordering else {
             return false;
@@ -163,7 +166,14 @@ impl TraceFilter {
             }
         }
         if let Some(re) = &self.grep {
-            if line.message_text().is_some_and(|m| re.is_match(&m)) {
+            // The message first; then the line's whole JSON text, since errors often carry
+            // their words elsewhere (`error.message`, `error`, a stack trace).
+            let in_message = line.message_text().is_some_and(|m| re.is_match(&m));
+            let in_line = || {
+                line.payload()
+                    .is_some_and(|p| re.is_match(&String::from_utf8_lossy(p)))
+            };
+            if in_message || in_line() {
                 bits |= 1 << self.wheres.len().min(63);
             }
         }
@@ -240,6 +250,9 @@ mod tests {
             ("route=GET /x", "GET /x", true),
             ("msg~time ?out", "timeout", true),
             ("level<=warn", "error", true),
+            ("status>=500", "info", false),
+            ("status=500", "info", false),
+            ("status!=500", "info", true),
         ];
         for (clause, value, want) in rows {
             let c = WhereClause::parse(clause).unwrap();
