@@ -34,7 +34,7 @@ use crate::traces::filter::TraceFilter;
 use crate::traces::gates::{Gates, Verdict};
 use crate::traces::group::{TraceAcc, TraceMap};
 use crate::traces::stats::StatsAcc;
-use crate::traces::summary::TraceSummary;
+use crate::traces::summary::{Row, TraceSummary};
 
 /// Inputs at least this large get a progress bar (when stderr is a terminal).
 const PROGRESS_MIN_BYTES: u64 = 64 << 20;
@@ -56,14 +56,6 @@ const STREAM_MAX_OPEN: usize = 20_000;
 const STREAM_MAX_ROWS: usize = 100_000;
 const STREAM_MAX_TREES: usize = 10_000;
 
-/// What one unit of work produced.
-struct Partial {
-    source: SourceId,
-    traces: TraceMap,
-    diag: Diagnostics,
-    error: Option<String>,
-}
-
 /// The summarised traces that passed the filters, as rows or folded into statistics.
 struct Collected {
     /// Traces seen.
@@ -71,7 +63,7 @@ struct Collected {
     /// Traces that passed the filters.
     matched: usize,
     /// The rows kept (all that matched, unless a stream had to cut).
-    rows: Vec<TraceSummary>,
+    rows: Vec<Row>,
     /// The statistics, in `--stats` mode.
     stats: Option<StatsAcc>,
     /// Rows a stream let go of past its cap: their gate failures (`ID: reason`), and how many
@@ -126,10 +118,10 @@ impl<'c> Collector<'c> {
     }
 
     /// The summary of a finished trace, if the filters keep it, in the shape to keep.
-    fn summarise(&self, id: TraceKey, acc: TraceAcc) -> Option<TraceSummary> {
+    fn summarise(&self, id: TraceKey, acc: TraceAcc) -> Option<Row> {
         let t = TraceSummary::new(id, acc);
         let t = if self.keep_tree { t } else { t.without_tree() };
-        self.filter.keeps(&t).then_some(t)
+        self.filter.keeps(&t).then(|| Box::new(t))
     }
 
     /// Takes finished traces one by one (streams).
@@ -326,7 +318,7 @@ pub fn run_all(
 fn write_reports(
     config: &Config,
     scan: &LineScan,
-    rows: &[TraceSummary],
+    rows: &[Row],
     verdict: &Verdict,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -386,7 +378,7 @@ fn write_reports(
 /// Gate failures on stderr, one line per reason (the first hundred, then a count).
 fn report_gates(
     verdict: &Verdict,
-    rows: &[TraceSummary],
+    rows: &[Row],
     dropped: &[String],
     err: &mut dyn Write,
 ) -> io::Result<bool> {
@@ -418,7 +410,7 @@ fn discard<T>(traces: Vec<T>) {
 
 /// Orders the rows; ties fall back to the start, then the id, so output never depends on
 /// thread scheduling.
-fn sort(traces: &mut [TraceSummary], key: SortKey) {
+fn sort(traces: &mut [Row], key: SortKey) {
     let by_start = |a: &TraceSummary, b: &TraceSummary| {
         (a.start.unwrap_or(i64::MAX), &a.id).cmp(&(b.start.unwrap_or(i64::MAX), &b.id))
     };
@@ -493,15 +485,21 @@ fn read_paths(
     let total: u64 = plain.iter().map(|(_, b)| b.len() as u64).sum();
     let progress = progress_bar(total, stderr_tty);
     let found = AtomicU64::new(0);
-    // Merged as they finish (a parallel reduce), so at most a few partial maps live at once.
+    // Each task adds its run of units (in input order) to one map, and the few maps are
+    // merged at the end: a map per unit, merged pairwise, left every level's hash tables
+    // behind (a million traces: 200 MB of them).
     let merged = units(&plain, streams)
         .into_par_iter()
-        .map(|unit| {
-            let p = read_unit(scan, filter, unit, &sources);
-            progress.inc(p.diag.bytes);
-            let traces = found.fetch_add(p.traces.len() as u64, Ordering::Relaxed);
+        .fold(Merged::default, |mut merged, unit| {
+            let before = merged.traces.len();
+            let (source, diag, error) = read_unit(scan, filter, unit, &sources, &mut merged.traces);
+            progress.inc(diag.bytes);
+            let added = (merged.traces.len() - before) as u64;
+            let traces = found.fetch_add(added, Ordering::Relaxed) + added;
             progress.set_message(format!("~{traces} traces"));
-            Merged::from(p)
+            merged.diags.push((source, diag));
+            merged.errors.extend(error);
+            merged
         })
         .reduce(Merged::default, Merged::merge);
     progress.finish_and_clear();
@@ -520,16 +518,6 @@ struct Merged {
     traces: TraceMap,
     diags: Vec<(SourceId, Diagnostics)>,
     errors: Vec<String>,
-}
-
-impl From<Partial> for Merged {
-    fn from(p: Partial) -> Merged {
-        Merged {
-            traces: p.traces,
-            diags: vec![(p.source, p.diag)],
-            errors: p.error.into_iter().collect(),
-        }
-    }
 }
 
 impl Merged {
@@ -554,8 +542,15 @@ fn progress_bar(total: u64, stderr_tty: bool) -> ProgressBar {
     bar
 }
 
-fn read_unit(scan: &LineScan, filter: &TraceFilter, unit: Unit<'_>, sources: &[Source]) -> Partial {
-    let mut traces = TraceMap::default();
+/// Adds the lines of one unit to `traces`; returns its source, its diagnostics and, for a
+/// stream that failed, the error to report.
+fn read_unit(
+    scan: &LineScan,
+    filter: &TraceFilter,
+    unit: Unit<'_>,
+    sources: &[Source],
+    traces: &mut TraceMap,
+) -> (SourceId, Diagnostics, Option<String>) {
     let mut diag = Diagnostics::default();
     let (source, error) = scan_unit(
         scan,
@@ -563,15 +558,10 @@ fn read_unit(scan: &LineScan, filter: &TraceFilter, unit: Unit<'_>, sources: &[S
         sources,
         &mut diag,
         &mut |d, ids, line, fallback| {
-            add_line(&mut traces, filter, fallback, d, ids, line.offset);
+            add_line(traces, filter, fallback, d, ids, line.offset);
         },
     );
-    Partial {
-        source,
-        traces,
-        diag,
-        error,
-    }
+    (source, diag, error)
 }
 
 /// A line handed on by [`scan_unit`], with the service its file stands for.

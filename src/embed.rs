@@ -14,7 +14,7 @@ use crate::records::level::Level;
 use crate::records::lines::LineScan;
 use crate::records::time::Nanos;
 use crate::records::{LineFields, SourceId};
-use crate::traces::summary::TraceSummary;
+use crate::traces::summary::Row;
 use crate::traces::UNKNOWN_SERVICE;
 
 /// Lines kept per trace (the earliest).
@@ -50,7 +50,7 @@ pub struct LogLine {
 pub fn collect_logs(
     scan: &LineScan,
     paths: &[std::path::PathBuf],
-    traces: &[TraceSummary],
+    traces: &[Row],
     worst_first: &[usize],
 ) -> (Vec<Vec<LogLine>>, Vec<String>) {
     // Which traces get lines: worst first, while the budget lasts.

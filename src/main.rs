@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use tracegrep::cli::{Cli, Generate};
-use tracegrep::config::{Config, Inputs, Mode};
+use tracegrep::config::{Config, Mode};
 use tracegrep::exit::ExitStatus;
 
 /// Every trace of a big input is a few small allocations made on one thread and freed on
@@ -13,9 +13,6 @@ use tracegrep::exit::ExitStatus;
 /// allocator in a side-by-side run (see the README's speed section).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// mimalloc's `mi_option_purge_delay` (mimalloc 3's option enum).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -29,15 +26,6 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(&e),
     };
-    if matches!(config.inputs, Inputs::Paths(_)) {
-        // Files: freed memory stays with the process instead of going back to the OS after
-        // 10 ms. A run frees per-chunk maps while it allocates the merged ones, and pages handed
-        // back were faulted in and zeroed again: a fifth of `--all` on 1 GB in `perf`, 3.18 s
-        // vs 2.74 s side by side, for the same peak. Streams keep the default, so a long one
-        // hands back what its finished traces freed.
-        // SAFETY: sets a plain integer option before any other thread starts.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
-    }
     let stdout = io::stdout();
     let stderr = io::stderr();
     let mut err = stderr.lock();

@@ -193,3 +193,46 @@ fn grep_reads_the_whole_line_and_numbers_do_not_compare_with_text() {
     assert!(ids(&["--where", "status>=500"]).is_empty());
     assert_eq!(ids(&["--where", "status!=500"]).len(), 2);
 }
+
+/// A big table is written in slices; every slice keeps the widths of the whole table (the
+/// last trace has a longer id than all others), and the header comes once.
+#[test]
+fn a_big_table_is_one_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("many.jsonl");
+    let mut text = String::new();
+    for i in 0..5000u32 {
+        let id = if i == 4999 {
+            "\"correlationId\":\"order-checkout-2026-11-20-0000000000000000000042\"".to_string()
+        } else {
+            format!("\"trace_id\":\"{:032x}\"", u128::from(i) + 1)
+        };
+        text.push_str(&format!(
+            "{{\"time\":\"2026-11-20T10:00:00.{:03}Z\",\"service\":\"s{}\",{id},\"span_id\":\"{:016x}\",\"msg\":\"op\",\"duration_ms\":{}}}\n",
+            i % 1000,
+            i % 7,
+            u64::from(i) + 1,
+            i % 50
+        ));
+    }
+    std::fs::write(&path, text).expect("write");
+    let out = run(tracegrep().args(["--all", "--sort", "lines"]).arg(&path));
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 5001);
+    assert_eq!(lines.iter().filter(|l| l.contains("TRACE ID")).count(), 1);
+    assert!(out
+        .stdout
+        .contains("order-checkout-2026-11-20-0000000000000000000042"));
+    // Every column starts at the same place on every line.
+    let start_at = lines[0].find("START").expect("START header");
+    let root_at = lines[0].find("ROOT").expect("ROOT header");
+    for line in &lines[1..] {
+        assert!(
+            line[start_at..].starts_with("10:00:00.")
+                && line[root_at..].starts_with('s')
+                && line[..root_at].ends_with("  "),
+            "misaligned: {line:?}"
+        );
+    }
+}

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::records::time::format_rfc3339_micros;
 use crate::records::Record;
-use crate::traces::summary::TraceSummary;
+use crate::traces::summary::{Row, TraceSummary};
 use crate::traces::tree::{SpanKind, SpanNode, SpanTree};
 use crate::traces::{Trace, UNKNOWN_SERVICE};
 
@@ -209,7 +209,7 @@ pub(crate) struct SummaryReport<'a> {
 }
 
 pub(crate) fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
-    let nodes = &t.tree.nodes;
+    let nodes = &t.tree().nodes;
     let mut lines_by_service = BTreeMap::new();
     for n in nodes.iter().filter(|n| n.kind != SpanKind::Placeholder) {
         *lines_by_service.entry(n.service.as_str()).or_insert(0) += n.line_count;
@@ -229,13 +229,13 @@ pub(crate) fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
         lines_by_service,
         root_service: t.root_service.as_deref(),
         root_name: t.root_name.as_deref(),
-        spans: span_reports(&t.tree),
-        missing_spans: missing_span_reports(&t.tree),
+        spans: span_reports(t.tree()),
+        missing_spans: missing_span_reports(t.tree()),
     }
 }
 
 /// Writes traces as JSON Lines: one trace document (without `logs`) per line.
-pub fn write_summaries_jsonl(out: &mut dyn Write, traces: &[TraceSummary]) -> io::Result<()> {
+pub fn write_summaries_jsonl(out: &mut dyn Write, traces: &[Row]) -> io::Result<()> {
     for t in traces {
         serde_json::to_writer(&mut *out, &summary_report(t))?;
         out.write_all(b"\n")?;
@@ -244,7 +244,7 @@ pub fn write_summaries_jsonl(out: &mut dyn Write, traces: &[TraceSummary]) -> io
 }
 
 /// Writes traces as one JSON document: `{"schema": "tracegrep.traces", "traces": [...]}`.
-pub fn write_summaries_json(out: &mut dyn Write, traces: &[TraceSummary]) -> io::Result<()> {
+pub fn write_summaries_json(out: &mut dyn Write, traces: &[Row]) -> io::Result<()> {
     #[derive(Serialize)]
     struct Traces<'a> {
         schema: &'static str,
@@ -254,7 +254,7 @@ pub fn write_summaries_json(out: &mut dyn Write, traces: &[TraceSummary]) -> io:
     let doc = Traces {
         schema: "tracegrep.traces",
         schema_version: SCHEMA_VERSION,
-        traces: traces.iter().map(summary_report).collect(),
+        traces: traces.iter().map(|t| summary_report(t)).collect(),
     };
     serde_json::to_writer(&mut *out, &doc)?;
     out.write_all(b"\n")

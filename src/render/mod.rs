@@ -4,6 +4,7 @@
 //! that came from a log goes through [`sanitize`] before a terminal sees it; the JSON format
 //! escapes for JSON instead and never carries colour.
 
+pub mod grid;
 pub mod header;
 pub mod json;
 pub mod raw;

@@ -2,10 +2,11 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Cell, CellAlignment, Table};
 use serde::Serialize;
 
 use crate::records::duration::format_duration;
+use crate::render::grid;
 use crate::render::sanitize::sanitize;
 use crate::render::term::{fit, RenderOptions};
 use crate::traces::stats::{Stats, StatsRow};
@@ -14,20 +15,7 @@ use crate::traces::stats::{Stats, StatsRow};
 const OPERATION_COLS: usize = 48;
 
 fn table(opts: &RenderOptions, header: Vec<&str>) -> Table {
-    let mut t = Table::new();
-    t.load_preset(if opts.color {
-        presets::UTF8_HORIZONTAL_ONLY
-    } else {
-        presets::NOTHING
-    })
-    .set_content_arrangement(ContentArrangement::Disabled)
-    .set_header(header);
-    if opts.color {
-        t.enforce_styling();
-    } else {
-        t.force_no_tty();
-    }
-    t
+    grid::table(opts, header.into_iter().map(String::from).collect())
 }
 
 fn numbers(r: &StatsRow) -> Vec<Cell> {
@@ -45,10 +33,7 @@ fn numbers(r: &StatsRow) -> Vec<Cell> {
 }
 
 fn write_table(out: &mut dyn Write, t: &Table) -> io::Result<()> {
-    for line in t.lines() {
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
+    grid::write_lines(out, t)
 }
 
 /// Writes the statistics as three tables; `limit` caps the operations table.

@@ -2,20 +2,21 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table};
+use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, Width};
 
 use crate::records::duration::format_duration;
 use crate::records::time::format_rfc3339_millis;
+use crate::render::grid;
 use crate::render::sanitize::sanitize;
 use crate::render::term::{fit, width_of, RenderOptions};
-use crate::traces::summary::TraceSummary;
+use crate::traces::summary::{Row, TraceSummary};
 
 /// Column headers, shared by the table and the CSV.
 const HEADERS: [&str; 8] = [
     "TRACE ID", "START", "DURATION", "SERVICES", "SPANS", "LINES", "ERRORS", "ROOT",
 ];
 
-struct Row {
+struct Cells {
     id: String,
     start: String,
     duration: String,
@@ -29,7 +30,7 @@ struct Row {
 /// The root column never gets narrower than this, even if the table then exceeds the width.
 const MIN_ROOT_COLS: usize = 24;
 
-fn row(t: &TraceSummary, day: Option<&str>) -> Row {
+fn row(t: &TraceSummary, day: Option<&str>) -> Cells {
     let root = match (&t.root_service, &t.root_name) {
         (Some(service), Some(name)) if !name.is_empty() => {
             format!("{}: {}", sanitize(service), sanitize(name))
@@ -37,7 +38,7 @@ fn row(t: &TraceSummary, day: Option<&str>) -> Row {
         (Some(service), _) => sanitize(service).into_owned(),
         _ => String::new(),
     };
-    Row {
+    Cells {
         id: sanitize(&t.id.to_string()).into_owned(),
         start: t.start.map_or_else(
             || "?".to_string(),
@@ -61,85 +62,86 @@ fn row(t: &TraceSummary, day: Option<&str>) -> Row {
     }
 }
 
+/// Rows rendered per comfy-table: a million-row table is written in slices of this many, all
+/// with the same column widths, so memory stays flat however many rows there are.
+const ROWS_PER_SLICE: usize = 2048;
+
+/// The day every trace started on, when they all started on the same one: it then goes in
+/// the header and the column shows only the time.
+fn common_day(traces: &[Row]) -> Option<String> {
+    let mut starts = traces.iter().map(|t| t.start);
+    let day = format_rfc3339_millis(starts.next()??)[..10].to_string();
+    starts
+        .all(|s| s.is_some_and(|s| format_rfc3339_millis(s).starts_with(&day)))
+        .then_some(day)
+}
+
 /// Writes the traces as a table as wide as `opts.width_cols`; the root operation is cut to
 /// fit so every trace stays on one line.
-pub fn write_table(
-    out: &mut dyn Write,
-    traces: &[TraceSummary],
-    opts: &RenderOptions,
-) -> io::Result<()> {
-    let days: Vec<String> = traces
-        .iter()
-        .filter_map(|t| t.start)
-        .map(|s| format_rfc3339_millis(s)[..10].to_string())
-        .collect();
-    let day = days
-        .first()
-        .filter(|d| days.iter().all(|x| x == *d) && traces.iter().all(|t| t.start.is_some()))
-        .cloned();
-    let rows: Vec<Row> = traces.iter().map(|t| row(t, day.as_deref())).collect();
-    let start_header = day
-        .as_ref()
-        .map_or_else(|| HEADERS[1].to_string(), |d| format!("START {d}"));
-    let widest = |f: &dyn Fn(&Row) -> usize, header: &str| {
-        rows.iter().map(f).max().unwrap_or(0).max(header.len())
-    };
-    let fixed = [
-        widest(&|r| r.id.len(), HEADERS[0]),
-        widest(&|r| r.start.len(), &start_header),
-        widest(&|r| width_of(&r.duration), HEADERS[2]),
-        widest(&|r| r.services.len(), HEADERS[3]),
-        widest(&|r| r.spans.len(), HEADERS[4]),
-        widest(&|r| r.lines.len(), HEADERS[5]),
-        widest(&|r| r.errors.to_string().len(), HEADERS[6]),
-    ];
+pub fn write_table(out: &mut dyn Write, traces: &[Row], opts: &RenderOptions) -> io::Result<()> {
+    let day = common_day(traces);
+    let mut header: Vec<String> = HEADERS.iter().map(ToString::to_string).collect();
+    if let Some(day) = &day {
+        header[1] = format!("START {day}");
+    }
+    // Column widths over every row first (rows are made again per slice rather than kept:
+    // a kept row costs more than making it twice).
+    let mut widths: Vec<usize> = header.iter().map(|h| width_of(h)).collect();
+    for t in traces {
+        let r = row(t, day.as_deref());
+        let cells = [
+            width_of(&r.id),
+            width_of(&r.start),
+            width_of(&r.duration),
+            r.services.len(),
+            r.spans.len(),
+            r.lines.len(),
+            r.errors.to_string().len(),
+            width_of(&r.root),
+        ];
+        for (w, c) in widths.iter_mut().zip(cells) {
+            *w = (*w).max(c);
+        }
+    }
     // Each column is padded by one space on each side.
-    let used: usize = fixed.iter().map(|w| w + 2).sum::<usize>() + 2;
+    let used: usize = widths[..7].iter().map(|w| w + 2).sum::<usize>() + 2;
     let root_cols = opts.width_cols.saturating_sub(used).max(MIN_ROOT_COLS);
-    let mut table = Table::new();
-    table
-        .load_preset(if opts.color {
-            presets::UTF8_HORIZONTAL_ONLY
-        } else {
-            presets::NOTHING
-        })
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header({
-            let mut header: Vec<String> = HEADERS.iter().map(ToString::to_string).collect();
-            header[1] = start_header.clone();
-            header
-        });
-    if opts.color {
-        table.enforce_styling();
-    } else {
-        table.force_no_tty();
-    }
-    for r in rows {
-        let errors = Cell::new(r.errors);
-        let errors = if r.errors > 0 && opts.color {
-            errors.fg(Color::Red)
-        } else {
-            errors
-        };
-        table.add_row(vec![
-            Cell::new(r.id),
-            Cell::new(r.start),
-            Cell::new(r.duration).set_alignment(CellAlignment::Right),
-            Cell::new(r.services).set_alignment(CellAlignment::Right),
-            Cell::new(r.spans).set_alignment(CellAlignment::Right),
-            Cell::new(r.lines).set_alignment(CellAlignment::Right),
-            errors.set_alignment(CellAlignment::Right),
-            Cell::new(fit(&r.root, root_cols).trim_end()),
-        ]);
-    }
-    for line in table.lines() {
-        writeln!(out, "{}", line.trim_end())?;
+    widths[7] = widths[7].min(root_cols).max(width_of(HEADERS[7]));
+    let mut slices = traces.chunks(ROWS_PER_SLICE).peekable();
+    let mut first = true;
+    while first || slices.peek().is_some() {
+        let slice = slices.next().unwrap_or_default();
+        let mut table = grid::table(opts, if first { header.clone() } else { Vec::new() });
+        for r in slice.iter().map(|t| row(t, day.as_deref())) {
+            let errors = Cell::new(r.errors);
+            let errors = if r.errors > 0 && opts.color {
+                errors.fg(Color::Red)
+            } else {
+                errors
+            };
+            table.add_row(vec![
+                Cell::new(r.id),
+                Cell::new(r.start),
+                Cell::new(r.duration).set_alignment(CellAlignment::Right),
+                Cell::new(r.services).set_alignment(CellAlignment::Right),
+                Cell::new(r.spans).set_alignment(CellAlignment::Right),
+                Cell::new(r.lines).set_alignment(CellAlignment::Right),
+                errors.set_alignment(CellAlignment::Right),
+                Cell::new(fit(&r.root, widths[7]).trim_end()),
+            ]);
+        }
+        table.set_constraints(widths.iter().map(|w| {
+            let padded = u16::try_from(w + 2).unwrap_or(u16::MAX);
+            ColumnConstraint::Absolute(Width::Fixed(padded))
+        }));
+        grid::write_lines(out, &table)?;
+        first = false;
     }
     Ok(())
 }
 
 /// Writes the traces as CSV (RFC 4180: fields with commas, quotes or newlines are quoted).
-pub fn write_csv(out: &mut dyn Write, traces: &[TraceSummary]) -> io::Result<()> {
+pub fn write_csv(out: &mut dyn Write, traces: &[Row]) -> io::Result<()> {
     writeln!(out, "trace_id,start,duration_ms,services,spans,lines,error_lines,failed_spans,root_service,root_name")?;
     for t in traces {
         let fields = [

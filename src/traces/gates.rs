@@ -3,7 +3,7 @@
 use crate::records::duration::format_duration;
 use crate::traces::filter::parse_span;
 use crate::traces::stats::normalize_operation;
-use crate::traces::summary::TraceSummary;
+use crate::traces::summary::{Row, TraceSummary};
 
 /// `--max-duration`: a limit for every trace, or for traces with one root operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +91,7 @@ impl Gates {
 
     /// Checks every trace and the run. `earlier` counts traces that were judged before and
     /// are no longer in `traces` (a stream's rows past its cap): (with errors, all).
-    pub fn check(&self, traces: &[TraceSummary], earlier: (usize, usize)) -> Verdict {
+    pub fn check(&self, traces: &[Row], earlier: (usize, usize)) -> Verdict {
         let per_trace = traces.iter().map(|t| self.check_trace(t)).collect();
         let mut overall = Vec::new();
         if let Some(max) = self.max_error_rate {

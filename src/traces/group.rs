@@ -13,26 +13,52 @@ use crate::records::LineFields;
 use crate::traces::tree::{link_nodes, new_node, SpanKind, SpanNode, SpanTree};
 use crate::traces::UNKNOWN_SERVICE;
 
-/// What is kept of one span.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What is kept of one span. Compact (a million one-span traces hold a million of these):
+/// times use sentinels rather than `Option`s, texts are boxed.
+#[derive(Debug, Clone, PartialEq)]
 pub struct SpanAcc {
-    service: Option<String>,
-    name: Option<String>,
-    message: Option<String>,
+    service: Option<Box<str>>,
+    name: Option<Box<str>>,
+    message: Option<Box<str>>,
     parent: Option<SpanId>,
     parent_hint: Option<SpanId>,
-    first: Option<Nanos>,
-    last: Option<Nanos>,
-    /// The longest duration a line reported, and when that line was logged.
-    timed: Option<(i64, Nanos)>,
-    /// The level of the latest line: the span failed if it is an error.
-    last_level: Option<(Nanos, Option<Level>)>,
+    /// The earliest line time (`Nanos::MAX`: none yet).
+    first: Nanos,
+    /// The latest line time (`Nanos::MIN`: none yet).
+    last: Nanos,
+    /// The longest duration a line reported (`i64::MIN`: none), and when that line was logged.
+    timed_ns: i64,
+    timed_at: Nanos,
+    /// When the latest line was logged (`Nanos::MIN`: none), and its level: the span failed
+    /// if it is an error.
+    last_level_at: Nanos,
+    last_level: Option<Level>,
     error_lines: u32,
     lines: u32,
 }
 
+impl Default for SpanAcc {
+    fn default() -> SpanAcc {
+        SpanAcc {
+            service: None,
+            name: None,
+            message: None,
+            parent: None,
+            parent_hint: None,
+            first: Nanos::MAX,
+            last: Nanos::MIN,
+            timed_ns: i64::MIN,
+            timed_at: 0,
+            last_level_at: Nanos::MIN,
+            last_level: None,
+            error_lines: 0,
+            lines: 0,
+        }
+    }
+}
+
 /// What is kept of one trace.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TraceAcc {
     /// Lines of the trace.
     pub lines: u64,
@@ -42,14 +68,31 @@ pub struct TraceAcc {
     pub matched: u64,
     /// Where the latest line was (a stream offset): streams finish traces idle for long.
     pub last_offset: u64,
-    /// The latest time a line logged.
-    pub last_time: Option<Nanos>,
+    /// The latest time a line logged (`Nanos::MIN`: none).
+    last_time: Nanos,
     /// Spans by id.
     spans: SpanStore,
     /// Lines without a span id, per service: one synthetic span each.
     unspanned: Vec<(String, SpanAcc)>,
-    /// The first few error lines, for reports.
-    pub error_samples: Vec<ErrorLine>,
+    /// The first few error lines, for reports. Boxed on purpose: most traces have none, and
+    /// an empty `Vec` in place costs 24 bytes per trace, the box 8.
+    #[allow(clippy::box_collection)]
+    error_samples: Option<Box<Vec<ErrorLine>>>,
+}
+
+impl Default for TraceAcc {
+    fn default() -> TraceAcc {
+        TraceAcc {
+            lines: 0,
+            error_lines: 0,
+            matched: 0,
+            last_offset: 0,
+            last_time: Nanos::MIN,
+            spans: SpanStore::default(),
+            unspanned: Vec::new(),
+            error_samples: None,
+        }
+    }
 }
 
 /// An error line kept for reports (CI wants to see why a trace failed).
@@ -86,9 +129,12 @@ fn keep_earliest(samples: &mut Vec<ErrorLine>) {
 /// store becomes a map.
 const SMALL_SPANS: usize = 16;
 
-/// The spans of one trace by id: a small vector, or a map once the trace is large.
+/// The spans of one trace by id: one span in place (most traces of a huge input are small,
+/// and an allocation saved per trace counts), a small vector, or a map once the trace is
+/// large.
 #[derive(Debug, Clone, PartialEq)]
 enum SpanStore {
+    One(SpanId, SpanAcc),
     Small(Vec<(SpanId, SpanAcc)>),
     Large(HashMap<SpanId, SpanAcc>),
 }
@@ -101,6 +147,15 @@ impl Default for SpanStore {
 
 impl SpanStore {
     fn entry(&mut self, id: SpanId) -> &mut SpanAcc {
+        match self {
+            SpanStore::Small(v) if v.is_empty() => *self = SpanStore::One(id, SpanAcc::default()),
+            SpanStore::One(k, _) if *k != id => {
+                if let SpanStore::One(k, span) = std::mem::take(self) {
+                    *self = SpanStore::Small(vec![(k, span)]);
+                }
+            }
+            _ => {}
+        }
         if let SpanStore::Small(v) = self {
             if v.len() >= SMALL_SPANS && !v.iter().any(|(k, _)| *k == id) {
                 let map: HashMap<SpanId, SpanAcc> = std::mem::take(v).into_iter().collect();
@@ -108,14 +163,11 @@ impl SpanStore {
             }
         }
         match self {
+            SpanStore::One(_, span) => span,
             SpanStore::Small(v) => {
                 let at = match v.iter().position(|(k, _)| *k == id) {
                     Some(at) => at,
                     None => {
-                        if v.capacity() == 0 {
-                            // Most traces in a big input are small: no room for spans to come.
-                            v.reserve_exact(1);
-                        }
                         v.push((id, SpanAcc::default()));
                         v.len() - 1
                     }
@@ -128,6 +180,7 @@ impl SpanStore {
 
     fn merge(&mut self, other: SpanStore) {
         let items: Vec<(SpanId, SpanAcc)> = match other {
+            SpanStore::One(id, span) => vec![(id, span)],
             SpanStore::Small(v) => v,
             SpanStore::Large(m) => m.into_iter().collect(),
         };
@@ -144,6 +197,7 @@ impl SpanStore {
     /// The spans, by id (a stable order keeps the tree deterministic).
     fn into_sorted(self) -> Vec<(SpanId, SpanAcc)> {
         let mut spans = match self {
+            SpanStore::One(id, span) => vec![(id, span)],
             SpanStore::Small(v) => v,
             SpanStore::Large(m) => m.into_iter().collect(),
         };
@@ -166,7 +220,9 @@ pub struct TraceMap {
 /// that share its low half, so they can be joined within the shard.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Shard {
-    traces: HashMap<TraceKey, TraceAcc>,
+    /// Boxed: a hash table keeps up to twice its entries' room free, and the accumulators are
+    /// large next to a pointer (a million one-line traces took 330 MB of table unboxed).
+    traces: HashMap<TraceKey, Box<TraceAcc>>,
 }
 
 fn shard_of(key: &TraceKey) -> usize {
@@ -244,8 +300,8 @@ impl TraceMap {
         let idle = |a: &TraceAcc| {
             a.last_offset < forced
                 || (a.last_offset < before
-                    && match (a.last_time, before_time) {
-                        (Some(t), Some(limit)) => t < limit,
+                    && match before_time {
+                        Some(limit) if a.last_time != Nanos::MIN => a.last_time < limit,
                         _ => true,
                     })
         };
@@ -259,7 +315,7 @@ impl TraceMap {
                 .collect();
             for key in keys {
                 if let Some(acc) = shard.traces.remove(&key) {
-                    taken.push((key, acc));
+                    taken.push((key, *acc));
                 }
             }
         }
@@ -288,7 +344,7 @@ impl TraceMap {
         use rayon::prelude::*;
         self.shards
             .into_par_iter()
-            .flat_map_iter(|s| s.traces.into_iter())
+            .flat_map_iter(|s| s.traces.into_iter().map(|(k, a)| (k, *a)))
     }
 
     /// Maps each shard's traces with `f` in parallel, shard by shard: a shard's accumulators
@@ -301,7 +357,7 @@ impl TraceMap {
         let per_shard: Vec<Vec<R>> = self
             .shards
             .into_par_iter()
-            .map(|s| s.traces.into_iter().filter_map(|(k, a)| f(k, a)).collect())
+            .map(|s| s.traces.into_iter().filter_map(|(k, a)| f(k, *a)).collect())
             .collect();
         let mut all = Vec::with_capacity(per_shard.iter().map(Vec::len).sum());
         for shard in per_shard {
@@ -312,7 +368,7 @@ impl TraceMap {
 
     /// Takes one trace out.
     pub fn remove(&mut self, key: &TraceKey) -> Option<TraceAcc> {
-        self.shards[shard_of(key)].traces.remove(key)
+        self.shards[shard_of(key)].traces.remove(key).map(|a| *a)
     }
 }
 
@@ -328,12 +384,12 @@ impl SpanAcc {
     ) {
         self.lines += 1;
         if self.service.is_none() {
-            self.service = d.service().or_else(service);
+            self.service = d.service().or_else(service).map(String::into_boxed_str);
         }
         if self.name.is_none() {
-            self.name = d.name();
+            self.name = d.name().map(String::into_boxed_str);
             if self.name.is_none() && self.message.is_none() {
-                self.message = d.message();
+                self.message = d.message().map(String::into_boxed_str);
             }
         }
         self.parent = self.parent.or(ids.parent);
@@ -342,15 +398,15 @@ impl SpanAcc {
             self.error_lines += 1;
         }
         if let Some(t) = time {
-            self.first = Some(self.first.map_or(t, |f| f.min(t)));
-            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+            self.first = self.first.min(t);
+            self.last = self.last.max(t);
             if let Some(dur) = d.duration_ns() {
-                if self.timed.is_none_or(|(best, _)| dur > best) {
-                    self.timed = Some((dur, t));
+                if dur > self.timed_ns {
+                    (self.timed_ns, self.timed_at) = (dur, t);
                 }
             }
-            if self.last_level.is_none_or(|(lt, _)| t >= lt) {
-                self.last_level = Some((t, level));
+            if t >= self.last_level_at {
+                (self.last_level_at, self.last_level) = (t, level);
             }
         }
     }
@@ -363,16 +419,14 @@ impl SpanAcc {
         self.message = self.message.take().or(other.message);
         self.parent = self.parent.or(other.parent);
         self.parent_hint = self.parent_hint.or(other.parent_hint);
-        self.first = min_opt(self.first, other.first);
-        self.last = max_opt(self.last, other.last);
-        self.timed = match (self.timed, other.timed) {
-            (Some(a), Some(b)) => Some(if b.0 > a.0 { b } else { a }),
-            (a, b) => a.or(b),
-        };
-        self.last_level = match (self.last_level, other.last_level) {
-            (Some(a), Some(b)) => Some(if b.0 >= a.0 { b } else { a }),
-            (a, b) => a.or(b),
-        };
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+        if other.timed_ns > self.timed_ns {
+            (self.timed_ns, self.timed_at) = (other.timed_ns, other.timed_at);
+        }
+        if other.last_level_at >= self.last_level_at {
+            (self.last_level_at, self.last_level) = (other.last_level_at, other.last_level);
+        }
     }
 
     fn into_node(self, id: Option<SpanId>, service_key: Option<String>) -> SpanNode {
@@ -383,36 +437,32 @@ impl SpanAcc {
         };
         let service = self
             .service
+            .map(String::from)
             .or(service_key)
             .unwrap_or_else(|| UNKNOWN_SERVICE.to_string());
         let mut node = new_node(id, kind, service);
         node.parent_id = self.parent;
         node.parent_hint = self.parent_hint;
-        (node.start, node.end) = match self.timed {
-            Some((d, t)) => (Some(t.saturating_sub(d)), Some(t)),
-            None => (self.first, self.last),
+        (node.start, node.end) = if self.timed_ns != i64::MIN {
+            (
+                Some(self.timed_at.saturating_sub(self.timed_ns)),
+                Some(self.timed_at),
+            )
+        } else {
+            (
+                (self.first != Nanos::MAX).then_some(self.first),
+                (self.last != Nanos::MIN).then_some(self.last),
+            )
         };
-        node.error = self
-            .last_level
-            .is_some_and(|(_, l)| l.is_some_and(|l| l >= Level::Error));
+        node.error = self.last_level.is_some_and(|l| l >= Level::Error);
         node.error_lines = self.error_lines as usize;
-        node.name = self.name.or(self.message).unwrap_or_default();
+        node.name = self
+            .name
+            .or(self.message)
+            .map(String::from)
+            .unwrap_or_default();
         node.line_count = self.lines as usize;
         node
-    }
-}
-
-fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
     }
 }
 
@@ -432,17 +482,16 @@ impl Shard {
         };
         let time = d.time();
         acc.last_offset = acc.last_offset.max(offset);
-        acc.last_time = max_opt(acc.last_time, time);
+        acc.last_time = acc.last_time.max(time.unwrap_or(Nanos::MIN));
         acc.lines += 1;
         acc.matched |= matched;
         let level = d.level();
         let service = || fallback.map(str::to_string).or_else(|| d.service_hint());
         if let Some(l) = level.filter(|l| *l >= Level::Error) {
             acc.error_lines += 1;
-            if acc.error_samples.len() < ERROR_SAMPLES
-                || acc.error_samples.iter().any(|e| e.time > time)
-            {
-                acc.error_samples.push(ErrorLine {
+            let samples = acc.error_samples.get_or_insert_default();
+            if samples.len() < ERROR_SAMPLES || samples.iter().any(|e| e.time > time) {
+                samples.push(ErrorLine {
                     time,
                     service: d
                         .service()
@@ -452,8 +501,8 @@ impl Shard {
                     level: l,
                     message: d.message().unwrap_or_default(),
                 });
-                if acc.error_samples.len() > ERROR_SAMPLES {
-                    keep_earliest(&mut acc.error_samples);
+                if samples.len() > ERROR_SAMPLES {
+                    keep_earliest(samples);
                 }
             }
         }
@@ -492,7 +541,7 @@ impl Shard {
         }
         for (key, acc) in other.traces {
             match self.traces.get_mut(&key) {
-                Some(mine) => mine.merge(acc, other_first),
+                Some(mine) => mine.merge(*acc, other_first),
                 None => {
                     self.traces.insert(key, acc);
                 }
@@ -520,7 +569,7 @@ impl Shard {
                 Some([full]) => {
                     if let Some(acc) = self.traces.remove(&low) {
                         if let Some(target) = self.traces.get_mut(full) {
-                            target.merge(acc, false);
+                            target.merge(*acc, false);
                         }
                     }
                 }
@@ -542,10 +591,11 @@ impl TraceAcc {
         self.error_lines += other.error_lines;
         self.matched |= other.matched;
         self.last_offset = self.last_offset.max(other.last_offset);
-        self.last_time = max_opt(self.last_time, other.last_time);
-        if !other.error_samples.is_empty() {
-            self.error_samples.extend(other.error_samples);
-            keep_earliest(&mut self.error_samples);
+        self.last_time = self.last_time.max(other.last_time);
+        if let Some(theirs) = other.error_samples {
+            let mine = self.error_samples.get_or_insert_default();
+            mine.extend(*theirs);
+            keep_earliest(mine);
         }
         self.spans.merge(other.spans);
         for (service, span) in other.unspanned {
@@ -554,6 +604,11 @@ impl TraceAcc {
                 None => self.unspanned.push((service, span)),
             }
         }
+    }
+
+    /// Takes out the first few error lines.
+    pub fn take_error_samples(&mut self) -> Vec<ErrorLine> {
+        self.error_samples.take().map(|b| *b).unwrap_or_default()
     }
 
     /// The span tree of the trace.

@@ -201,7 +201,7 @@ impl StatsAcc {
     pub fn add(&mut self, t: &TraceSummary) {
         self.traces += 1;
         let mut on_path: Vec<&str> = Vec::new();
-        for n in &t.tree.nodes {
+        for n in &t.tree().nodes {
             if n.kind == SpanKind::Placeholder {
                 continue;
             }

@@ -34,17 +34,29 @@ pub struct TraceSummary {
     pub missing_parents: usize,
     /// The first few error lines.
     pub error_samples: Vec<ErrorLine>,
-    /// The spans; empty once [`TraceSummary::without_tree`] let them go (the table, the CSV
+    /// The spans; gone once [`TraceSummary::without_tree`] let them go (the table, the CSV
     /// and the statistics of a stream do not need them once the fields above are set).
-    pub tree: SpanTree,
+    tree: Option<Box<SpanTree>>,
 }
+
+/// A row of the table of traces. Boxed: rows are made while the accumulators they come from
+/// are freed, one by one, so each row can take the place of what it replaces, and sorting
+/// moves pointers.
+pub type Row = Box<TraceSummary>;
+
+/// The tree of a summary that has none.
+static NO_TREE: SpanTree = SpanTree {
+    nodes: Vec::new(),
+    roots: Vec::new(),
+    order: Vec::new(),
+};
 
 impl TraceSummary {
     /// Builds the summary of an accumulated trace.
     pub fn new(id: TraceKey, acc: TraceAcc) -> TraceSummary {
         let (lines, error_lines, matched) = (acc.lines, acc.error_lines, acc.matched);
         let mut acc = acc;
-        let error_samples = std::mem::take(&mut acc.error_samples);
+        let error_samples = acc.take_error_samples();
         let tree = acc.tree();
         let mut services: Vec<String> = tree
             .nodes
@@ -78,15 +90,20 @@ impl TraceSummary {
             error_samples,
             root_service,
             root_name,
-            tree,
+            tree: Some(Box::new(tree)),
         }
     }
 
     /// The summary without its span tree: a row of the table is a few hundred bytes, a tree
     /// a few hundred per span.
     pub fn without_tree(mut self) -> TraceSummary {
-        self.tree = SpanTree::default();
+        self.tree = None;
         self
+    }
+
+    /// The span tree (empty once let go).
+    pub fn tree(&self) -> &SpanTree {
+        self.tree.as_deref().unwrap_or(&NO_TREE)
     }
 
     /// Wall time from the first to the last instant.
@@ -98,7 +115,7 @@ impl TraceSummary {
     /// that logged nothing (a missing parent) stands for its longest child. `None` once the
     /// tree is gone; [`TraceSummary::root_service`] and `root_name` stay.
     pub fn root(&self) -> Option<&SpanNode> {
-        root_of(&self.tree)
+        root_of(self.tree())
     }
 
     /// The trace has an error: a failed span or an error line.

@@ -171,10 +171,10 @@ fn write_detail(out: &mut dyn Write, input: &ReportInput<'_>, i: usize) -> io::R
 /// milliseconds (`dateFormat x`), so sub-millisecond spans get a minimum width of 1 ms.
 fn write_gantt(out: &mut dyn Write, t: &TraceSummary) -> io::Result<()> {
     let nodes: Vec<_> = t
-        .tree
+        .tree()
         .order
         .iter()
-        .map(|&i| &t.tree.nodes[i])
+        .map(|&i| &t.tree().nodes[i])
         .filter(|n| n.kind != SpanKind::Placeholder && n.start.is_some())
         .collect();
     if nodes.is_empty() {
@@ -221,7 +221,7 @@ fn write_gantt(out: &mut dyn Write, t: &TraceSummary) -> io::Result<()> {
 fn as_trace(t: &TraceSummary) -> Trace {
     let mut lines_by_service = BTreeMap::new();
     for n in t
-        .tree
+        .tree()
         .nodes
         .iter()
         .filter(|n| n.kind != SpanKind::Placeholder)
@@ -231,7 +231,7 @@ fn as_trace(t: &TraceSummary) -> Trace {
     Trace {
         id: t.id.clone(),
         records: Vec::new(),
-        tree: t.tree.clone(),
+        tree: t.tree().clone(),
         stats: TraceStats {
             start: t.start,
             end: t.end,

@@ -17,7 +17,7 @@ use crate::records::time::format_rfc3339_micros;
 use crate::render::json::{ms, summary_report, SummaryReport};
 use crate::traces::gates::Verdict;
 use crate::traces::group::ErrorLine;
-use crate::traces::summary::TraceSummary;
+use crate::traces::summary::Row;
 
 /// The schema name of the JSON report.
 pub const SCHEMA: &str = "tracegrep.report";
@@ -27,7 +27,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// What every report shows.
 pub struct ReportInput<'a> {
     /// The traces, in the table's order.
-    pub traces: &'a [TraceSummary],
+    pub traces: &'a [Row],
     /// What the gates said, per trace (aligned with `traces`) and for the run.
     pub verdict: &'a Verdict,
     /// Some gate was asked for (a report then says "passed" rather than nothing).
