@@ -69,11 +69,16 @@ const ROWS_PER_SLICE: usize = 2048;
 /// The day every trace started on, when they all started on the same one: it then goes in
 /// the header and the column shows only the time.
 fn common_day(traces: &[Row]) -> Option<String> {
-    let mut starts = traces.iter().map(|t| t.start);
-    let day = format_rfc3339_millis(starts.next()??)[..10].to_string();
-    starts
-        .all(|s| s.is_some_and(|s| format_rfc3339_millis(s).starts_with(&day)))
-        .then_some(day)
+    // Times print in UTC, so a day is a whole number of days since the epoch.
+    const DAY_NS: i64 = 86_400 * 1_000_000_000;
+    let first = traces.first()?.start?;
+    traces
+        .iter()
+        .all(|t| {
+            t.start
+                .is_some_and(|s| s.div_euclid(DAY_NS) == first.div_euclid(DAY_NS))
+        })
+        .then(|| format_rfc3339_millis(first)[..10].to_string())
 }
 
 /// Writes the traces as a table as wide as `opts.width_cols`; the root operation is cut to

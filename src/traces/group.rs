@@ -179,18 +179,18 @@ impl SpanStore {
     }
 
     fn merge(&mut self, other: SpanStore) {
-        let items: Vec<(SpanId, SpanAcc)> = match other {
-            SpanStore::One(id, span) => vec![(id, span)],
-            SpanStore::Small(v) => v,
-            SpanStore::Large(m) => m.into_iter().collect(),
-        };
-        for (id, span) in items {
+        let mut absorb = |(id, span): (SpanId, SpanAcc)| {
             let mine = self.entry(id);
             if mine.lines == 0 {
                 *mine = span;
             } else {
                 mine.merge(span);
             }
+        };
+        match other {
+            SpanStore::One(id, span) => absorb((id, span)),
+            SpanStore::Small(v) => v.into_iter().for_each(absorb),
+            SpanStore::Large(m) => m.into_iter().for_each(absorb),
         }
     }
 
