@@ -22,7 +22,7 @@ Register-ArgumentCompleter -Native -CommandName 'tracegrep' -ScriptBlock {
     $completions = @(switch ($command) {
         'tracegrep' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, or the original lines. --all: a table (the default), JSON, JSON Lines or CSV. --stats: tables (the default) or JSON')
-            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Keep only traces that touch this service (repeatable: any of them)')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Keep only traces that touch a service whose name contains NAME, ignoring case (`payment` matches `payments`; repeatable: any of them)')
             [CompletionResult]::new('--min-duration', '--min-duration', [CompletionResultType]::ParameterName, 'Keep only traces at least this long (`500ms`, `2s`)')
             [CompletionResult]::new('--longer-than', '--longer-than', [CompletionResultType]::ParameterName, 'Keep only traces at least this long (`500ms`, `2s`)')
             [CompletionResult]::new('--shorter-than', '--shorter-than', [CompletionResultType]::ParameterName, 'Keep only traces at most this long. (`--max-duration` is the CI gate.)')

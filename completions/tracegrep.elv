@@ -19,7 +19,7 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
     var completions = [
         &'tracegrep'= {
             cand --format 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, or the original lines. --all: a table (the default), JSON, JSON Lines or CSV. --stats: tables (the default) or JSON'
-            cand --service 'Keep only traces that touch this service (repeatable: any of them)'
+            cand --service 'Keep only traces that touch a service whose name contains NAME, ignoring case (`payment` matches `payments`; repeatable: any of them)'
             cand --min-duration 'Keep only traces at least this long (`500ms`, `2s`)'
             cand --longer-than 'Keep only traces at least this long (`500ms`, `2s`)'
             cand --shorter-than 'Keep only traces at most this long. (`--max-duration` is the CI gate.)'

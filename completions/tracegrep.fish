@@ -6,7 +6,7 @@ raw\t'The matching lines as they are, prefixed with their file name'
 table\t'--all: a table of traces'
 jsonl\t'--all: one trace document per line (schema `tracegrep.trace` v1, without `logs`)'
 csv\t'--all: comma-separated values, one trace per row'"
-complete -c tracegrep -l service -d 'Keep only traces that touch this service (repeatable: any of them)' -r
+complete -c tracegrep -l service -d 'Keep only traces that touch a service whose name contains NAME, ignoring case (`payment` matches `payments`; repeatable: any of them)' -r
 complete -c tracegrep -l min-duration -l longer-than -d 'Keep only traces at least this long (`500ms`, `2s`)' -r
 complete -c tracegrep -l shorter-than -d 'Keep only traces at most this long. (`--max-duration` is the CI gate.)' -r
 complete -c tracegrep -l since -d 'Keep only traces that end after this time: RFC 3339 (`2026-11-20T10:00Z`) or a time ago (`15m`, `2h`, `1d`)' -r

@@ -57,7 +57,8 @@ pub struct Cli {
     #[arg(long, help_heading = "Filters")]
     pub errors: bool,
 
-    /// Keep only traces that touch this service (repeatable: any of them).
+    /// Keep only traces that touch a service whose name contains NAME, ignoring case
+    /// (`payment` matches `payments`; repeatable: any of them).
     #[arg(long, value_name = "NAME", help_heading = "Filters")]
     pub service: Vec<String>,
 

@@ -149,7 +149,7 @@ impl Config {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
         let filter = TraceFilter {
-            services: cli.service,
+            services: cli.service.iter().map(|s| s.to_ascii_lowercase()).collect(),
             min_duration_ns: cli.min_duration,
             max_duration_ns: cli.shorter_than,
             errors: cli.errors,

@@ -53,6 +53,12 @@ fn sort_and_limit() {
 fn each_filter() {
     assert_eq!(kept(&["--errors"]), [CHECKOUT, INVOICE]);
     assert_eq!(kept(&["--service", "USERS"]), [CHECKOUT, INVOICE]);
+    // Part of a name is enough (the issue's `--service payment` for `payments`).
+    assert_eq!(
+        kept(&["--service", "Pay"]),
+        kept(&["--service", "payments"])
+    );
+    assert!(!kept(&["--service", "pay"]).is_empty());
     assert_eq!(kept(&["--min-duration", "50ms"]), [CHECKOUT]);
     assert_eq!(kept(&["--shorter-than", "50ms"]), [PRODUCTS, INVOICE]);
     assert_eq!(kept(&["--until", "2026-11-20T10:00:01.010Z"]), [CHECKOUT]);

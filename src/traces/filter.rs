@@ -126,7 +126,8 @@ impl WhereClause {
 /// of the trace satisfies it.
 #[derive(Debug, Clone, Default)]
 pub struct TraceFilter {
-    /// Keep traces that touch one of these services (case-insensitive).
+    /// Keep traces that touch a service whose name contains one of these (lowercase; the
+    /// match ignores ASCII case).
     pub services: Vec<String>,
     /// Keep traces at least this long.
     pub min_duration_ns: Option<i64>,
@@ -189,9 +190,10 @@ impl TraceFilter {
         };
         let duration = t.duration_ns().unwrap_or(0);
         (self.services.is_empty()
-            || t.services
-                .iter()
-                .any(|s| self.services.iter().any(|w| w.eq_ignore_ascii_case(s))))
+            || t.services.iter().any(|s| {
+                let s = s.to_ascii_lowercase();
+                self.services.iter().any(|w| s.contains(w.as_str()))
+            }))
             && self.min_duration_ns.is_none_or(|min| duration >= min)
             && self.max_duration_ns.is_none_or(|max| duration <= max)
             && (!self.errors || t.has_errors())
