@@ -234,7 +234,7 @@ pub fn run_all(
             writeln!(err, "tracegrep: {line}")?;
         }
         for (source, diag) in sources.iter().zip(&diags) {
-            if let Some(problems) = all_lines_problems(diag) {
+            if let Some(problems) = diag.scan_problems() {
                 writeln!(err, "tracegrep: {}: {problems}", source.display)?;
             }
         }
@@ -425,23 +425,6 @@ fn sort(traces: &mut [Row], key: SortKey) {
         };
         primary.then_with(|| by_start(a, b))
     });
-}
-
-fn all_lines_problems(d: &Diagnostics) -> Option<String> {
-    let mut parts = Vec::new();
-    if d.not_json > 0 {
-        parts.push(format!("{} lines not JSON", d.not_json));
-    }
-    if d.no_trace_id > 0 {
-        parts.push(format!("{} JSON lines without a trace id", d.no_trace_id));
-    }
-    if d.invalid_utf8 > 0 {
-        parts.push(format!(
-            "{} lines with invalid UTF-8 (decoded lossily)",
-            d.invalid_utf8
-        ));
-    }
-    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 fn add_line(

@@ -59,6 +59,36 @@ impl Diagnostics {
     }
 }
 
+impl Diagnostics {
+    /// The summary for scans of every line (`--all`, `--stats`): lines that are not JSON, JSON
+    /// lines without a trace id, invalid UTF-8.
+    pub fn scan_problems(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.not_json > 0 {
+            parts.push(format!(
+                "{} line{} not JSON",
+                self.not_json,
+                plural(self.not_json)
+            ));
+        }
+        if self.no_trace_id > 0 {
+            parts.push(format!(
+                "{} JSON line{} without a trace id",
+                self.no_trace_id,
+                plural(self.no_trace_id)
+            ));
+        }
+        if self.invalid_utf8 > 0 {
+            parts.push(format!(
+                "{} line{} with invalid UTF-8 (decoded lossily)",
+                self.invalid_utf8,
+                plural(self.invalid_utf8)
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
 fn plural(n: u64) -> &'static str {
     if n == 1 {
         ""

@@ -127,7 +127,7 @@ fn all_reads_stdin_and_counts_lines_without_ids() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "tracegrep: <stdin>: 1 JSON lines without a trace id\n"
+        "tracegrep: <stdin>: 1 JSON line without a trace id\n"
     );
 }
 

@@ -71,3 +71,28 @@ fn mixed_in_colour() {
     assert_eq!(out.code, 0);
     insta::assert_snapshot!("mixed__waterfall_colour", out.snapshot());
 }
+
+/// An in-house id that is not hex, under `trace_id`, is still a trace; the placeholders apps
+/// write when there is no id (`"null"`, `"-"`, `"undefined"`) are not one.
+#[test]
+fn app_ids() {
+    snapshot_folder("app-ids", "sf-20261120-000042");
+    let out = run(tracegrep().args(["--all", "--format", "csv", "fixtures/app-ids"]));
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    let ids: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, ["sf-20261120-000042", "sf-20261120-000043"]);
+    assert!(
+        out.stderr
+            .contains("fixtures/app-ids/api.jsonl: 2 JSON lines without a trace id")
+            && out
+                .stderr
+                .contains("fixtures/app-ids/stock.jsonl: 1 JSON line without a trace id\n"),
+        "{}",
+        out.stderr
+    );
+}

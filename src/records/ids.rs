@@ -216,9 +216,13 @@ pub fn parse_decimal_span(value: &str) -> Option<SpanId> {
 pub fn decode_trace_field(value: &str, syntax: IdSyntax) -> DecodedIds {
     let mut out = DecodedIds::default();
     match syntax {
-        IdSyntax::Hex => out.trace = parse_hex_trace(value),
+        // A value that is not an id of the field's syntax is still some service's trace
+        // (`"trace_id": "order-42"`, .NET hierarchical ids): kept as an opaque string.
+        IdSyntax::Hex => out.trace = parse_hex_trace(value).or_else(|| opaque_id(value)),
         IdSyntax::Decimal => {
-            out.trace = parse_decimal_trace(value).or_else(|| parse_hex_trace(value));
+            out.trace = parse_decimal_trace(value)
+                .or_else(|| parse_hex_trace(value))
+                .or_else(|| opaque_id(value));
         }
         IdSyntax::Traceparent => {
             let mut parts = value.trim().split('-');
@@ -265,20 +269,41 @@ pub fn decode_trace_field(value: &str, syntax: IdSyntax) -> DecodedIds {
         }
         IdSyntax::Correlation => {
             let v = value.trim();
-            if v.bytes().all(|b| b == b'0' || b == b'-') {
-                return out;
-            }
-            // Small counters (pino-http's `req.id` restarts at 1 in every process) are not ids
-            // that can tell requests apart.
-            if v.len() < 6 && v.bytes().all(|b| b.is_ascii_digit()) {
-                return out;
-            }
             out.trace = parse_hex_trace(v)
                 .filter(|_| v.len() >= 16)
-                .or_else(|| Some(TraceKey::Opaque(v.into())));
+                .or_else(|| opaque_id(v));
         }
     }
     out
+}
+
+/// Words loggers write where an id is missing; as keys they would join unrelated requests.
+const NO_ID_WORDS: [&str; 8] = [
+    "null",
+    "nil",
+    "none",
+    "undefined",
+    "unknown",
+    "n/a",
+    "na",
+    "missing",
+];
+
+/// A value kept verbatim as the trace key, unless it says there is no id: empty, zeros and
+/// dashes, a placeholder word, or a small counter (pino-http's `req.id` restarts at 1 in every
+/// process, so it cannot tell requests apart).
+fn opaque_id(value: &str) -> Option<TraceKey> {
+    let v = value.trim();
+    if v.bytes().all(|b| b == b'0' || b == b'-') {
+        return None;
+    }
+    if v.len() < 6 && v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if NO_ID_WORDS.iter().any(|w| v.eq_ignore_ascii_case(w)) {
+        return None;
+    }
+    Some(TraceKey::Opaque(v.into()))
 }
 
 /// X-Ray `1-<8 hex epoch>-<24 hex>` → the 32 hex OTel uses.
@@ -489,6 +514,16 @@ mod tests {
             decode_trace_field("req-7f3a", IdSyntax::Correlation).trace,
             Some(TraceKey::Opaque("req-7f3a".into()))
         );
+        for syntax in [IdSyntax::Hex, IdSyntax::Decimal, IdSyntax::Correlation] {
+            assert_eq!(
+                decode_trace_field("order-checkout-42", syntax).trace,
+                Some(TraceKey::Opaque("order-checkout-42".into())),
+                "{syntax:?}"
+            );
+            for none in ["null", "None", "undefined", "-", "N/A"] {
+                assert_eq!(decode_trace_field(none, syntax).trace, None, "{none:?}");
+            }
+        }
         assert_eq!(parse_hex_span("0000000000000000"), None);
         assert_eq!(
             parse_decimal_span("8985025821692657638"),
