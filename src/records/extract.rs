@@ -143,6 +143,10 @@ fn extract_at_depth<'a>(
     depth: u8,
     out: &mut Extracted<'a>,
 ) -> Result<(), NotJson> {
+    #[cfg(feature = "parser-bench")]
+    if let Some(result) = crate::records::parser_bench::extract(line, table, depth, out) {
+        return result;
+    }
     if skim_into(line, table, depth, out).is_ok() {
         return Ok(());
     }
@@ -151,14 +155,28 @@ fn extract_at_depth<'a>(
 }
 
 /// The reference path: serde_json walks the whole line.
-fn parse_at_depth<'a>(
+pub(crate) fn parse_at_depth<'a>(
     line: &'a [u8],
     table: &FieldTable,
     depth: u8,
     out: &mut Extracted<'a>,
 ) -> Result<(), NotJson> {
+    parse_with(
+        &mut serde_json::Deserializer::from_slice(line),
+        table,
+        depth,
+        out,
+    )
+}
+
+/// Runs the visitor over any serde deserializer (serde_json; sonic-rs in benchmarks).
+pub(crate) fn parse_with<'a, D: Deserializer<'a>>(
+    de: D,
+    table: &FieldTable,
+    depth: u8,
+    out: &mut Extracted<'a>,
+) -> Result<(), NotJson> {
     let mut path = String::with_capacity(64);
-    let mut de = serde_json::Deserializer::from_slice(line);
     Node {
         table,
         out,
@@ -168,7 +186,7 @@ fn parse_at_depth<'a>(
         descend: true,
         depth,
     }
-    .deserialize(&mut de)
+    .deserialize(de)
     .map_err(|_| NotJson::Invalid)
 }
 

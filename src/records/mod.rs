@@ -11,6 +11,8 @@ pub mod fields;
 pub mod ids;
 pub mod level;
 pub mod lines;
+#[cfg(feature = "parser-bench")]
+mod parser_bench;
 pub mod scan;
 pub mod skim;
 pub mod time;
