@@ -32,7 +32,7 @@ use crate::render::sanitize::sanitize;
 use crate::render::{json, stats as stats_render, table};
 use crate::traces::filter::TraceFilter;
 use crate::traces::gates::{Gates, Verdict};
-use crate::traces::group::{TraceAcc, TraceMap};
+use crate::traces::group::{TraceAcc, TraceMap, MAX_SPANS_PER_TRACE};
 use crate::traces::stats::StatsAcc;
 use crate::traces::summary::{Row, TraceSummary};
 
@@ -70,6 +70,8 @@ struct Collected {
     /// of them had errors, of how many, for the error rate.
     dropped_failures: Vec<String>,
     dropped_errors: (usize, usize),
+    /// Traces that reached the span cap, and their lines in no kept span.
+    untracked: (u64, u64),
 }
 
 /// Decides, trace by trace, what is kept of the summaries: the tree only for the JSON
@@ -82,6 +84,8 @@ struct Collector<'c> {
     keep_tree: bool,
     cap: Option<usize>,
     collected: Collected,
+    /// See [`Collected::untracked`]; atomic because traces are summarised in parallel.
+    untracked: (AtomicU64, AtomicU64),
 }
 
 impl<'c> Collector<'c> {
@@ -113,13 +117,21 @@ impl<'c> Collector<'c> {
                 stats: stats.then(StatsAcc::default),
                 dropped_failures: Vec::new(),
                 dropped_errors: (0, 0),
+                untracked: (0, 0),
             },
+            untracked: (AtomicU64::new(0), AtomicU64::new(0)),
         }
     }
 
     /// The summary of a finished trace, if the filters keep it, in the shape to keep.
     fn summarise(&self, id: TraceKey, acc: TraceAcc) -> Option<Row> {
         let t = TraceSummary::new(id, acc);
+        if t.untracked_lines > 0 {
+            self.untracked.0.fetch_add(1, Ordering::Relaxed);
+            self.untracked
+                .1
+                .fetch_add(t.untracked_lines, Ordering::Relaxed);
+        }
         let t = if self.keep_tree { t } else { t.without_tree() };
         self.filter.keeps(&t).then(|| Box::new(t))
     }
@@ -189,6 +201,7 @@ impl<'c> Collector<'c> {
     /// The rows in order (and within a stream's cap).
     fn finish(mut self) -> Collected {
         self.trim(self.cap.unwrap_or(usize::MAX));
+        self.collected.untracked = (self.untracked.0.into_inner(), self.untracked.1.into_inner());
         self.collected
     }
 }
@@ -238,6 +251,15 @@ pub fn run_all(
                 writeln!(err, "tracegrep: {}: {problems}", source.display)?;
             }
         }
+        let (traces, lines) = collected.untracked;
+        if traces > 0 {
+            writeln!(
+                err,
+                "tracegrep: {traces} trace{} had more than {MAX_SPANS_PER_TRACE} spans: the {lines} line{} of later spans are shown as one span per trace",
+                if traces == 1 { "" } else { "s" },
+                if lines == 1 { "" } else { "s" },
+            )?;
+        }
     }
     let mut failed = !errors.is_empty();
     let Collected {
@@ -247,6 +269,7 @@ pub fn run_all(
         stats,
         dropped_failures,
         dropped_errors,
+        untracked: _,
     } = collected;
     let reporting = !config.reports.is_empty() || !config.gates.is_empty();
     if matched == 0 {

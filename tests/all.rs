@@ -131,6 +131,38 @@ fn all_reads_stdin_and_counts_lines_without_ids() {
     );
 }
 
+/// A trace that never goes quiet on a stream, with a new span on every line: past 100,000
+/// spans the rest share one span, so memory stays bounded and no line is lost.
+#[test]
+fn a_runaway_trace_on_stdin_keeps_every_line() {
+    use std::fmt::Write as _;
+    let spans = 100_010;
+    let mut input = String::with_capacity(spans * 110);
+    for i in 1..=spans {
+        let _ = writeln!(
+            input,
+            r#"{{"time":{},"service":"batch","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"{i:016x}","msg":"item {i}"}}"#,
+            1_763_632_800_000_u64 + i as u64
+        );
+    }
+    let out = tracegrep()
+        .args(["--all", "--format", "csv"])
+        .write_stdin(input)
+        .output()
+        .expect("ran");
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let row: Vec<&str> = stdout.lines().nth(1).expect("a row").split(',').collect();
+    // spans (100,000 kept + the shared one), lines, and the duration of every line.
+    assert_eq!(row[4], "100001", "{stdout}");
+    assert_eq!(row[5], spans.to_string());
+    assert_eq!(row[2], format!("{}.000", spans - 1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "tracegrep: 1 trace had more than 100000 spans: the 10 lines of later spans are shown as one span per trace\n"
+    );
+}
+
 #[test]
 fn stats_per_service_operation_and_critical_path() {
     let out = run(tracegrep().args(["--stats", "-q", "fixtures/mixed"]));

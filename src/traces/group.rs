@@ -136,8 +136,17 @@ const SMALL_SPANS: usize = 16;
 enum SpanStore {
     One(SpanId, SpanAcc),
     Small(Vec<(SpanId, SpanAcc)>),
-    Large(HashMap<SpanId, SpanAcc>),
+    /// The spans, and once there are [`MAX_SPANS_PER_TRACE`], one span for the lines of all
+    /// later ones.
+    #[allow(clippy::box_collection)]
+    Large(HashMap<SpanId, SpanAcc>, Option<Box<SpanAcc>>),
 }
+
+/// Past this many spans, the lines of a trace's new spans are gathered into one synthetic span
+/// ("… spans past the first 100000"): one runaway trace (on a stream that never lets it go idle,
+/// or a job that opens a span per item) cannot take all the memory, and its times, errors and
+/// line counts stay whole. A hundred thousand spans are about 25 MB.
+pub const MAX_SPANS_PER_TRACE: usize = 100_000;
 
 impl Default for SpanStore {
     fn default() -> SpanStore {
@@ -146,6 +155,8 @@ impl Default for SpanStore {
 }
 
 impl SpanStore {
+    /// The span `id`, made if new; the overflow span once the trace holds
+    /// [`MAX_SPANS_PER_TRACE`] spans and `id` is not one of them.
     fn entry(&mut self, id: SpanId) -> &mut SpanAcc {
         match self {
             SpanStore::Small(v) if v.is_empty() => *self = SpanStore::One(id, SpanAcc::default()),
@@ -159,7 +170,7 @@ impl SpanStore {
         if let SpanStore::Small(v) = self {
             if v.len() >= SMALL_SPANS && !v.iter().any(|(k, _)| *k == id) {
                 let map: HashMap<SpanId, SpanAcc> = std::mem::take(v).into_iter().collect();
-                *self = SpanStore::Large(map);
+                *self = SpanStore::Large(map, None);
             }
         }
         match self {
@@ -174,7 +185,20 @@ impl SpanStore {
                 };
                 &mut v[at].1
             }
-            SpanStore::Large(m) => m.entry(id).or_default(),
+            SpanStore::Large(m, overflow) => {
+                if m.len() >= MAX_SPANS_PER_TRACE && !m.contains_key(&id) {
+                    return overflow.get_or_insert_default();
+                }
+                m.entry(id).or_default()
+            }
+        }
+    }
+
+    /// Lines gathered in the overflow span.
+    fn overflow_lines(&self) -> u64 {
+        match self {
+            SpanStore::Large(_, Some(overflow)) => u64::from(overflow.lines),
+            _ => 0,
         }
     }
 
@@ -187,22 +211,38 @@ impl SpanStore {
                 mine.merge(span);
             }
         };
-        match other {
-            SpanStore::One(id, span) => absorb((id, span)),
-            SpanStore::Small(v) => v.into_iter().for_each(absorb),
-            SpanStore::Large(m) => m.into_iter().for_each(absorb),
+        let overflow = match other {
+            SpanStore::One(id, span) => {
+                absorb((id, span));
+                None
+            }
+            SpanStore::Small(v) => {
+                v.into_iter().for_each(absorb);
+                None
+            }
+            SpanStore::Large(m, overflow) => {
+                m.into_iter().for_each(absorb);
+                overflow
+            }
+        };
+        // `other` had the full count of spans, so `self` has too now and is a map.
+        if let (Some(theirs), SpanStore::Large(_, mine)) = (overflow, &mut *self) {
+            match mine {
+                Some(mine) => mine.merge(*theirs),
+                None => *mine = Some(theirs),
+            }
         }
     }
 
-    /// The spans, by id (a stable order keeps the tree deterministic).
-    fn into_sorted(self) -> Vec<(SpanId, SpanAcc)> {
-        let mut spans = match self {
-            SpanStore::One(id, span) => vec![(id, span)],
-            SpanStore::Small(v) => v,
-            SpanStore::Large(m) => m.into_iter().collect(),
+    /// The spans, by id (a stable order keeps the tree deterministic), and the overflow span.
+    fn into_sorted(self) -> (Vec<(SpanId, SpanAcc)>, Option<SpanAcc>) {
+        let (mut spans, overflow) = match self {
+            SpanStore::One(id, span) => (vec![(id, span)], None),
+            SpanStore::Small(v) => (v, None),
+            SpanStore::Large(m, overflow) => (m.into_iter().collect(), overflow.map(|b| *b)),
         };
         spans.sort_by_key(|(id, _)| *id);
-        spans
+        (spans, overflow)
     }
 }
 
@@ -606,6 +646,11 @@ impl TraceAcc {
         }
     }
 
+    /// Lines of spans past [`MAX_SPANS_PER_TRACE`], gathered in one synthetic span.
+    pub fn untracked_lines(&self) -> u64 {
+        self.spans.overflow_lines()
+    }
+
     /// Takes out the first few error lines.
     pub fn take_error_samples(&mut self) -> Vec<ErrorLine> {
         self.error_samples.take().map(|b| *b).unwrap_or_default()
@@ -613,9 +658,18 @@ impl TraceAcc {
 
     /// The span tree of the trace.
     pub fn tree(self) -> SpanTree {
-        let spans = self.spans.into_sorted();
+        let (spans, overflow) = self.spans.into_sorted();
         let mut unspanned = self.unspanned;
         unspanned.sort_by(|a, b| a.0.cmp(&b.0));
+        let overflow = overflow.map(|acc| {
+            let lines = acc.lines;
+            let mut node = acc.into_node(None, None);
+            // Its lines name many parents; none speaks for the whole bar.
+            node.parent_id = None;
+            node.parent_hint = None;
+            node.name = format!("({lines} lines of spans past the first {MAX_SPANS_PER_TRACE})");
+            node
+        });
         let nodes = unspanned
             .into_iter()
             .map(|(service, acc)| acc.into_node(None, Some(service)))
@@ -623,7 +677,8 @@ impl TraceAcc {
                 spans
                     .into_iter()
                     .map(|(id, acc)| acc.into_node(Some(id), None)),
-            );
+            )
+            .chain(overflow);
         link_nodes(nodes.collect())
     }
 }
@@ -769,5 +824,46 @@ mod tests {
         assert_eq!(tree_a.span_count(), 40);
         assert_eq!(tree_a, tree_one);
         assert!(tree_a.nodes.iter().all(|n| n.line_count == 2));
+    }
+
+    #[test]
+    fn spans_past_the_cap_share_one_span_and_keep_their_lines_and_times() {
+        let full = TraceKey::Full(9);
+        let extra = 5;
+        let count = MAX_SPANS_PER_TRACE as u64 + extra;
+        let mut one = TraceMap::default();
+        let (mut a, mut b) = (TraceMap::default(), TraceMap::default());
+        for i in 1..=count {
+            let l = line(full.clone(), i, None, i as i64, None);
+            one.add(&l, 0, None);
+            // Both halves pass the cap, so merging meets overflow on both sides.
+            if i % 2 == 0 {
+                a.add(&l, 0, None)
+            } else {
+                b.add(&l, 0, None)
+            }
+        }
+        let last = line(full.clone(), count, None, 2 * count as i64, None);
+        one.add(&last, 0, None);
+        a.add(&last, 0, None);
+        a.merge(b);
+        for map in [&mut one, &mut a] {
+            let acc = map.remove(&full).expect("trace");
+            assert_eq!(acc.lines, count + 1);
+            let untracked = acc.untracked_lines();
+            let tree = acc.tree();
+            assert_eq!(tree.nodes.len(), MAX_SPANS_PER_TRACE + 1);
+            let overflow: Vec<_> = tree
+                .nodes
+                .iter()
+                .filter(|n| n.kind == SpanKind::Synthetic)
+                .collect();
+            assert_eq!(overflow.len(), 1);
+            assert_eq!(overflow[0].line_count as u64, untracked);
+            let kept: u64 = tree.nodes.iter().map(|n| n.line_count as u64).sum();
+            assert_eq!(kept, count + 1, "every line is in some span");
+            let end = tree.nodes.iter().filter_map(|n| n.end).max();
+            assert_eq!(end, Some(2 * count as i64), "the last line's time is kept");
+        }
     }
 }

@@ -34,6 +34,8 @@ pub struct TraceSummary {
     pub missing_parents: usize,
     /// The first few error lines.
     pub error_samples: Vec<ErrorLine>,
+    /// Lines whose spans were not kept, past [`crate::traces::group::MAX_SPANS_PER_TRACE`].
+    pub untracked_lines: u64,
     /// The spans; gone once [`TraceSummary::without_tree`] let them go (the table, the CSV
     /// and the statistics of a stream do not need them once the fields above are set).
     tree: Option<Box<SpanTree>>,
@@ -57,6 +59,7 @@ impl TraceSummary {
         let (lines, error_lines, matched) = (acc.lines, acc.error_lines, acc.matched);
         let mut acc = acc;
         let error_samples = acc.take_error_samples();
+        let untracked_lines = acc.untracked_lines();
         let tree = acc.tree();
         let mut services: Vec<String> = tree
             .nodes
@@ -88,6 +91,7 @@ impl TraceSummary {
                 .filter(|n| n.kind == SpanKind::Placeholder)
                 .count(),
             error_samples,
+            untracked_lines,
             root_service,
             root_name,
             tree: Some(Box::new(tree)),
