@@ -61,14 +61,16 @@ impl TraceSummary {
         let error_samples = acc.take_error_samples();
         let untracked_lines = acc.untracked_lines();
         let tree = acc.tree();
-        let mut services: Vec<String> = tree
+        // Sorted and deduplicated as borrowed text: a trace has many spans, few services.
+        let mut names: Vec<&str> = tree
             .nodes
             .iter()
             .filter(|n| n.kind != SpanKind::Placeholder)
-            .map(|n| n.service.clone())
+            .map(|n| n.service.as_str())
             .collect();
-        services.sort();
-        services.dedup();
+        names.sort_unstable();
+        names.dedup();
+        let services: Vec<String> = names.into_iter().map(str::to_string).collect();
         let start = tree.nodes.iter().filter_map(|n| n.start).min();
         let end = tree.nodes.iter().filter_map(|n| n.end).max();
         let (root_service, root_name) = match root_of(&tree) {
