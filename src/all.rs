@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::app::stream_error;
 use crate::cli::{Format, ReportFormat, SortKey};
 use crate::config::{Config, Inputs, Mode, ReportTarget};
-use crate::diag::Diagnostics;
+use crate::diag::{source_summaries, Diagnostics};
 use crate::embed::collect_logs;
 use crate::exit::ExitStatus;
 use crate::input::open::decode_stream;
@@ -246,10 +246,9 @@ pub fn run_all(
         for line in &notes {
             writeln!(err, "tracegrep: {line}")?;
         }
-        for (source, diag) in sources.iter().zip(&diags) {
-            if let Some(problems) = diag.scan_problems() {
-                writeln!(err, "tracegrep: {}: {problems}", source.display)?;
-            }
+        let per_source = sources.iter().map(|s| s.display.as_str()).zip(&diags);
+        for line in source_summaries(per_source, Diagnostics::scan_problems) {
+            writeln!(err, "tracegrep: {line}")?;
         }
         let (traces, lines) = collected.untracked;
         if traces > 0 {

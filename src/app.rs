@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::cli::Format;
 use crate::config::{Config, Inputs};
-use crate::diag::Diagnostics;
+use crate::diag::{source_summaries, Diagnostics};
 use crate::exit::ExitStatus;
 use crate::input::open::{decode_stream, Compression};
 use crate::input::plan::{units, Plan, StreamSource, Unit};
@@ -59,10 +59,13 @@ pub fn run(
         writeln!(err, "tracegrep: {line}")?;
     }
     if !config.quiet {
-        for (source, diag) in gathered.sources.iter().zip(&gathered.diags) {
-            if let Some(problems) = diag.problems() {
-                writeln!(err, "tracegrep: {}: {problems}", source.display)?;
-            }
+        let per_source = gathered
+            .sources
+            .iter()
+            .map(|s| s.display.as_str())
+            .zip(&gathered.diags);
+        for line in source_summaries(per_source, Diagnostics::problems) {
+            writeln!(err, "tracegrep: {line}")?;
         }
     }
     let failed = !gathered.errors.is_empty();

@@ -89,10 +89,91 @@ impl Diagnostics {
     }
 }
 
+/// How many sources with problems get a line of their own; past this (plus one, as a line
+/// naming a single other source says no less), the ones with the most damaged lines are named
+/// and the rest are summed on one line, so hundreds of pod logs do not flood the terminal.
+pub const SOURCES_NAMED: usize = 5;
+
+/// The stderr lines (without the `tracegrep: ` prefix) for per-source diagnostics, in input
+/// order; `describe` is [`Diagnostics::problems`] or [`Diagnostics::scan_problems`].
+pub fn source_summaries<'a>(
+    sources: impl IntoIterator<Item = (&'a str, &'a Diagnostics)>,
+    describe: fn(&Diagnostics) -> Option<String>,
+) -> Vec<String> {
+    let damaged: Vec<(&str, &Diagnostics)> = sources
+        .into_iter()
+        .filter(|(_, d)| describe(d).is_some())
+        .collect();
+    if damaged.len() <= SOURCES_NAMED + 1 {
+        return damaged
+            .iter()
+            .filter_map(|(name, d)| Some(format!("{name}: {}", describe(d)?)))
+            .collect();
+    }
+    let weight = |d: &Diagnostics| d.not_json + d.invalid_utf8 + d.no_trace_id + d.mention_only;
+    let mut by_weight: Vec<usize> = (0..damaged.len()).collect();
+    by_weight.sort_by_key(|&i| std::cmp::Reverse(weight(damaged[i].1)));
+    let mut named = by_weight[..SOURCES_NAMED].to_vec();
+    named.sort_unstable();
+    let mut lines: Vec<String> = named
+        .iter()
+        .filter_map(|&i| Some(format!("{}: {}", damaged[i].0, describe(damaged[i].1)?)))
+        .collect();
+    let mut rest = Diagnostics::default();
+    for &i in &by_weight[SOURCES_NAMED..] {
+        rest += damaged[i].1;
+    }
+    if let Some(problems) = describe(&rest) {
+        let others = damaged.len() - SOURCES_NAMED;
+        lines.push(format!(
+            "{others} other files: {problems} (--quiet hides these lines)"
+        ));
+    }
+    lines
+}
+
 fn plural(n: u64) -> &'static str {
     if n == 1 {
         ""
     } else {
         "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn damaged(not_json: u64) -> Diagnostics {
+        Diagnostics {
+            not_json,
+            ..Diagnostics::default()
+        }
+    }
+
+    #[test]
+    fn many_damaged_sources_are_summed_past_the_worst_few() {
+        let clean = Diagnostics::default();
+        let diags: Vec<Diagnostics> = (1..=8).map(damaged).collect();
+        let names: Vec<String> = (1..=8).map(|i| format!("f{i}")).collect();
+        let mut sources: Vec<(&str, &Diagnostics)> =
+            names.iter().map(String::as_str).zip(&diags).collect();
+        sources.insert(0, ("clean", &clean));
+        let lines = source_summaries(sources.clone(), Diagnostics::scan_problems);
+        assert_eq!(
+            lines,
+            [
+                "f4: 4 lines not JSON",
+                "f5: 5 lines not JSON",
+                "f6: 6 lines not JSON",
+                "f7: 7 lines not JSON",
+                "f8: 8 lines not JSON",
+                "3 other files: 6 lines not JSON (--quiet hides these lines)",
+            ]
+        );
+        // One more than SOURCES_NAMED: every source keeps its own line.
+        let lines = source_summaries(sources[..7].to_vec(), Diagnostics::scan_problems);
+        assert_eq!(lines.len(), 6);
+        assert_eq!(lines[0], "f1: 1 line not JSON");
     }
 }
