@@ -436,7 +436,8 @@ fn sort(traces: &mut [Row], key: SortKey) {
     let by_start = |a: &TraceSummary, b: &TraceSummary| {
         (a.start.unwrap_or(i64::MAX), &a.id).cmp(&(b.start.unwrap_or(i64::MAX), &b.id))
     };
-    traces.sort_by(|a, b| {
+    // Unstable is as deterministic here: ties end at the id, and ids are unique.
+    traces.sort_unstable_by(|a, b| {
         let primary = match key {
             SortKey::Start => std::cmp::Ordering::Equal,
             SortKey::Duration => b.duration_ns().cmp(&a.duration_ns()),

@@ -53,11 +53,23 @@ impl TraceKey {
 impl fmt::Display for TraceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TraceKey::Full(v) => write!(f, "{v:032x}"),
-            TraceKey::Low64(v) => write!(f, "{v:016x}"),
+            TraceKey::Full(v) => f.write_str(hex_text(&mut [0; 32], *v)),
+            TraceKey::Low64(v) => f.write_str(hex_text(&mut [0; 16], u128::from(*v))),
             TraceKey::Opaque(s) => f.write_str(s),
         }
     }
+}
+
+/// `v` as lowercase hex, zero-padded to the buffer's length (tables print a million ids, and
+/// the general formatter is several times slower than this).
+fn hex_text(buf: &mut [u8], mut v: u128) -> &str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in buf.iter_mut().rev() {
+        *b = DIGITS[(v & 0xf) as usize];
+        v >>= 4;
+    }
+    // Only ASCII hex digits were written.
+    std::str::from_utf8(buf).unwrap_or_default()
 }
 
 /// How the value of an id field is spelled, which decides how it is decoded.

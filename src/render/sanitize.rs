@@ -19,7 +19,9 @@ fn is_unsafe(c: char) -> bool {
 /// Escapes control, bidi and line-separator characters: `\n`, `\t`, `\r`, `\x1b`, `\u{202e}`.
 /// Text without any comes back borrowed.
 pub fn sanitize(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    // Most log text is printable ASCII, which a byte loop confirms far faster than decoding
+    // characters (a table of a million rows sanitizes several million fields).
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

@@ -43,7 +43,8 @@ pub fn write_stats(
     limit: Option<usize>,
     opts: &RenderOptions,
 ) -> io::Result<()> {
-    writeln!(out, "{} traces\n", stats.traces)?;
+    let plural = if stats.traces == 1 { "" } else { "s" };
+    writeln!(out, "{} trace{plural}\n", stats.traces)?;
     let mut by_service = table(
         opts,
         vec!["SERVICE", "SPANS", "P50", "P95", "P99", "MAX", "ERRORS"],

@@ -148,34 +148,62 @@ pub fn write_table(out: &mut dyn Write, traces: &[Row], opts: &RenderOptions) ->
 /// Writes the traces as CSV (RFC 4180: fields with commas, quotes or newlines are quoted).
 pub fn write_csv(out: &mut dyn Write, traces: &[Row]) -> io::Result<()> {
     writeln!(out, "trace_id,start,duration_ms,services,spans,lines,error_lines,failed_spans,root_service,root_name")?;
+    // Fields go straight to the (buffered) output: a million rows made no vectors or joined
+    // strings per row.
+    let (mut id, mut services) = (String::new(), String::new());
     for t in traces {
-        let fields = [
-            t.id.to_string(),
-            t.start
-                .map(crate::records::time::format_rfc3339_micros)
-                .unwrap_or_default(),
-            t.duration_ns()
-                .map(|d| format!("{:.3}", d as f64 / 1e6))
-                .unwrap_or_default(),
-            t.services.join(" "),
-            t.span_count.to_string(),
-            t.lines.to_string(),
-            t.error_lines.to_string(),
-            t.failed_spans.to_string(),
-            t.root_service.clone().unwrap_or_default(),
-            t.root_name.clone().unwrap_or_default(),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        writeln!(out, "{}", line.join(","))?;
+        id.clear();
+        {
+            use std::fmt::Write as _;
+            let _ = write!(id, "{}", t.id);
+        }
+        write_csv_field(out, &id)?;
+        out.write_all(b",")?;
+        if let Some(start) = t.start {
+            out.write_all(crate::records::time::format_rfc3339_micros(start).as_bytes())?;
+        }
+        out.write_all(b",")?;
+        if let Some(d) = t.duration_ns() {
+            // Milliseconds with three decimals from integer nanoseconds (rounded half up), not
+            // through a float's exact formatting, the slowest field of a big table.
+            let micros = d.saturating_add(500).div_euclid(1000);
+            write!(
+                out,
+                "{}.{:03}",
+                micros.div_euclid(1000),
+                micros.rem_euclid(1000)
+            )?;
+        }
+        out.write_all(b",")?;
+        services.clear();
+        for (i, service) in t.services.iter().enumerate() {
+            if i > 0 {
+                services.push(' ');
+            }
+            services.push_str(service);
+        }
+        write_csv_field(out, &services)?;
+        write!(
+            out,
+            ",{},{},{},{},",
+            t.span_count, t.lines, t.error_lines, t.failed_spans
+        )?;
+        write_csv_field(out, t.root_service.as_deref().unwrap_or_default())?;
+        out.write_all(b",")?;
+        write_csv_field(out, t.root_name.as_deref().unwrap_or_default())?;
+        out.write_all(b"\n")?;
     }
     Ok(())
 }
 
-fn csv_field(f: &str) -> String {
-    if f.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", f.replace('"', "\"\""))
+/// One CSV field: control characters and bidi overrides escaped as on the terminal (log text
+/// is untrusted, and CSV is read by people too), quoted only when it holds a comma or a quote.
+fn write_csv_field(out: &mut dyn Write, field: &str) -> io::Result<()> {
+    let field = sanitize(field);
+    if field.contains([',', '"']) {
+        write!(out, "\"{}\"", field.replace('"', "\"\""))
     } else {
-        f.to_string()
+        out.write_all(field.as_bytes())
     }
 }
 
@@ -183,10 +211,20 @@ fn csv_field(f: &str) -> String {
 mod tests {
     use super::*;
 
+    fn csv_field(field: &str) -> String {
+        let mut out = Vec::new();
+        write_csv_field(&mut out, field).expect("write to a vector");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
     #[test]
-    fn csv_quotes_only_when_needed() {
+    fn csv_quotes_only_when_needed_and_escapes_control_characters() {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(
+            csv_field("\u{1b}]0;pwned\u{7}\nnext,\u{202e}"),
+            "\"\\x1b]0;pwned\\x07\\nnext,\\u{202e}\""
+        );
     }
 }
