@@ -295,3 +295,44 @@ fn field_overrides_read_unusual_fields() {
     assert_eq!(doc["spans"][1]["parent_span_id"], "00000000000000a1");
     assert_eq!(doc["duration_ms"], 1000.0);
 }
+
+/// Service and operation names come from the logs too: the table, the CSV and the statistics
+/// show them escaped.
+#[test]
+fn control_characters_in_names_never_reach_the_terminal_in_views_of_all_traces() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("evil.jsonl");
+    std::fs::write(
+        &log,
+        concat!(
+            r#"{"time":"2026-11-20T10:00:00Z","service":"a\u001b]0;pwned\u0007","#,
+            r#""trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","#,
+            r#""msg":"\u001b[31mRED\u202e, \"quoted\""}"#,
+            "\n"
+        ),
+    )
+    .expect("write log");
+    let log = log.to_str().expect("UTF-8 path");
+    for args in [
+        &["--all", log][..],
+        &["--all", "--format", "csv", log],
+        &["--stats", log],
+    ] {
+        let out = run(tracegrep().args(args));
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        for bad in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(!out.stdout.contains(bad), "{args:?}: raw {bad:?} in output");
+        }
+        assert!(out.stdout.contains("\\x1b]0;pwned\\x07"), "{}", out.stdout);
+    }
+    let out = run(tracegrep().args(["--all", "--format", "csv", log]));
+    // The root's service, then its name: escaped, and quoted for its comma and quotes.
+    assert!(
+        out.stdout.ends_with(
+            r#",a\x1b]0;pwned\x07,"\x1b[31mRED\u{202e}, ""quoted"""
+"#
+        ),
+        "{}",
+        out.stdout
+    );
+}
