@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, Width};
+use rayon::prelude::*;
 
 use crate::records::duration::format_duration;
 use crate::records::time::format_rfc3339_millis;
@@ -91,58 +92,96 @@ pub fn write_table(out: &mut dyn Write, traces: &[Row], opts: &RenderOptions) ->
     }
     // Column widths over every row first (rows are made again per slice rather than kept:
     // a kept row costs more than making it twice).
-    let mut widths: Vec<usize> = header.iter().map(|h| width_of(h)).collect();
-    for t in traces {
-        let r = row(t, day.as_deref());
-        let cells = [
-            width_of(&r.id),
-            width_of(&r.start),
-            width_of(&r.duration),
-            r.services.len(),
-            r.spans.len(),
-            r.lines.len(),
-            r.errors.to_string().len(),
-            width_of(&r.root),
-        ];
-        for (w, c) in widths.iter_mut().zip(cells) {
-            *w = (*w).max(c);
-        }
-    }
+    let widths = traces
+        .par_iter()
+        .fold(
+            || header.iter().map(|h| width_of(h)).collect::<Vec<usize>>(),
+            |mut widths, t| {
+                let r = row(t, day.as_deref());
+                let cells = [
+                    width_of(&r.id),
+                    width_of(&r.start),
+                    width_of(&r.duration),
+                    r.services.len(),
+                    r.spans.len(),
+                    r.lines.len(),
+                    r.errors.to_string().len(),
+                    width_of(&r.root),
+                ];
+                for (w, c) in widths.iter_mut().zip(cells) {
+                    *w = (*w).max(c);
+                }
+                widths
+            },
+        )
+        .reduce_with(|a, b| a.into_iter().zip(b).map(|(a, b)| a.max(b)).collect())
+        .unwrap_or_else(|| header.iter().map(|h| width_of(h)).collect());
+    let mut widths = widths;
     // Each column is padded by one space on each side.
     let used: usize = widths[..7].iter().map(|w| w + 2).sum::<usize>() + 2;
     let root_cols = opts.width_cols.saturating_sub(used).max(MIN_ROOT_COLS);
     widths[7] = widths[7].min(root_cols).max(width_of(HEADERS[7]));
-    let mut slices = traces.chunks(ROWS_PER_SLICE).peekable();
-    let mut first = true;
-    while first || slices.peek().is_some() {
-        let slice = slices.next().unwrap_or_default();
-        let mut table = grid::table(opts, if first { header.clone() } else { Vec::new() });
-        for r in slice.iter().map(|t| row(t, day.as_deref())) {
-            let errors = Cell::new(r.errors);
-            let errors = if r.errors > 0 && opts.color {
-                errors.fg(Color::Red)
-            } else {
-                errors
-            };
-            table.add_row(vec![
-                Cell::new(r.id),
-                Cell::new(r.start),
-                Cell::new(r.duration).set_alignment(CellAlignment::Right),
-                Cell::new(r.services).set_alignment(CellAlignment::Right),
-                Cell::new(r.spans).set_alignment(CellAlignment::Right),
-                Cell::new(r.lines).set_alignment(CellAlignment::Right),
-                errors.set_alignment(CellAlignment::Right),
-                Cell::new(fit(&r.root, widths[7]).trim_end()),
-            ]);
+    if traces.is_empty() {
+        return write_slice(out, &[], Some(&header), &widths, day.as_deref(), opts);
+    }
+    // Slices are rendered a few at a time in parallel, then written in order.
+    let slices: Vec<&[Row]> = traces.chunks(ROWS_PER_SLICE).collect();
+    let at_once = SLICES_PER_THREAD * rayon::current_num_threads();
+    for (n, group) in slices.chunks(at_once.max(1)).enumerate() {
+        let rendered: Vec<io::Result<Vec<u8>>> = group
+            .par_iter()
+            .enumerate()
+            .map(|(i, slice)| {
+                let header = (n == 0 && i == 0).then_some(&header);
+                let mut text = Vec::new();
+                write_slice(&mut text, slice, header, &widths, day.as_deref(), opts)?;
+                Ok(text)
+            })
+            .collect();
+        for text in rendered {
+            out.write_all(&text?)?;
         }
-        table.set_constraints(widths.iter().map(|w| {
-            let padded = u16::try_from(w + 2).unwrap_or(u16::MAX);
-            ColumnConstraint::Absolute(Width::Fixed(padded))
-        }));
-        grid::write_lines(out, &table)?;
-        first = false;
     }
     Ok(())
+}
+
+/// Slices rendered at once per thread: enough to keep every core busy, few enough that the
+/// text held at a time stays small.
+const SLICES_PER_THREAD: usize = 2;
+
+/// Writes one slice of rows as a table with the given column widths, under `header` if any.
+fn write_slice(
+    out: &mut dyn Write,
+    slice: &[Row],
+    header: Option<&Vec<String>>,
+    widths: &[usize],
+    day: Option<&str>,
+    opts: &RenderOptions,
+) -> io::Result<()> {
+    let mut table = grid::table(opts, header.cloned().unwrap_or_default());
+    for r in slice.iter().map(|t| row(t, day)) {
+        let errors = Cell::new(r.errors);
+        let errors = if r.errors > 0 && opts.color {
+            errors.fg(Color::Red)
+        } else {
+            errors
+        };
+        table.add_row(vec![
+            Cell::new(r.id),
+            Cell::new(r.start),
+            Cell::new(r.duration).set_alignment(CellAlignment::Right),
+            Cell::new(r.services).set_alignment(CellAlignment::Right),
+            Cell::new(r.spans).set_alignment(CellAlignment::Right),
+            Cell::new(r.lines).set_alignment(CellAlignment::Right),
+            errors.set_alignment(CellAlignment::Right),
+            Cell::new(fit(&r.root, widths[7]).trim_end()),
+        ]);
+    }
+    table.set_constraints(widths.iter().map(|w| {
+        let padded = u16::try_from(w + 2).unwrap_or(u16::MAX);
+        ColumnConstraint::Absolute(Width::Fixed(padded))
+    }));
+    grid::write_lines(out, &table)
 }
 
 /// Writes the traces as CSV (RFC 4180: fields with commas, quotes or newlines are quoted).
