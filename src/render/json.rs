@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::records::time::format_rfc3339_micros;
@@ -236,8 +237,8 @@ pub(crate) fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
 
 /// Writes traces as JSON Lines: one trace document (without `logs`) per line.
 pub fn write_summaries_jsonl(out: &mut dyn Write, traces: &[Row]) -> io::Result<()> {
-    for t in traces {
-        serde_json::to_writer(&mut *out, &summary_report(t))?;
+    write_documents(out, traces, b"\n")?;
+    if !traces.is_empty() {
         out.write_all(b"\n")?;
     }
     Ok(())
@@ -245,17 +246,45 @@ pub fn write_summaries_jsonl(out: &mut dyn Write, traces: &[Row]) -> io::Result<
 
 /// Writes traces as one JSON document: `{"schema": "tracegrep.traces", "traces": [...]}`.
 pub fn write_summaries_json(out: &mut dyn Write, traces: &[Row]) -> io::Result<()> {
-    #[derive(Serialize)]
-    struct Traces<'a> {
-        schema: &'static str,
-        schema_version: u32,
-        traces: Vec<SummaryReport<'a>>,
+    // Written piece by piece rather than as one serialised value, so the documents of a
+    // million traces are never all in memory; the bytes are what serde_json would write.
+    write!(
+        out,
+        "{{\"schema\":\"tracegrep.traces\",\"schema_version\":{SCHEMA_VERSION},\"traces\":["
+    )?;
+    write_documents(out, traces, b",")?;
+    out.write_all(b"]}\n")
+}
+
+/// Rows serialised per task. Tasks run in parallel, a few per thread at a time, and their
+/// text is written in input order.
+const ROWS_PER_TASK: usize = 512;
+
+/// Writes the trace documents of `traces` separated by `separator`.
+fn write_documents(out: &mut dyn Write, traces: &[Row], separator: &[u8]) -> io::Result<()> {
+    let per_batch = ROWS_PER_TASK * 2 * rayon::current_num_threads().max(1);
+    let mut first = true;
+    for batch in traces.chunks(per_batch) {
+        let texts: Vec<io::Result<Vec<u8>>> = batch
+            .par_chunks(ROWS_PER_TASK)
+            .map(|rows| {
+                let mut text = Vec::with_capacity(rows.len() * 1024);
+                for (i, t) in rows.iter().enumerate() {
+                    if i > 0 {
+                        text.extend_from_slice(separator);
+                    }
+                    serde_json::to_writer(&mut text, &summary_report(t))?;
+                }
+                Ok(text)
+            })
+            .collect();
+        for text in texts {
+            if !first {
+                out.write_all(separator)?;
+            }
+            out.write_all(&text?)?;
+            first = false;
+        }
     }
-    let doc = Traces {
-        schema: "tracegrep.traces",
-        schema_version: SCHEMA_VERSION,
-        traces: traces.iter().map(|t| summary_report(t)).collect(),
-    };
-    serde_json::to_writer(&mut *out, &doc)?;
-    out.write_all(b"\n")
+    Ok(())
 }
