@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::records::time::format_rfc3339_micros;
 use crate::records::Record;
+use crate::render::parallel::write_in_parallel;
 use crate::traces::summary::{Row, TraceSummary};
 use crate::traces::tree::{SpanKind, SpanNode, SpanTree};
 use crate::traces::{Trace, UNKNOWN_SERVICE};
@@ -256,35 +256,18 @@ pub fn write_summaries_json(out: &mut dyn Write, traces: &[Row]) -> io::Result<(
     out.write_all(b"]}\n")
 }
 
-/// Rows serialised per task. Tasks run in parallel, a few per thread at a time, and their
-/// text is written in input order.
+/// Documents serialised per task (see [`write_in_parallel`]).
 const ROWS_PER_TASK: usize = 512;
 
 /// Writes the trace documents of `traces` separated by `separator`.
 fn write_documents(out: &mut dyn Write, traces: &[Row], separator: &[u8]) -> io::Result<()> {
-    let per_batch = ROWS_PER_TASK * 2 * rayon::current_num_threads().max(1);
-    let mut first = true;
-    for batch in traces.chunks(per_batch) {
-        let texts: Vec<io::Result<Vec<u8>>> = batch
-            .par_chunks(ROWS_PER_TASK)
-            .map(|rows| {
-                let mut text = Vec::with_capacity(rows.len() * 1024);
-                for (i, t) in rows.iter().enumerate() {
-                    if i > 0 {
-                        text.extend_from_slice(separator);
-                    }
-                    serde_json::to_writer(&mut text, &summary_report(t))?;
-                }
-                Ok(text)
-            })
-            .collect();
-        for text in texts {
-            if !first {
-                out.write_all(separator)?;
+    write_in_parallel(out, traces, ROWS_PER_TASK, separator, |text, _, rows| {
+        for (i, t) in rows.iter().enumerate() {
+            if i > 0 {
+                text.extend_from_slice(separator);
             }
-            out.write_all(&text?)?;
-            first = false;
+            serde_json::to_writer(&mut *text, &summary_report(t))?;
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }

@@ -7,6 +7,7 @@
 pub mod grid;
 pub mod header;
 pub mod json;
+pub mod parallel;
 pub mod raw;
 pub mod report;
 pub mod sanitize;

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use crate::records::duration::format_duration;
 use crate::records::time::format_rfc3339_millis;
 use crate::render::grid;
+use crate::render::parallel::write_in_parallel;
 use crate::render::sanitize::sanitize;
 use crate::render::term::{fit, width_of, RenderOptions};
 use crate::traces::summary::{Row, TraceSummary};
@@ -124,30 +125,11 @@ pub fn write_table(out: &mut dyn Write, traces: &[Row], opts: &RenderOptions) ->
     if traces.is_empty() {
         return write_slice(out, &[], Some(&header), &widths, day.as_deref(), opts);
     }
-    // Slices are rendered a few at a time in parallel, then written in order.
-    let slices: Vec<&[Row]> = traces.chunks(ROWS_PER_SLICE).collect();
-    let at_once = SLICES_PER_THREAD * rayon::current_num_threads();
-    for (n, group) in slices.chunks(at_once.max(1)).enumerate() {
-        let rendered: Vec<io::Result<Vec<u8>>> = group
-            .par_iter()
-            .enumerate()
-            .map(|(i, slice)| {
-                let header = (n == 0 && i == 0).then_some(&header);
-                let mut text = Vec::new();
-                write_slice(&mut text, slice, header, &widths, day.as_deref(), opts)?;
-                Ok(text)
-            })
-            .collect();
-        for text in rendered {
-            out.write_all(&text?)?;
-        }
-    }
-    Ok(())
+    write_in_parallel(out, traces, ROWS_PER_SLICE, b"", |text, n, slice| {
+        let header = (n == 0).then_some(&header);
+        write_slice(text, slice, header, &widths, day.as_deref(), opts)
+    })
 }
-
-/// Slices rendered at once per thread: enough to keep every core busy, few enough that the
-/// text held at a time stays small.
-const SLICES_PER_THREAD: usize = 2;
 
 /// Writes one slice of rows as a table with the given column widths, under `header` if any.
 fn write_slice(
@@ -187,53 +169,58 @@ fn write_slice(
 /// Writes the traces as CSV (RFC 4180: fields with commas, quotes or newlines are quoted).
 pub fn write_csv(out: &mut dyn Write, traces: &[Row]) -> io::Result<()> {
     writeln!(out, "trace_id,start,duration_ms,services,spans,lines,error_lines,failed_spans,root_service,root_name")?;
-    // Fields go straight to the (buffered) output: a million rows made no vectors or joined
-    // strings per row.
-    let (mut id, mut services) = (String::new(), String::new());
-    for t in traces {
-        id.clear();
-        {
-            use std::fmt::Write as _;
-            let _ = write!(id, "{}", t.id);
-        }
-        write_csv_field(out, &id)?;
-        out.write_all(b",")?;
-        if let Some(start) = t.start {
-            out.write_all(crate::records::time::format_rfc3339_micros(start).as_bytes())?;
-        }
-        out.write_all(b",")?;
-        if let Some(d) = t.duration_ns() {
-            // Milliseconds with three decimals from integer nanoseconds (rounded half up), not
-            // through a float's exact formatting, the slowest field of a big table.
-            let micros = d.saturating_add(500).div_euclid(1000);
-            write!(
-                out,
-                "{}.{:03}",
-                micros.div_euclid(1000),
-                micros.rem_euclid(1000)
-            )?;
-        }
-        out.write_all(b",")?;
-        services.clear();
-        for (i, service) in t.services.iter().enumerate() {
-            if i > 0 {
-                services.push(' ');
+    write_in_parallel(out, traces, CSV_ROWS_PER_TASK, b"", |text, _, rows| {
+        let (mut id, mut services) = (String::new(), String::new());
+        for t in rows {
+            id.clear();
+            {
+                use std::fmt::Write as _;
+                let _ = write!(id, "{}", t.id);
             }
-            services.push_str(service);
+            write_csv_field(text, &id)?;
+            text.push(b',');
+            if let Some(start) = t.start {
+                text.extend_from_slice(
+                    crate::records::time::format_rfc3339_micros(start).as_bytes(),
+                );
+            }
+            text.push(b',');
+            if let Some(d) = t.duration_ns() {
+                // Milliseconds with three decimals from integer nanoseconds (rounded half
+                // up), not through a float's exact formatting, the slowest field of a big table.
+                let micros = d.saturating_add(500).div_euclid(1000);
+                write!(
+                    text,
+                    "{}.{:03}",
+                    micros.div_euclid(1000),
+                    micros.rem_euclid(1000)
+                )?;
+            }
+            text.push(b',');
+            services.clear();
+            for (i, service) in t.services.iter().enumerate() {
+                if i > 0 {
+                    services.push(' ');
+                }
+                services.push_str(service);
+            }
+            write_csv_field(text, &services)?;
+            write!(
+                text,
+                ",{},{},{},{},",
+                t.span_count, t.lines, t.error_lines, t.failed_spans
+            )?;
+            write_csv_field(text, t.root_service.as_deref().unwrap_or_default())?;
+            text.push(b',');
+            write_csv_field(text, t.root_name.as_deref().unwrap_or_default())?;
+            text.push(b'\n');
         }
-        write_csv_field(out, &services)?;
-        write!(
-            out,
-            ",{},{},{},{},",
-            t.span_count, t.lines, t.error_lines, t.failed_spans
-        )?;
-        write_csv_field(out, t.root_service.as_deref().unwrap_or_default())?;
-        out.write_all(b",")?;
-        write_csv_field(out, t.root_name.as_deref().unwrap_or_default())?;
-        out.write_all(b"\n")?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
+
+/// CSV rows rendered per task (see [`write_in_parallel`]).
+const CSV_ROWS_PER_TASK: usize = 4096;
 
 /// One CSV field: control characters and bidi overrides escaped as on the terminal (log text
 /// is untrusted, and CSV is read by people too), quoted only when it holds a comma or a quote.
