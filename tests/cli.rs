@@ -325,6 +325,22 @@ fn control_characters_in_names_never_reach_the_terminal_in_views_of_all_traces()
         }
         assert!(out.stdout.contains("\\x1b]0;pwned\\x07"), "{}", out.stdout);
     }
+    // JSON escapes them too (serde_json the C0 controls, tracegrep bidi overrides), and means
+    // the same text.
+    for args in [
+        &["--all", "--format", "jsonl", log][..],
+        &["--format", "json", "4bf92f3577b34da6a3ce929d0e0e4736", log],
+    ] {
+        let out = run(tracegrep().args(args));
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        for bad in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(!out.stdout.contains(bad), "{args:?}: raw {bad:?} in output");
+        }
+        assert!(out.stdout.contains(r"\u202e"), "{}", out.stdout);
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+        let root = doc["spans"][0]["name"].as_str().expect("a span name");
+        assert_eq!(root, "\u{1b}[31mRED\u{202e}, \"quoted\"");
+    }
     let out = run(tracegrep().args(["--all", "--format", "csv", log]));
     // The root's service, then its name: escaped, and quoted for its comma and quotes.
     assert!(

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::records::time::format_rfc3339_micros;
 use crate::records::Record;
 use crate::render::parallel::write_in_parallel;
+use crate::render::sanitize::is_unsafe;
 use crate::traces::summary::{Row, TraceSummary};
 use crate::traces::tree::{SpanKind, SpanNode, SpanTree};
 use crate::traces::{Trace, UNKNOWN_SERVICE};
@@ -19,6 +20,39 @@ use crate::traces::{Trace, UNKNOWN_SERVICE};
 pub const SCHEMA: &str = "tracegrep.trace";
 /// The schema version; bumped only for changes that break readers.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// Writes `value` as compact JSON, as serde_json does, except that the characters a terminal
+/// would act on or that reorder what a reader sees (C1 controls such as U+009B, bidi overrides,
+/// line separators) are written as `\uXXXX` escapes. The document means the same; its bytes
+/// are only safer to print. (serde_json already escapes C0 controls.)
+pub fn write_value<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, SafeFormatter);
+    value.serialize(&mut ser).map_err(io::Error::from)
+}
+
+/// serde_json's compact formatter with [`is_unsafe`] characters escaped in strings.
+struct SafeFormatter;
+
+impl serde_json::ser::Formatter for SafeFormatter {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        if fragment.is_ascii() {
+            return writer.write_all(fragment.as_bytes());
+        }
+        let mut from = 0;
+        for (at, c) in fragment.char_indices() {
+            if is_unsafe(c) {
+                writer.write_all(&fragment.as_bytes()[from..at])?;
+                write!(writer, "\\u{:04x}", c as u32)?;
+                from = at + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[from..])
+    }
+}
 
 #[derive(Serialize)]
 struct TraceReport<'a> {
@@ -184,7 +218,7 @@ pub fn write_json(out: &mut dyn Write, trace: &Trace, names: &[String]) -> io::R
             .map(|r| log_report(r, s.start, names))
             .collect(),
     };
-    serde_json::to_writer(&mut *out, &report)?;
+    write_value(out, &report)?;
     out.write_all(b"\n")
 }
 
@@ -266,7 +300,7 @@ fn write_documents(out: &mut dyn Write, traces: &[Row], separator: &[u8]) -> io:
             if i > 0 {
                 text.extend_from_slice(separator);
             }
-            serde_json::to_writer(&mut *text, &summary_report(t))?;
+            write_value(text, &summary_report(t))?;
         }
         Ok(())
     })

@@ -2,7 +2,8 @@
 //!
 //! Each format has its own module and writes only to the writer it is handed. Every string
 //! that came from a log goes through [`sanitize`] before a terminal sees it; the JSON format
-//! escapes for JSON instead and never carries colour.
+//! escapes for JSON instead (control characters, and bidi overrides and line separators as `\uXXXX`:
+//! the same text, safe to print) and never carries colour.
 
 pub mod grid;
 pub mod header;

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 /// Whether a character must not reach a terminal raw.
-fn is_unsafe(c: char) -> bool {
+pub(crate) fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c,
             '\u{200e}' | '\u{200f}' | '\u{061c}'

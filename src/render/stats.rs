@@ -164,6 +164,6 @@ pub fn write_stats_json(out: &mut dyn Write, stats: &Stats) -> io::Result<()> {
             })
             .collect(),
     };
-    serde_json::to_writer(&mut *out, &report)?;
+    crate::render::json::write_value(out, &report)?;
     out.write_all(b"\n")
 }

@@ -109,7 +109,7 @@ pub fn write_report(
 ) -> io::Result<()> {
     match format {
         ReportFormat::Json => {
-            serde_json::to_writer(&mut *out, &report_document(input, false))?;
+            crate::render::json::write_value(out, &report_document(input, false))?;
             out.write_all(b"\n")
         }
         ReportFormat::Md => markdown::write_markdown(out, input),
