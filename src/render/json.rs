@@ -25,7 +25,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// would act on or that reorder what a reader sees (C1 controls such as U+009B, bidi overrides,
 /// line separators) are written as `\uXXXX` escapes. The document means the same; its bytes
 /// are only safer to print. (serde_json already escapes C0 controls.)
-pub fn write_value<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+pub fn write_value<W: Write + ?Sized, T: Serialize + ?Sized>(
+    out: &mut W,
+    value: &T,
+) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(out, SafeFormatter);
     value.serialize(&mut ser).map_err(io::Error::from)
 }
