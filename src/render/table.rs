@@ -224,7 +224,7 @@ const CSV_ROWS_PER_TASK: usize = 4096;
 
 /// One CSV field: control characters and bidi overrides escaped as on the terminal (log text
 /// is untrusted, and CSV is read by people too), quoted only when it holds a comma or a quote.
-fn write_csv_field(out: &mut dyn Write, field: &str) -> io::Result<()> {
+fn write_csv_field<W: Write + ?Sized>(out: &mut W, field: &str) -> io::Result<()> {
     let field = sanitize(field);
     if field.contains([',', '"']) {
         write!(out, "\"{}\"", field.replace('"', "\"\""))
