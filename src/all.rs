@@ -630,14 +630,17 @@ struct Sweeper<'s, 'c> {
 }
 
 impl Sweeper<'_, '_> {
-    /// Called between blocks with the offset reached.
+    /// Called before each line with its offset. Sweeps happen at fixed offsets (every
+    /// [`STREAM_SWEEP_BYTES`]), at the first line past each, so which traces a stream finishes
+    /// early does not depend on how much each read from the pipe returned.
     fn sweep(&mut self, traces: &mut TraceMap, offset: u64) {
         if offset < self.next {
             return;
         }
-        self.next = offset + STREAM_SWEEP_BYTES;
+        let at = self.next;
+        self.next = (offset / STREAM_SWEEP_BYTES + 1) * STREAM_SWEEP_BYTES;
         traces.join_low_halves();
-        let before = offset.saturating_sub(STREAM_IDLE_BYTES);
+        let before = at.saturating_sub(STREAM_IDLE_BYTES);
         let before_time = self.clock.map(|c| c.saturating_sub(STREAM_IDLE_NANOS));
         let idle = traces.take_idle(before, before_time, STREAM_MAX_OPEN);
         self.collector.add(idle);
@@ -662,13 +665,12 @@ fn read_stdin(
         Ok((compression, reader)) => {
             let result = scan_stream(reader, |block, offset, more_follows| {
                 let block = Block::of_stream(block, offset, 0, more_follows);
-                let done = scan.scan_block(&block, &mut diag, |v, ids, line| {
+                scan.scan_block(&block, &mut diag, |v, ids, line| {
+                    sweeper.sweep(&mut traces, line.offset);
                     if let Some(t) = add_line(&mut traces, filter, None, v, ids, line.offset) {
                         sweeper.clock = Some(sweeper.clock.map_or(t, |c| c.max(t)));
                     }
-                });
-                sweeper.sweep(&mut traces, offset);
-                done
+                })
             });
             let (Ok(bytes) | Err((_, bytes))) = &result;
             diag.bytes += *bytes;
