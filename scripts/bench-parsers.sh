@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The parser behind `--all` (issue #5): the skimmer against serde_json and sonic-rs, each
-# driving the same extractor (the serde visitor that keeps only aliased fields).
+# The parser behind `--all` (issue #5): the skimmer against serde_json, sonic-rs and simd-json,
+# each driving the same extractor (the serde visitor that keeps only aliased fields).
 #
 #   scripts/bench-parsers.sh [SIZE]      # default 1G of generated logs, kept under $BENCH_DIR
 #
@@ -8,7 +8,7 @@
 # parser gives the same `--all --format jsonl` output on the data, then runs side by side with
 # hyperfine on a warm cache: `rg -c trace` (the floor of reading the bytes), tracegrep with no
 # extraction at all (the cost of everything around the parser), and `--all --format csv` with
-# TRACEGREP_PARSER=skim|serde|sonic. Prints ratios of medians to the floor.
+# TRACEGREP_PARSER=skim|serde|sonic|simd. Prints ratios of medians to the floor.
 # Needs: hyperfine, ripgrep, python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +25,7 @@ done
 [ -f "$plain/truth.json" ] || python3 "$shared/bench/gen_logs.py" --out "$plain" --size "$size" --quiet
 logs="$plain/logs"
 echo "data: $logs ($(du -sh "$logs" | cut -f1))"
-for p in skim serde sonic; do
+for p in skim serde sonic simd; do
   sum=$(TRACEGREP_PARSER=$p "$tg" --all -q --format jsonl "$logs" | md5sum | cut -d' ' -f1)
   echo "  $p: md5 of --all --format jsonl $sum"
 done | tee "$dir/parsers-md5.txt"
@@ -35,7 +35,7 @@ if [ "$(cut -d' ' -f6 "$dir/parsers-md5.txt" | sort -u | wc -l)" -ne 1 ]; then
 fi
 run=(hyperfine -N -i --style none --warmup 1 --runs "${RUNS:-5}" --export-json "$dir/parsers.json"
   -n rg-count "rg -c trace $logs")
-for p in none skim serde sonic; do
+for p in none skim serde sonic simd; do
   run+=(-n "$p" "env TRACEGREP_PARSER=$p $tg --all -q --format csv $logs")
 done
 "${run[@]}" >/dev/null 2>&1
@@ -46,7 +46,7 @@ floor = r["rg-count"]
 print(f"{'':28}{'median':>10}{'× rg floor':>12}{'× skim':>9}")
 for name, label in [("rg-count", "rg -c trace (floor)"), ("none", "tracegrep, no extraction"),
                     ("skim", "skimmer + serde_json"), ("serde", "serde_json only"),
-                    ("sonic", "sonic-rs only")]:
+                    ("sonic", "sonic-rs only"), ("simd", "simd-json only (copies)")]:
     t = r[name]
     print(f"{label:28}{t*1000:>8.0f}ms{t/floor:>11.1f}×{t/r['skim']:>8.2f}×")
 PY

@@ -96,7 +96,9 @@ impl<'a> Extracted<'a> {
         }
     }
 
-    fn absorb(&mut self, inner: Extracted<'_>) {
+    /// Takes the values of `inner`, copied out of the text it borrowed from, where its ranks
+    /// beat the ones held.
+    pub(crate) fn absorb(&mut self, inner: Extracted<'_>) {
         for (i, v) in inner.extras {
             self.extras.push((i, v.into_owned()));
         }
