@@ -39,55 +39,39 @@ impl AddAssign<&Diagnostics> for Diagnostics {
 impl Diagnostics {
     /// A one-line summary of the problems, or `None` when there were none worth a note.
     pub fn problems(&self) -> Option<String> {
-        let mut parts = Vec::new();
-        if self.not_json > 0 {
-            parts.push(format!(
-                "{} line{} mentioning the id {} not JSON",
+        let verb = if self.not_json == 1 { "is" } else { "are" };
+        summary(&[
+            (
                 self.not_json,
-                plural(self.not_json),
-                if self.not_json == 1 { "is" } else { "are" }
-            ));
-        }
-        if self.invalid_utf8 > 0 {
-            parts.push(format!(
-                "{} line{} with invalid UTF-8 (decoded lossily)",
-                self.invalid_utf8,
-                plural(self.invalid_utf8)
-            ));
-        }
-        (!parts.is_empty()).then(|| parts.join(", "))
+                "line",
+                &format!("mentioning the id {verb} not JSON"),
+            ),
+            (self.invalid_utf8, "line", INVALID_UTF8),
+        ])
     }
-}
 
-impl Diagnostics {
     /// The summary for scans of every line (`--all`, `--stats`): lines that are not JSON, JSON
     /// lines without a trace id, invalid UTF-8.
     pub fn scan_problems(&self) -> Option<String> {
-        let mut parts = Vec::new();
-        if self.not_json > 0 {
-            parts.push(format!(
-                "{} line{} not JSON",
-                self.not_json,
-                plural(self.not_json)
-            ));
-        }
-        if self.no_trace_id > 0 {
-            parts.push(format!(
-                "{} JSON line{} without a trace id",
-                self.no_trace_id,
-                plural(self.no_trace_id)
-            ));
-        }
-        if self.invalid_utf8 > 0 {
-            parts.push(format!(
-                "{} line{} with invalid UTF-8 (decoded lossily)",
-                self.invalid_utf8,
-                plural(self.invalid_utf8)
-            ));
-        }
-        (!parts.is_empty()).then(|| parts.join(", "))
+        summary(&[
+            (self.not_json, "line", "not JSON"),
+            (self.no_trace_id, "JSON line", "without a trace id"),
+            (self.invalid_utf8, "line", INVALID_UTF8),
+        ])
     }
 }
+
+/// "N NOUN(s) WHAT" for each count above zero, joined; `None` if all are zero.
+fn summary(counts: &[(u64, &str, &str)]) -> Option<String> {
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, noun, what)| format!("{n} {noun}{} {what}", plural(*n)))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+const INVALID_UTF8: &str = "with invalid UTF-8 (decoded lossily)";
 
 /// How many sources with problems get a line of their own; past this (plus one, as a line
 /// naming a single other source says no less), the ones with the most damaged lines are named

@@ -117,16 +117,14 @@ fn machine_formats() {
 #[test]
 fn all_reads_stdin_and_counts_lines_without_ids() {
     let input = std::fs::read(fixture("mixed/payments.jsonl")).expect("read");
-    let out = tracegrep()
+    let out = run(tracegrep()
         .args(["--all", "--format", "csv"])
-        .write_stdin(input)
-        .output()
-        .expect("ran");
-    assert_eq!(out.status.code(), Some(0));
+        .write_stdin(input));
+    assert_eq!(out.code, 0);
     // The header and the one trace the payments service logged.
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    assert_eq!(out.stdout.lines().count(), 2);
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
+        out.stderr,
         "tracegrep: <stdin>: 1 JSON line without a trace id\n"
     );
 }
@@ -145,20 +143,23 @@ fn a_runaway_trace_on_stdin_keeps_every_line() {
             1_763_632_800_000_u64 + i as u64
         );
     }
-    let out = tracegrep()
+    let out = run(tracegrep()
         .args(["--all", "--format", "csv"])
-        .write_stdin(input)
-        .output()
-        .expect("ran");
-    assert_eq!(out.status.code(), Some(0));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let row: Vec<&str> = stdout.lines().nth(1).expect("a row").split(',').collect();
+        .write_stdin(input));
+    assert_eq!(out.code, 0);
+    let row: Vec<&str> = out
+        .stdout
+        .lines()
+        .nth(1)
+        .expect("a row")
+        .split(',')
+        .collect();
     // spans (100,000 kept + the shared one), lines, and the duration of every line.
-    assert_eq!(row[4], "100001", "{stdout}");
+    assert_eq!(row[4], "100001", "{}", out.stdout);
     assert_eq!(row[5], spans.to_string());
     assert_eq!(row[2], format!("{}.000", spans - 1));
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
+        out.stderr,
         "tracegrep: 1 trace had more than 100000 spans: the 10 lines of later spans are shown as one span per trace\n"
     );
 }
