@@ -275,3 +275,32 @@ fn a_big_table_is_one_table() {
         );
     }
 }
+
+/// Ids that exist only inside logged HTTP headers (pino-http's `req.headers.b3`, an outgoing
+/// `headers.uber-trace-id` or `headers.sentry-trace`) join their traces in the table too.
+#[test]
+fn ids_in_logged_headers_join_their_traces() {
+    let out = run(tracegrep().args(["--all", "--format", "csv", "fixtures/b3-jaeger"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    // trace id, services, spans, lines
+    let summary: Vec<[&str; 4]> = rows.iter().map(|r| [r[0], r[3], r[4], r[5]]).collect();
+    assert_eq!(
+        summary,
+        [
+            [
+                "4bf92f3577b34da6a3ce929d0e0e4736",
+                "catalog pricing",
+                "5",
+                "12"
+            ],
+            // The 15-digit Jaeger id is the same trace as the 16-digit B3 one.
+            ["0a1b2c3d4e5f6071", "catalog pricing", "2", "4"],
+        ]
+    );
+}
