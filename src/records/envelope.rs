@@ -11,6 +11,7 @@
 //! Docker json-file lines are JSON themselves and are unwrapped by the field extractor (their
 //! `log` field holds the inner line); its 16 KiB fragments are recognised here.
 
+use crate::records::level::{level_from_text, Level};
 use crate::records::time::{parse_time_text, Nanos};
 
 /// What the envelopes of one line said, and the payload inside them.
@@ -28,6 +29,9 @@ pub struct Envelope<'a> {
     pub partial: bool,
     /// A CRI line (its pieces join).
     pub cri: bool,
+    /// A level word in text before the JSON (logback's `%d %-5level %msg`, where the message is
+    /// the app's JSON and only the wrapper knows the level).
+    pub level: Option<Level>,
     /// What is left: the application's line.
     pub payload: &'a [u8],
 }
@@ -83,8 +87,23 @@ pub fn unwrap_line(line: &[u8]) -> Envelope<'_> {
             rest = after;
         }
     }
+    env.level = text_prefix_level(rest);
     env.payload = rest;
     env
+}
+
+/// The longest text before the JSON that is searched for a level word.
+const LEVEL_PREFIX_MAX: usize = 64;
+
+/// An upper-case level word (`INFO`, `WARN`, `ERROR`, …) among the words before the first `{`,
+/// when the line does not start with it.
+fn text_prefix_level(rest: &[u8]) -> Option<Level> {
+    let head = &rest[..rest.len().min(LEVEL_PREFIX_MAX)];
+    let brace = memchr::memchr(b'{', head)?;
+    head[..brace]
+        .split(u8::is_ascii_whitespace)
+        .filter(|w| (2..=8).contains(&w.len()) && w.iter().all(u8::is_ascii_uppercase))
+        .find_map(|w| level_from_text(std::str::from_utf8(w).ok()?))
 }
 
 /// `Nov 20 10:00:01 HOST TAG[PID]: ` or `… HOST TAG: `: the program's tag and the rest.
@@ -298,6 +317,23 @@ mod tests {
         ] {
             assert_eq!(unwrap_line(not_stern).pod, None, "{not_stern:?}");
         }
+    }
+
+    #[test]
+    fn a_level_word_before_the_json_is_kept() {
+        let level = |line: &str| unwrap_line(line.as_bytes()).level;
+        assert_eq!(
+            level("2026-11-20T10:00:01.065Z ERROR {\"event\":\"issuer.timeout\"}"),
+            Some(Level::Error)
+        );
+        assert_eq!(
+            level("2026-11-20T10:00:01.033Z INFO  {\"a\":1}"),
+            Some(Level::Info)
+        );
+        // Lower-case words are prose, not a level; a line that is JSON has no prefix.
+        assert_eq!(level("user error {\"a\":1}"), None);
+        assert_eq!(level("{\"level\":\"INFO\"}"), None);
+        assert_eq!(level("GET /health {\"a\":1}"), None);
     }
 
     #[test]

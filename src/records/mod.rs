@@ -361,7 +361,7 @@ impl LineFields for LineView<'_> {
         duration_of(self.e)
     }
     fn level(&self) -> Option<Level> {
-        level_of(self.e)
+        level_of(self.e).or(self.env.level)
     }
     fn service(&self) -> Option<String> {
         text_of(self.e, Slot::Service).or_else(|| self.env.service())
@@ -504,6 +504,7 @@ impl<'v> LineView<'v> {
     pub fn decode(&self) -> Decoded {
         let mut d = decode(self.e);
         d.time = d.time.or(self.env.time);
+        d.level = d.level.or(self.env.level);
         if d.service.is_none() {
             d.service = self.env.service();
         }
