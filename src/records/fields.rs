@@ -68,6 +68,10 @@ pub enum Role {
 pub enum Slot {
     /// Trace id.
     Trace,
+    /// A trace id inside a propagation header (`traceparent`, `b3`, `uber-trace-id`,
+    /// `sentry-trace`), kept apart so that a line with its own `trace_id` still reads the span
+    /// the header names (the caller's).
+    TraceHeader,
     /// Span id.
     Span,
     /// Parent span id.
@@ -109,12 +113,13 @@ pub enum Slot {
 }
 
 /// How many slots there are.
-pub const SLOT_COUNT: usize = 20;
+pub const SLOT_COUNT: usize = 21;
 
 impl Role {
     /// The slot this role fills.
     pub fn slot(self) -> Slot {
         match self {
+            Role::Trace(IdSyntax::Traceparent | IdSyntax::B3 | IdSyntax::Uber) => Slot::TraceHeader,
             Role::Trace(_) => Slot::Trace,
             Role::Span { .. } => Slot::Span,
             Role::Parent { .. } => Slot::Parent,

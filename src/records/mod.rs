@@ -113,10 +113,37 @@ pub struct Decoded {
 }
 
 /// Decodes only the trace id of an extracted line: the cheap question asked of every candidate.
+/// Also returns the span and parent a propagation header names, when its trace is the line's.
 pub fn decode_trace(e: &Extracted<'_>) -> (Option<TraceKey>, Option<SpanId>, Option<SpanId>) {
-    let Some(found) = e.get(Slot::Trace) else {
+    let (plain, header) = (e.get(Slot::Trace), e.get(Slot::TraceHeader));
+    // The better-ranked alias names the trace (a dedicated field beats a header, a header
+    // beats a correlation id); a header that agrees still names the spans around the line.
+    let header_wins = match (plain, header) {
+        (Some(p), Some(h)) => h.rank < p.rank,
+        (None, Some(_)) => true,
+        _ => false,
+    };
+    let from_header = header.map(decode_found).unwrap_or_default();
+    if header_wins {
+        return from_header;
+    }
+    let Some(plain) = plain else {
         return (None, None, None);
     };
+    let (trace, span, parent) = decode_found(plain);
+    let agree = match (&trace, &from_header.0) {
+        (Some(a), Some(b)) => a.matches(b) || b.matches(a),
+        _ => false,
+    };
+    if agree {
+        (trace, from_header.1.or(span), from_header.2.or(parent))
+    } else {
+        (trace, span, parent)
+    }
+}
+
+/// Decodes one trace alias's value by its syntax.
+fn decode_found(found: &Found<'_>) -> (Option<TraceKey>, Option<SpanId>, Option<SpanId>) {
     let Role::Trace(syntax) = found.role else {
         return (None, None, None);
     };
@@ -543,5 +570,44 @@ pub fn decode(e: &Extracted<'_>) -> Decoded {
             .iter()
             .map(|(i, v)| (*i, v.as_text().into_owned()))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::extract::extract;
+    use crate::records::fields::{FieldOverrides, FieldTable};
+
+    fn ids(line: &str) -> LineIds {
+        let table = FieldTable::new(&FieldOverrides::default());
+        decode_ids(&extract(line.as_bytes(), &table).expect("JSON"))
+    }
+
+    #[test]
+    fn a_logged_header_names_the_caller_next_to_the_lines_own_ids() {
+        let own = r#""trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"defd0d02d9ff6714""#;
+        let header = r#""req":{"headers":{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-820426c428368cee-01"}}"#;
+        let both = ids(&format!("{{{own},{header}}}"));
+        assert_eq!(both.span, Some(SpanId(0xdefd0d02d9ff6714)));
+        assert_eq!(both.parent, Some(SpanId(0x820426c428368cee)));
+        // A header of another trace says nothing about this line's spans.
+        let other = header.replace(
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "0af7651916cd43dd8448eb211c80319c",
+        );
+        let apart = ids(&format!("{{{own},{other}}}"));
+        assert_eq!(
+            apart.trace,
+            Some(TraceKey::Full(0x4bf92f3577b34da6a3ce929d0e0e4736))
+        );
+        assert_eq!(apart.parent, None);
+        // Alone, the header is the trace and its span the line's.
+        let alone = ids(&format!("{{{header}}}"));
+        assert_eq!(
+            alone.trace,
+            Some(TraceKey::Full(0x4bf92f3577b34da6a3ce929d0e0e4736))
+        );
+        assert_eq!(alone.span, Some(SpanId(0x820426c428368cee)));
     }
 }
