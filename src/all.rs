@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::app::stream_error;
 use crate::cli::{Format, ReportFormat, SortKey};
 use crate::config::{Config, Inputs, Mode, ReportTarget};
-use crate::diag::{source_summaries, Diagnostics};
+use crate::diag::{plural, source_summaries, Diagnostics};
 use crate::embed::collect_logs;
 use crate::exit::ExitStatus;
 use crate::input::open::decode_stream;
@@ -255,8 +255,8 @@ pub fn run_all(
             writeln!(
                 err,
                 "tracegrep: {traces} trace{} had more than {MAX_SPANS_PER_TRACE} spans: the {lines} line{} of later spans are shown as one span per trace",
-                if traces == 1 { "" } else { "s" },
-                if lines == 1 { "" } else { "s" },
+                plural(traces),
+                plural(lines),
             )?;
         }
     }

@@ -116,7 +116,8 @@ pub fn source_summaries<'a>(
     lines
 }
 
-fn plural(n: u64) -> &'static str {
+/// `"s"` unless `n` is one.
+pub(crate) fn plural(n: u64) -> &'static str {
     if n == 1 {
         ""
     } else {

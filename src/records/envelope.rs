@@ -98,6 +98,9 @@ const LEVEL_PREFIX_MAX: usize = 64;
 /// An upper-case level word (`INFO`, `WARN`, `ERROR`, …) among the words before the first `{`,
 /// when the line does not start with it.
 fn text_prefix_level(rest: &[u8]) -> Option<Level> {
+    if rest.first() == Some(&b'{') {
+        return None;
+    }
     let head = &rest[..rest.len().min(LEVEL_PREFIX_MAX)];
     let brace = memchr::memchr(b'{', head)?;
     head[..brace]

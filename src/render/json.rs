@@ -49,7 +49,9 @@ impl serde_json::ser::Formatter for SafeFormatter {
         for (at, c) in fragment.char_indices() {
             if is_unsafe(c) {
                 writer.write_all(&fragment.as_bytes()[from..at])?;
-                write!(writer, "\\u{:04x}", c as u32)?;
+                for unit in c.encode_utf16(&mut [0; 2]) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
                 from = at + c.len_utf8();
             }
         }

@@ -43,8 +43,12 @@ pub fn write_stats(
     limit: Option<usize>,
     opts: &RenderOptions,
 ) -> io::Result<()> {
-    let plural = if stats.traces == 1 { "" } else { "s" };
-    writeln!(out, "{} trace{plural}\n", stats.traces)?;
+    let traces = stats.traces;
+    writeln!(
+        out,
+        "{traces} trace{}\n",
+        crate::diag::plural(traces as u64)
+    )?;
     let mut by_service = table(
         opts,
         vec!["SERVICE", "SPANS", "P50", "P95", "P99", "MAX", "ERRORS"],

@@ -93,10 +93,11 @@ pub fn write_table(out: &mut dyn Write, traces: &[Row], opts: &RenderOptions) ->
     }
     // Column widths over every row first (rows are made again per slice rather than kept:
     // a kept row costs more than making it twice).
-    let widths = traces
+    let header_widths: Vec<usize> = header.iter().map(|h| width_of(h)).collect();
+    let mut widths = traces
         .par_iter()
         .fold(
-            || header.iter().map(|h| width_of(h)).collect::<Vec<usize>>(),
+            || header_widths.clone(),
             |mut widths, t| {
                 let r = row(t, day.as_deref());
                 let cells = [
@@ -115,9 +116,10 @@ pub fn write_table(out: &mut dyn Write, traces: &[Row], opts: &RenderOptions) ->
                 widths
             },
         )
-        .reduce_with(|a, b| a.into_iter().zip(b).map(|(a, b)| a.max(b)).collect())
-        .unwrap_or_else(|| header.iter().map(|h| width_of(h)).collect());
-    let mut widths = widths;
+        .reduce(
+            || header_widths.clone(),
+            |a, b| a.into_iter().zip(b).map(|(a, b)| a.max(b)).collect(),
+        );
     // Each column is padded by one space on each side.
     let used: usize = widths[..7].iter().map(|w| w + 2).sum::<usize>() + 2;
     let root_cols = opts.width_cols.saturating_sub(used).max(MIN_ROOT_COLS);

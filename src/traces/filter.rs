@@ -191,8 +191,9 @@ impl TraceFilter {
         let duration = t.duration_ns().unwrap_or(0);
         (self.services.is_empty()
             || t.services.iter().any(|s| {
-                let s = s.to_ascii_lowercase();
-                self.services.iter().any(|w| s.contains(w.as_str()))
+                self.services
+                    .iter()
+                    .any(|w| contains_ignore_ascii_case(s, w))
             }))
             && self.min_duration_ns.is_none_or(|min| duration >= min)
             && self.max_duration_ns.is_none_or(|max| duration <= max)
@@ -234,6 +235,15 @@ pub fn parse_instant(text: &str, now: Nanos) -> Result<Nanos, FilterError> {
 /// Parses `--min-duration`/`--max-duration`: `500ms`, `2s`, `1m30s`; bare numbers are ms.
 pub fn parse_span(text: &str) -> Option<i64> {
     parse_duration_text(text, DurationUnit::Millis)
+}
+
+/// Whether `hay` contains `needle` (lowercase), ignoring ASCII case, without lowercasing a copy.
+fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    needle.is_empty()
+        || hay
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 #[cfg(test)]
