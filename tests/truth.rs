@@ -107,6 +107,26 @@ fn needles_match_the_ground_truth() {
             .join("\n")
     );
     assert!(report.contains("traces match"), "{report}");
+    // The tree, scored strictly: inferred parents must be true ancestors (and mostly the
+    // exact parent), one root per single-root request, and the right root.
+    let score = python(&[
+        root().join("scripts/score-tree.py").to_str().expect("utf-8"),
+        dir.path().join("truth.json").to_str().expect("utf-8"),
+        json_path.to_str().expect("utf-8"),
+        "--min",
+        "ancestor_ratio=0.98",
+        "--min",
+        "exact_ratio=0.90",
+        "--min",
+        "single_root_ratio=0.95",
+        "--min",
+        "root_ratio=0.99",
+        "--min",
+        "named_ratio=1.0",
+    ]);
+    let scored = String::from_utf8_lossy(&score.stdout);
+    println!("tree score: {scored}");
+    assert!(score.status.success(), "tree score: {scored}");
 }
 
 /// A `kubectl logs --prefix --timestamps` stream on stdin: traces are finished as the stream

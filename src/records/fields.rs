@@ -61,6 +61,14 @@ pub enum Role {
     GrpcMethod,
     /// A stack trace carried inside the JSON.
     Stack,
+    /// An explicit span kind (`span.kind`: server, client, producer, consumer).
+    SpanKind,
+    /// A database system (`db.system`): the span is a database or cache call.
+    DbSystem,
+    /// A messaging destination (queue or topic).
+    MessagingDestination,
+    /// A messaging operation (`publish`, `process`, …).
+    MessagingOperation,
 }
 
 /// The slot a role fills in an extracted record: roles with different syntaxes share a slot.
@@ -110,10 +118,18 @@ pub enum Slot {
     GrpcMethod,
     /// Embedded stack trace.
     Stack,
+    /// Span kind.
+    SpanKind,
+    /// Database system.
+    DbSystem,
+    /// Messaging destination.
+    MessagingDestination,
+    /// Messaging operation.
+    MessagingOperation,
 }
 
 /// How many slots there are.
-pub const SLOT_COUNT: usize = 21;
+pub const SLOT_COUNT: usize = 25;
 
 impl Role {
     /// The slot this role fills.
@@ -140,6 +156,10 @@ impl Role {
             Role::GrpcService => Slot::GrpcService,
             Role::GrpcMethod => Slot::GrpcMethod,
             Role::Stack => Slot::Stack,
+            Role::SpanKind => Slot::SpanKind,
+            Role::DbSystem => Slot::DbSystem,
+            Role::MessagingDestination => Slot::MessagingDestination,
+            Role::MessagingOperation => Slot::MessagingOperation,
         }
     }
 }
@@ -381,6 +401,25 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("db.query.text", Role::DbStatement),
     ("attributes.db.query.text", Role::DbStatement),
     ("commandText", Role::DbStatement),
+    ("db.system", Role::DbSystem),
+    ("db.system.name", Role::DbSystem),
+    ("db.type", Role::DbSystem),
+    ("attributes.db.system", Role::DbSystem),
+    ("messaging.destination.name", Role::MessagingDestination),
+    ("messaging.destination", Role::MessagingDestination),
+    (
+        "attributes.messaging.destination.name",
+        Role::MessagingDestination,
+    ),
+    ("messaging.operation.type", Role::MessagingOperation),
+    ("messaging.operation", Role::MessagingOperation),
+    (
+        "attributes.messaging.operation.type",
+        Role::MessagingOperation,
+    ),
+    ("span.kind", Role::SpanKind),
+    ("span_kind", Role::SpanKind),
+    ("otel.kind", Role::SpanKind),
     ("grpc.service", Role::GrpcService),
     ("grpc.method", Role::GrpcMethod),
     // Stack traces embedded in the JSON.

@@ -4,6 +4,7 @@
 //! one-pass extractor ([`extract`]) and the decoders for ids, times, levels and durations. It
 //! hands [`Record`]s to the traces stage and knows nothing of terminals.
 
+pub mod call;
 pub mod duration;
 pub mod envelope;
 pub mod extract;
@@ -18,6 +19,7 @@ pub mod skim;
 pub mod time;
 pub mod whole;
 
+use crate::records::call::{call_kind, CallKind};
 use crate::records::duration::{duration_from_number, parse_duration_text, DurationUnit};
 use crate::records::extract::{Extracted, Found, Scalar};
 use crate::records::fields::{Role, Slot};
@@ -69,6 +71,8 @@ pub struct Record {
     pub status: Option<String>,
     /// A stack trace carried in the JSON.
     pub stack: Option<String>,
+    /// What kind of call the line's span is.
+    pub call: CallKind,
     /// Where the line is.
     pub line: LineRef,
     /// The line as read (without its line terminator).
@@ -108,6 +112,8 @@ pub struct Decoded {
     pub status: Option<String>,
     /// See [`Record::stack`].
     pub stack: Option<String>,
+    /// See [`Record::call`].
+    pub call: CallKind,
     /// Text of the table's extra paths (`--where`), by index; empty unless asked for.
     pub extras: Vec<(u8, String)>,
 }
@@ -284,6 +290,29 @@ fn name_of(e: &Extracted<'_>) -> Option<String> {
     text_of(e, Slot::DbStatement).map(|s| truncate_chars(&s, MAX_NAME_CHARS))
 }
 
+fn text_cow<'a>(f: Option<&'a Found<'_>>) -> Option<std::borrow::Cow<'a, str>> {
+    f.map(|f| f.value.as_text())
+}
+
+/// What kind of call the line's span is; costs nothing on lines without the fields that tell.
+fn call_of(e: &Extracted<'_>) -> CallKind {
+    let kind = e.get(Slot::SpanKind);
+    let destination = e.get(Slot::MessagingDestination);
+    let database = e.get(Slot::DbSystem).is_some() || e.get(Slot::DbStatement).is_some();
+    if kind.is_none() && destination.is_none() && !database {
+        return CallKind::Unknown;
+    }
+    let operation = text_cow(e.get(Slot::MessagingOperation));
+    let message = text_cow(e.get(Slot::Message));
+    call_kind(
+        text_cow(kind).as_deref(),
+        text_cow(destination).as_deref(),
+        operation.as_deref(),
+        database,
+        message.as_deref(),
+    )
+}
+
 /// The ids of a line: trace, span, the parent it names, and an implied ancestor.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LineIds {
@@ -343,6 +372,8 @@ pub trait LineFields {
     fn name(&self) -> Option<String>;
     /// The message.
     fn message(&self) -> Option<String>;
+    /// What kind of call the line's span is.
+    fn call(&self) -> CallKind;
 }
 
 impl LineFields for Decoded {
@@ -375,6 +406,9 @@ impl LineFields for Decoded {
     fn message(&self) -> Option<String> {
         self.message.clone()
     }
+    fn call(&self) -> CallKind {
+        self.call
+    }
 }
 
 impl LineFields for LineView<'_> {
@@ -401,6 +435,9 @@ impl LineFields for LineView<'_> {
     }
     fn message(&self) -> Option<String> {
         text_of(self.e, Slot::Message)
+    }
+    fn call(&self) -> CallKind {
+        call_of(self.e)
     }
 }
 
@@ -491,6 +528,12 @@ impl LineFields for AnyLine<'_> {
             AnyLine::Decoded(d) => LineFields::message(*d),
         }
     }
+    fn call(&self) -> CallKind {
+        match self {
+            AnyLine::View(v) => v.call(),
+            AnyLine::Decoded(d) => d.call,
+        }
+    }
 }
 
 /// A decoded view of one line that borrows from it: cheap fields are computed on demand, and
@@ -565,6 +608,7 @@ pub fn decode(e: &Extracted<'_>) -> Decoded {
         message: text_of(e, Slot::Message),
         status,
         stack: text_of(e, Slot::Stack),
+        call: call_of(e),
         extras: e
             .extras
             .iter()

@@ -309,6 +309,7 @@ fn make_record(d: Decoded, trace: TraceKey, line: LineRef, raw: &[u8], lossy_utf
         message: d.message,
         status: d.status,
         stack: d.stack,
+        call: d.call,
         line,
         raw: raw.into(),
         continuation: Vec::new(),

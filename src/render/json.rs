@@ -12,7 +12,7 @@ use crate::records::time::format_rfc3339_micros;
 use crate::records::Record;
 use crate::render::parallel::write_in_parallel;
 use crate::render::sanitize::is_unsafe;
-use crate::traces::summary::{Row, TraceSummary};
+use crate::traces::summary::{root_of, Row, TraceSummary};
 use crate::traces::tree::{SpanKind, SpanNode, SpanTree};
 use crate::traces::{Trace, UNKNOWN_SERVICE};
 
@@ -67,6 +67,8 @@ struct TraceReport<'a> {
     start: Option<String>,
     end: Option<String>,
     duration_ms: Option<f64>,
+    request_duration_ms: Option<f64>,
+    root_span_id: Option<String>,
     services: &'a [String],
     span_count: usize,
     lines: usize,
@@ -83,11 +85,15 @@ struct SpanReport<'a> {
     span_id: Option<String>,
     parent_span_id: Option<String>,
     inferred_parent_span_id: Option<String>,
+    link: &'static str,
+    follows_from: bool,
     kind: &'static str,
     service: &'a str,
     name: &'a str,
     start: Option<String>,
     duration_ms: Option<f64>,
+    self_ms: Option<f64>,
+    clock_shift_ms: f64,
     error: bool,
     error_lines: usize,
     critical_path: bool,
@@ -100,6 +106,7 @@ struct SpanReport<'a> {
 #[derive(Serialize)]
 struct MissingSpanReport {
     span_id: String,
+    inferred_parent_span_id: Option<String>,
     start: Option<String>,
     duration_ms: Option<f64>,
     children: usize,
@@ -126,15 +133,21 @@ pub(crate) fn ms(ns: i64) -> f64 {
     (ns as f64 / 1_000.0).round() / 1_000.0
 }
 
+/// The id of the span a node was placed under, where no line names its parent.
+fn inferred_parent(node: &SpanNode, nodes: &[SpanNode]) -> Option<String> {
+    node.parent
+        .filter(|_| node.parent_inferred)
+        .and_then(|p| nodes[p].id)
+        .map(|i| i.to_string())
+}
+
 fn span_report<'a>(node: &'a SpanNode, nodes: &[SpanNode]) -> SpanReport<'a> {
     SpanReport {
         span_id: node.id.map(|i| i.to_string()),
         parent_span_id: node.parent_id.map(|i| i.to_string()),
-        inferred_parent_span_id: node
-            .parent
-            .filter(|_| node.parent_inferred)
-            .and_then(|p| nodes[p].id)
-            .map(|i| i.to_string()),
+        inferred_parent_span_id: inferred_parent(node, nodes),
+        link: node.link.as_str(),
+        follows_from: node.follows_from,
         kind: match node.kind {
             SpanKind::Logged => "logged",
             SpanKind::Placeholder => "placeholder",
@@ -142,8 +155,13 @@ fn span_report<'a>(node: &'a SpanNode, nodes: &[SpanNode]) -> SpanReport<'a> {
         },
         service: &node.service,
         name: &node.name,
-        start: node.start.map(format_rfc3339_micros),
+        // As logged: the clock correction is given apart.
+        start: node
+            .start
+            .map(|t| format_rfc3339_micros(t.saturating_sub(node.shift_ns))),
         duration_ms: node.duration_ns().map(ms),
+        self_ms: node.self_ns.map(ms),
+        clock_shift_ms: ms(node.shift_ns),
         error: node.error,
         error_lines: node.error_lines,
         critical_path: node.critical,
@@ -171,6 +189,7 @@ fn missing_span_reports(tree: &SpanTree) -> Vec<MissingSpanReport> {
         .filter(|n| n.kind == SpanKind::Placeholder)
         .map(|n| MissingSpanReport {
             span_id: n.id.map(|i| i.to_string()).unwrap_or_default(),
+            inferred_parent_span_id: inferred_parent(n, &tree.nodes),
             start: n.start.map(format_rfc3339_micros),
             duration_ms: n.duration_ns().map(ms),
             children: n.children.len(),
@@ -209,6 +228,13 @@ pub fn write_json(out: &mut dyn Write, trace: &Trace, names: &[String]) -> io::R
         start: s.start.map(format_rfc3339_micros),
         end: s.end.map(format_rfc3339_micros),
         duration_ms: s.duration_ns().map(ms),
+        request_duration_ms: root_of(&trace.tree)
+            .and_then(|n| n.duration_ns())
+            .filter(|&d| d > 0)
+            .map(ms),
+        root_span_id: root_of(&trace.tree)
+            .and_then(|n| n.id)
+            .map(|i| i.to_string()),
         services: &s.services,
         span_count: trace.tree.span_count(),
         lines: trace.records.len(),
@@ -236,6 +262,8 @@ pub(crate) struct SummaryReport<'a> {
     start: Option<String>,
     end: Option<String>,
     duration_ms: Option<f64>,
+    request_duration_ms: Option<f64>,
+    root_span_id: Option<String>,
     services: &'a [String],
     span_count: usize,
     lines: u64,
@@ -260,7 +288,9 @@ pub(crate) fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
         trace_id: t.id.to_string(),
         start: t.start.map(format_rfc3339_micros),
         end: t.end.map(format_rfc3339_micros),
-        duration_ms: t.duration_ns().map(ms),
+        duration_ms: t.extent_ns().map(ms),
+        request_duration_ms: t.request_ns.map(ms),
+        root_span_id: t.root_span.map(|i| i.to_string()),
         services: &t.services,
         span_count: t.span_count,
         lines: t.lines,

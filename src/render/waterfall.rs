@@ -7,7 +7,7 @@ use owo_colors::Style;
 use crate::records::duration::format_duration;
 use crate::render::sanitize::sanitize;
 use crate::render::term::{fit, paint, service_style, width_of, RenderOptions};
-use crate::traces::tree::{SpanKind, SpanNode};
+use crate::traces::tree::{Link, SpanKind, SpanNode};
 use crate::traces::Trace;
 
 /// Columns for the duration at the end of a row.
@@ -84,6 +84,12 @@ pub fn write_waterfall(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions)
             }
             flags.push_str(&paint(opts, "skew", Style::new().yellow()));
         }
+        if node.follows_from {
+            if !flags.is_empty() {
+                flags.push(' ');
+            }
+            flags.push_str(&paint(opts, "async", Style::new().cyan()));
+        }
         let fitted = fit(label, label_cols);
         let painted_label = paint_label(opts, &fitted, prefix, node);
         let line = format!(
@@ -102,7 +108,9 @@ fn write_legend(out: &mut dyn Write, opts: &RenderOptions, width: usize) -> io::
         "ERR span failed",
         "err error lines",
         "skew starts before its parent",
+        "async runs after its parent",
         "┄ parent inferred",
+        "╌ unlinked: under the entry span",
         "░ not in the logs",
         "▒ no span ids",
     ];
@@ -145,13 +153,15 @@ fn tree_prefixes(trace: &Trace) -> Vec<String> {
             if depth > MAX_INDENT_LEVELS {
                 prefix.push_str(&format!("[{depth}]"));
             }
-            // Dotted connectors mark parents inferred from timing or a transaction id.
-            prefix.push_str(match (is_last[i], node.parent_inferred) {
-                (true, false) => "└─",
-                (false, false) => "├─",
-                (true, true) => "└┄",
-                (false, true) => "├┄",
-            });
+            // Dotted connectors mark parents inferred from timing, a transaction id or a
+            // message; dashed ones spans that nothing places, hung under the entry span.
+            let line = match node.link {
+                Link::Unlinked => "╌",
+                _ if node.parent_inferred => "┄",
+                _ => "─",
+            };
+            prefix.push_str(if is_last[i] { "└" } else { "├" });
+            prefix.push_str(line);
         }
         open.push(!is_last[i]);
         out.push(prefix);

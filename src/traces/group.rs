@@ -4,6 +4,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::records::call::CallKind;
 use crate::records::ids::{SpanId, TraceKey};
 use crate::records::level::Level;
 use crate::records::time::Nanos;
@@ -35,6 +36,7 @@ pub struct SpanAcc {
     last_level: Option<Level>,
     error_lines: u32,
     lines: u32,
+    call: CallKind,
 }
 
 impl Default for SpanAcc {
@@ -53,6 +55,7 @@ impl Default for SpanAcc {
             last_level: None,
             error_lines: 0,
             lines: 0,
+            call: CallKind::Unknown,
         }
     }
 }
@@ -423,6 +426,7 @@ impl SpanAcc {
         service: &dyn Fn() -> Option<String>,
     ) {
         self.lines += 1;
+        self.call = self.call.merge(d.call());
         if self.service.is_none() {
             self.service = d.service().or_else(service).map(String::into_boxed_str);
         }
@@ -454,6 +458,7 @@ impl SpanAcc {
     fn merge(&mut self, other: SpanAcc) {
         self.lines += other.lines;
         self.error_lines += other.error_lines;
+        self.call = self.call.merge(other.call);
         self.service = self.service.take().or(other.service);
         self.name = self.name.take().or(other.name);
         self.message = self.message.take().or(other.message);
@@ -502,6 +507,7 @@ impl SpanAcc {
             .map(String::from)
             .unwrap_or_default();
         node.line_count = self.lines as usize;
+        node.call = self.call;
         node
     }
 }

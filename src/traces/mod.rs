@@ -3,9 +3,12 @@
 //! This stage takes [`Record`]s and hands a [`Trace`] to the renderers. It knows nothing of
 //! files or terminals.
 
+pub mod critical;
 pub mod filter;
 pub mod gates;
 pub mod group;
+pub mod infer;
+pub mod skew;
 pub mod stats;
 pub mod summary;
 pub mod tree;

@@ -30,6 +30,10 @@ pub struct TraceSummary {
     pub root_service: Option<String>,
     /// The operation of the root span.
     pub root_name: Option<String>,
+    /// The root span's id, when it has one.
+    pub root_span: Option<crate::records::ids::SpanId>,
+    /// How long the request took: the root span's duration.
+    pub request_ns: Option<i64>,
     /// Parents that never logged (placeholders in the tree): broken propagation.
     pub missing_parents: usize,
     /// The first few error lines.
@@ -51,6 +55,7 @@ static NO_TREE: SpanTree = SpanTree {
     nodes: Vec::new(),
     roots: Vec::new(),
     order: Vec::new(),
+    entry: None,
 };
 
 impl TraceSummary {
@@ -73,10 +78,14 @@ impl TraceSummary {
         let services: Vec<String> = names.into_iter().map(str::to_string).collect();
         let start = tree.nodes.iter().filter_map(|n| n.start).min();
         let end = tree.nodes.iter().filter_map(|n| n.end).max();
-        let (root_service, root_name) = match root_of(&tree) {
+        let root = root_of(&tree);
+        let (root_service, root_name) = match root {
             Some(n) => (Some(n.service.clone()), Some(n.name.clone())),
             None => (None, None),
         };
+        let root_span = root.and_then(|n| n.id);
+        // A root of one line has no duration of its own: the extent stands in for it.
+        let request_ns = root.and_then(SpanNode::duration_ns).filter(|&d| d > 0);
         TraceSummary {
             id,
             start,
@@ -96,6 +105,8 @@ impl TraceSummary {
             untracked_lines,
             root_service,
             root_name,
+            root_span,
+            request_ns,
             tree: Some(Box::new(tree)),
         }
     }
@@ -112,14 +123,20 @@ impl TraceSummary {
         self.tree.as_deref().unwrap_or(&NO_TREE)
     }
 
-    /// Wall time from the first to the last instant.
+    /// How long the request took (its root span), else the trace's extent: what the table
+    /// shows, sorts and filters by.
     pub fn duration_ns(&self) -> Option<i64> {
+        self.request_ns.or_else(|| self.extent_ns())
+    }
+
+    /// Wall time from the first to the last instant, asynchronous work included.
+    pub fn extent_ns(&self) -> Option<i64> {
         Some(self.end?.saturating_sub(self.start?))
     }
 
-    /// The root span: the longest root that logged something (the earliest on ties). A root
-    /// that logged nothing (a missing parent) stands for its longest child. `None` once the
-    /// tree is gone; [`TraceSummary::root_service`] and `root_name` stay.
+    /// The root span: the request's entry span ([`SpanTree::entry`]). An entry that logged
+    /// nothing (a missing parent) stands for its longest child. `None` once the tree is gone;
+    /// [`TraceSummary::root_service`] and `root_name` stay.
     pub fn root(&self) -> Option<&SpanNode> {
         root_of(self.tree())
     }
@@ -130,17 +147,16 @@ impl TraceSummary {
     }
 }
 
-fn root_of(tree: &SpanTree) -> Option<&SpanNode> {
+/// The root span of a tree: its entry span, or for a missing entry its longest child.
+pub fn root_of(tree: &SpanTree) -> Option<&SpanNode> {
     let nodes = &tree.nodes;
-    let mut roots = tree.roots.iter().copied().flat_map(|r| {
-        if nodes[r].kind == SpanKind::Placeholder {
-            nodes[r].children.clone()
-        } else {
-            vec![r]
-        }
-    });
-    roots
-        .by_ref()
-        .map(|i| &nodes[i])
+    let entry = tree.entry.or_else(|| tree.roots.first().copied())?;
+    if nodes[entry].kind != SpanKind::Placeholder {
+        return Some(&nodes[entry]);
+    }
+    nodes[entry]
+        .children
+        .iter()
+        .map(|&i| &nodes[i])
         .max_by_key(|n| (n.duration_ns().unwrap_or(0), std::cmp::Reverse(n.start)))
 }

@@ -7,10 +7,14 @@
 
 use std::collections::HashMap;
 
+use crate::records::call::CallKind;
 use crate::records::ids::SpanId;
 use crate::records::level::Level;
 use crate::records::time::Nanos;
 use crate::records::Record;
+use crate::traces::critical::{mark_critical_path, set_self_times};
+use crate::traces::infer::{choose_entry, infer_parents, SKEW_WINDOW_NS};
+use crate::traces::skew::estimate_shifts;
 use crate::traces::UNKNOWN_SERVICE;
 
 /// What a node of the tree stands for.
@@ -22,6 +26,37 @@ pub enum SpanKind {
     Placeholder,
     /// Lines of one service that carry no span id, gathered into one bar.
     Synthetic,
+}
+
+/// How a span came under its parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// It has no parent: the entry span, or a root nothing could place.
+    Root,
+    /// A line names the parent (a parent field, a propagation header).
+    Named,
+    /// An ECS `transaction.id` names the service's entry span as an ancestor.
+    Transaction,
+    /// The tightest span of the same service that encloses it in time.
+    Enclosing,
+    /// The producer of the message it consumed (same destination).
+    Message,
+    /// Nothing tells its parent: it hangs under the trace's entry span.
+    Unlinked,
+}
+
+impl Link {
+    /// The name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Link::Root => "root",
+            Link::Named => "named",
+            Link::Transaction => "transaction",
+            Link::Enclosing => "enclosing",
+            Link::Message => "message",
+            Link::Unlinked => "unlinked",
+        }
+    }
 }
 
 /// One node of the tree.
@@ -40,13 +75,26 @@ pub struct SpanNode {
     pub parent: Option<usize>,
     /// The parent link was inferred (from a transaction id or from timing), not logged.
     pub parent_inferred: bool,
+    /// How it came under its parent.
+    pub link: Link,
+    /// It runs after its parent ended (a message consumer, a callback): a follows-from
+    /// child, not on the critical path.
+    pub follows_from: bool,
+    /// What kind of call it is, as its lines tell.
+    pub call: CallKind,
+    /// The clock correction applied to its times (added to what its lines say), from the
+    /// skew between its service and the entry span's.
+    pub shift_ns: i64,
+    /// Its duration less the time its children cover.
+    pub self_ns: Option<i64>,
     /// Children, by start time.
     pub children: Vec<usize>,
     /// Service.
     pub service: String,
     /// Operation name, or the first message of the span.
     pub name: String,
-    /// Start, from a duration field when a line has one, else the first line.
+    /// Start, from a duration field when a line has one, else the first line; corrected by
+    /// `shift_ns`.
     pub start: Option<Nanos>,
     /// End, from the line carrying the duration, else the last line.
     pub end: Option<Nanos>,
@@ -58,7 +106,7 @@ pub struct SpanNode {
     pub records: Vec<usize>,
     /// How many lines it has.
     pub line_count: usize,
-    /// On the critical path (the chain of last-finishing children from the main root).
+    /// On the critical path (see [`crate::traces::critical`]).
     pub critical: bool,
     /// Starts before its parent (clock skew between services).
     pub starts_before_parent: bool,
@@ -82,6 +130,8 @@ pub struct SpanTree {
     pub roots: Vec<usize>,
     /// Every node once, depth-first, children by start: the display order.
     pub order: Vec<usize>,
+    /// The request's entry span: where the request came in (see [`choose_entry`]).
+    pub entry: Option<usize>,
 }
 
 impl SpanTree {
@@ -103,6 +153,11 @@ pub fn new_node(id: Option<SpanId>, kind: SpanKind, service: String) -> SpanNode
         parent_hint: None,
         parent: None,
         parent_inferred: false,
+        link: Link::Root,
+        follows_from: false,
+        call: CallKind::Unknown,
+        shift_ns: 0,
+        self_ns: None,
         children: Vec::new(),
         service,
         name: String::new(),
@@ -181,97 +236,104 @@ pub fn link_nodes(mut nodes: Vec<SpanNode>) -> SpanTree {
         let hinted = node.parent_hint.and_then(|p| by_id.get(&p).copied());
         node.parent = named.or(hinted).filter(|&p| p != i);
         node.parent_inferred = named.is_none() && node.parent.is_some();
+        node.link = match (node.parent, named) {
+            (None, _) => Link::Root,
+            (Some(_), Some(_)) => Link::Named,
+            (Some(_), None) => Link::Transaction,
+        };
     }
     break_cycles(&mut nodes);
-    infer_parents_by_time(&mut nodes);
+    for node in &mut nodes {
+        if node.parent.is_none() {
+            node.link = Link::Root;
+            node.parent_inferred = false;
+        }
+    }
+    cover_placeholders(&mut nodes);
+    let entry = choose_entry(&nodes);
+    infer_parents(&mut nodes, entry);
     for i in 0..nodes.len() {
         if let Some(p) = nodes[i].parent {
             nodes[p].children.push(i);
         }
     }
-    // Placeholders cover their children.
-    for i in 0..nodes.len() {
-        if nodes[i].kind == SpanKind::Placeholder {
-            let kids = &nodes[i].children;
-            let start = kids.iter().filter_map(|&c| nodes[c].start).min();
-            let end = kids.iter().filter_map(|&c| nodes[c].end).max();
-            let service = kids
-                .first()
-                .map(|&c| nodes[c].service.clone())
-                .map(|s| format!("? (caller of {s})"));
-            nodes[i].start = start;
-            nodes[i].end = end;
-            if let Some(s) = service {
-                nodes[i].service = s;
-            }
+    cover_placeholders(&mut nodes);
+    mark_follows_from(&mut nodes);
+    let shifts = estimate_shifts(&nodes, entry);
+    for node in &mut nodes {
+        let shift = shifts.get(&node.service).copied().unwrap_or(0);
+        if shift != 0 && node.kind != SpanKind::Placeholder {
+            node.shift_ns = shift;
+            node.start = node.start.map(|t| t.saturating_add(shift));
+            node.end = node.end.map(|t| t.saturating_add(shift));
         }
     }
+    cover_placeholders(&mut nodes);
     let start_key = |n: &SpanNode| (n.start.unwrap_or(i64::MAX), n.id);
     let mut roots: Vec<usize> = (0..nodes.len())
         .filter(|&i| nodes[i].parent.is_none())
         .collect();
-    roots.sort_by_key(|&i| start_key(&nodes[i]));
+    // The entry first, then the rest by start.
+    roots.sort_by_key(|&i| (Some(i) != entry, start_key(&nodes[i])));
     for i in 0..nodes.len() {
         let mut kids = std::mem::take(&mut nodes[i].children);
         kids.sort_by_key(|&c| start_key(&nodes[c]));
         nodes[i].children = kids;
     }
     let order = depth_first(&mut nodes, &roots);
-    mark_critical_path(&mut nodes, &roots);
+    mark_critical_path(&mut nodes, entry);
+    set_self_times(&mut nodes);
     SpanTree {
         nodes,
         roots,
         order,
+        entry,
     }
 }
 
-/// Above this many spans, parents are not inferred from timing (the search is quadratic).
-const MAX_SPANS_FOR_INFERENCE: usize = 4000;
-
-/// Places each parentless span under the tightest other span that encloses it in time, so
-/// conventions that log no parent ids still draw a tree. The links are marked as inferred and
-/// reported apart from logged parents.
-fn infer_parents_by_time(nodes: &mut [SpanNode]) {
-    if nodes.len() > MAX_SPANS_FOR_INFERENCE {
-        return;
+/// Placeholders (parents that logged nothing) span their children, and take the name of the
+/// first child's caller.
+fn cover_placeholders(nodes: &mut [SpanNode]) {
+    for i in 0..nodes.len() {
+        if nodes[i].kind != SpanKind::Placeholder {
+            continue;
+        }
+        let kids: Vec<usize> = (0..nodes.len())
+            .filter(|&c| nodes[c].parent == Some(i))
+            .collect();
+        if kids.is_empty() {
+            continue;
+        }
+        let start = kids.iter().filter_map(|&c| nodes[c].start).min();
+        let end = kids.iter().filter_map(|&c| nodes[c].end).max();
+        let first = kids
+            .iter()
+            .copied()
+            .min_by_key(|&c| (nodes[c].start.unwrap_or(i64::MAX), c))
+            .unwrap_or(kids[0]);
+        nodes[i].start = start;
+        nodes[i].end = end;
+        nodes[i].service = format!("? (caller of {})", nodes[first].service);
     }
-    let mut roots: Vec<usize> = (0..nodes.len())
-        .filter(|&i| nodes[i].parent.is_none() && nodes[i].kind != SpanKind::Placeholder)
-        .collect();
-    // Shortest first: a short span finds its tight parent before that parent is itself placed.
-    roots.sort_by_key(|&i| (nodes[i].duration_ns().unwrap_or(i64::MAX), i));
-    for i in roots {
-        let (Some(start), Some(end)) = (nodes[i].start, nodes[i].end) else {
+}
+
+/// Marks the children that start after their parent ended (past the skew window): message
+/// consumers and other asynchronous work.
+fn mark_follows_from(nodes: &mut [SpanNode]) {
+    for i in 0..nodes.len() {
+        let Some(p) = nodes[i].parent else {
             continue;
         };
-        let best = (0..nodes.len())
-            .filter(|&c| c != i && nodes[c].kind == SpanKind::Logged)
-            .filter(|&c| match (nodes[c].start, nodes[c].end) {
-                (Some(cs), Some(ce)) => {
-                    cs <= start
-                        && ce >= end
-                        && (ce - cs > end - start || (ce - cs == end - start && c < i))
-                }
-                _ => false,
-            })
-            .filter(|&c| !has_ancestor(nodes, c, i))
-            .min_by_key(|&c| {
-                let n = &nodes[c];
-                (
-                    n.duration_ns().unwrap_or(i64::MAX),
-                    std::cmp::Reverse(n.start),
-                    c,
-                )
-            });
-        if let Some(parent) = best {
-            nodes[i].parent = Some(parent);
-            nodes[i].parent_inferred = true;
-        }
+        let after_end = match (nodes[i].start, nodes[p].end) {
+            (Some(s), Some(pe)) => s > pe + SKEW_WINDOW_NS,
+            _ => false,
+        };
+        nodes[i].follows_from = nodes[i].link == Link::Message || after_end;
     }
 }
 
 /// Whether `ancestor` is on the parent chain of `node` (or is `node`).
-fn has_ancestor(nodes: &[SpanNode], node: usize, ancestor: usize) -> bool {
+pub(crate) fn has_ancestor(nodes: &[SpanNode], node: usize, ancestor: usize) -> bool {
     let mut at = Some(node);
     let mut steps = 0;
     while let Some(i) = at {
@@ -305,6 +367,7 @@ fn fill_from_records(node: &mut SpanNode, records: &[Record]) {
     node.error = lines
         .last()
         .is_some_and(|r| r.level.is_some_and(|l| l >= Level::Error));
+    node.call = lines.iter().fold(CallKind::Unknown, |k, r| k.merge(r.call));
     node.name = lines
         .iter()
         .find_map(|r| r.name.clone())
@@ -360,29 +423,6 @@ fn depth_first(nodes: &mut [SpanNode], roots: &[usize]) -> Vec<usize> {
     order
 }
 
-/// Marks the chain from the longest root through, at each step, the child that ends last.
-fn mark_critical_path(nodes: &mut [SpanNode], roots: &[usize]) {
-    let main_root = roots
-        .iter()
-        .copied()
-        .filter(|&r| nodes[r].kind != SpanKind::Synthetic)
-        .max_by_key(|&r| (nodes[r].duration_ns().unwrap_or(0), std::cmp::Reverse(r)));
-    let mut at = main_root;
-    let mut steps = 0;
-    while let Some(i) = at {
-        if steps > nodes.len() {
-            break;
-        }
-        steps += 1;
-        nodes[i].critical = true;
-        at = nodes[i]
-            .children
-            .iter()
-            .copied()
-            .max_by_key(|&c| (nodes[c].end.unwrap_or(i64::MIN), std::cmp::Reverse(c)));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,6 +444,7 @@ mod tests {
             message: Some(format!("m{span}")),
             status: None,
             stack: None,
+            call: CallKind::Unknown,
             line: LineRef {
                 source: 0,
                 offset: t as u64,
@@ -437,7 +478,9 @@ mod tests {
             .position(|n| n.id == Some(SpanId(3)))
             .unwrap();
         assert_eq!(tree.nodes[three].parent, Some(placeholder));
-        assert!(tree.roots.len() >= 3);
+        // One root: what nothing places hangs under the entry span, marked unlinked.
+        assert_eq!(tree.roots.len(), 1);
+        assert!(tree.nodes.iter().any(|n| n.link == Link::Unlinked));
     }
 
     #[test]

@@ -1,0 +1,118 @@
+//! Clock skew between services, estimated from the links of one trace.
+//!
+//! Every synchronous child runs inside its parent, so each cross-service link bounds how far
+//! the child's clock may differ from the parent's: `shift ∈ [ps − cs, pe − ce]` (the shift is
+//! added to the child's times). The entry span's service is the reference (shift 0); the other
+//! services are solved outwards along the links, each at the point that satisfies the most of
+//! its bounds (a retry or a late consumer may break one). Where no shift is needed, none is
+//! made; otherwise the middle of the feasible range is taken, as Jaeger's adjuster centres a
+//! child that does not fit its parent.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::traces::tree::{SpanKind, SpanNode};
+
+/// The shift to apply to each node's times, per service, relative to the entry's service.
+pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> HashMap<String, i64> {
+    let mut solved: HashMap<String, i64> = HashMap::default();
+    let Some(entry) = entry else {
+        return solved;
+    };
+    if nodes[entry].kind == SpanKind::Placeholder {
+        // A missing root has no clock of its own: its children's services are the references.
+        for n in nodes.iter().filter(|n| n.parent == Some(entry)) {
+            solved.entry(n.service.clone()).or_insert(0);
+        }
+    } else {
+        solved.insert(nodes[entry].service.clone(), 0);
+    }
+    // Cross-service synchronous links with both ends timed: (child, parent).
+    let links: Vec<(usize, usize)> = (0..nodes.len())
+        .filter_map(|c| Some((c, nodes[c].parent?)))
+        .filter(|&(c, p)| {
+            let (child, parent) = (&nodes[c], &nodes[p]);
+            child.kind == SpanKind::Logged
+                && parent.kind != SpanKind::Placeholder
+                && child.service != parent.service
+                && !child.follows_from
+                && child.start.is_some()
+                && child.end.is_some()
+                && parent.start.is_some()
+                && parent.end.is_some()
+        })
+        .collect();
+    loop {
+        let mut bounds: HashMap<&str, Vec<(i64, i64)>> = HashMap::default();
+        for &(c, p) in &links {
+            let (child, parent) = (&nodes[c], &nodes[p]);
+            if solved.contains_key(&child.service) {
+                continue;
+            }
+            let Some(&base) = solved.get(&parent.service) else {
+                continue;
+            };
+            let (cs, ce) = (child.start.unwrap_or(0), child.end.unwrap_or(0));
+            let (ps, pe) = (parent.start.unwrap_or(0), parent.end.unwrap_or(0));
+            if pe - ps < ce - cs {
+                // Cannot fit whatever the shift (the parent's end line came early).
+                continue;
+            }
+            bounds
+                .entry(child.service.as_str())
+                .or_default()
+                .push((base + ps - cs, base + pe - ce));
+        }
+        if bounds.is_empty() {
+            break;
+        }
+        let found: Vec<(String, i64)> = bounds
+            .into_iter()
+            .map(|(service, b)| (service.to_string(), best_point(b)))
+            .collect();
+        solved.extend(found);
+    }
+    solved
+}
+
+/// The shift that satisfies the most bounds: 0 when it is among them, else the middle of the
+/// first range that satisfies the most.
+fn best_point(bounds: Vec<(i64, i64)>) -> i64 {
+    let holding_zero = bounds
+        .iter()
+        .filter(|&&(lo, hi)| lo <= 0 && 0 <= hi)
+        .count();
+    let mut events: Vec<(i64, i32)> = Vec::with_capacity(bounds.len() * 2);
+    for (lo, hi) in bounds {
+        events.push((lo, 1));
+        events.push((hi, -1));
+    }
+    // Opening before closing at the same point, so touching ranges overlap.
+    events.sort_by_key(|&(at, delta)| (at, -delta));
+    let (mut depth, mut best, mut range) = (0i32, 0i32, (0, 0));
+    for (k, &(at, delta)) in events.iter().enumerate() {
+        depth += delta;
+        if delta > 0 && depth > best {
+            best = depth;
+            // The next event closes the deepest range (it starts no deeper one).
+            range = (at, events.get(k + 1).map_or(at, |e| e.0));
+        }
+    }
+    if holding_zero as i32 >= best {
+        0
+    } else {
+        range.0 + (range.1 - range.0) / 2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_shift_when_the_clocks_agree_else_the_middle_of_what_fits() {
+        assert_eq!(best_point(vec![(-10, 20), (-5, 3)]), 0);
+        assert_eq!(best_point(vec![(30, 60), (40, 50)]), 45);
+        // One bound that disagrees with the others (a late consumer) is outvoted.
+        assert_eq!(best_point(vec![(30, 60), (40, 50), (-900, -800)]), 45);
+    }
+}
