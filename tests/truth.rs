@@ -110,7 +110,10 @@ fn needles_match_the_ground_truth() {
     // The tree, scored strictly: inferred parents must be true ancestors (and mostly the
     // exact parent), one root per single-root request, and the right root.
     let score = python(&[
-        root().join("scripts/score-tree.py").to_str().expect("utf-8"),
+        root()
+            .join("scripts/score-tree.py")
+            .to_str()
+            .expect("utf-8"),
         dir.path().join("truth.json").to_str().expect("utf-8"),
         json_path.to_str().expect("utf-8"),
         "--min",

@@ -5,8 +5,9 @@
 //! added to the child's times). The entry span's service is the reference (shift 0); the other
 //! services are solved outwards along the links, each at the point that satisfies the most of
 //! its bounds (a retry or a late consumer may break one). Where no shift is needed, none is
-//! made; otherwise the middle of the feasible range is taken, as Jaeger's adjuster centres a
-//! child that does not fit its parent.
+//! made; otherwise the smallest shift that fits. (Jaeger's adjuster centres a child that does not
+//! fit its parent, which suits a client and its server; here a bound often comes from a distant
+//! ancestor, whose middle may be hundreds of milliseconds from the truth.)
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -74,8 +75,10 @@ pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> HashMap<Stri
     solved
 }
 
-/// The shift that satisfies the most bounds: 0 when it is among them, else the middle of the
-/// first range that satisfies the most.
+/// The shift that satisfies the most bounds: 0 when it is among them, else the point of the
+/// best range nearest to 0. A bound from a span's direct parent is narrow (the parent waits
+/// for it), one from a distant ancestor wide: the smallest correction that fits is the
+/// estimate both agree on.
 fn best_point(bounds: Vec<(i64, i64)>) -> i64 {
     let holding_zero = bounds
         .iter()
@@ -100,7 +103,12 @@ fn best_point(bounds: Vec<(i64, i64)>) -> i64 {
     if holding_zero as i32 >= best {
         0
     } else {
-        range.0 + (range.1 - range.0) / 2
+        // Not 0, so the best range lies wholly on one side of it.
+        if range.0 > 0 {
+            range.0
+        } else {
+            range.1
+        }
     }
 }
 
@@ -109,10 +117,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn no_shift_when_the_clocks_agree_else_the_middle_of_what_fits() {
+    fn no_shift_when_the_clocks_agree_else_the_smallest_that_fits() {
         assert_eq!(best_point(vec![(-10, 20), (-5, 3)]), 0);
-        assert_eq!(best_point(vec![(30, 60), (40, 50)]), 45);
+        assert_eq!(best_point(vec![(30, 60), (40, 50)]), 40);
+        assert_eq!(best_point(vec![(-60, -30), (-50, -20)]), -30);
         // One bound that disagrees with the others (a late consumer) is outvoted.
-        assert_eq!(best_point(vec![(30, 60), (40, 50), (-900, -800)]), 45);
+        assert_eq!(best_point(vec![(30, 60), (40, 50), (-900, -800)]), 40);
     }
 }
