@@ -22,6 +22,8 @@ pub struct Diagnostics {
     pub mention_only: u64,
     /// JSON lines without any trace id (scans of every line).
     pub no_trace_id: u64,
+    /// NUL bytes skipped: the damaged regions a crash or a full disk leaves in a log.
+    pub nul_bytes: u64,
 }
 
 impl AddAssign<&Diagnostics> for Diagnostics {
@@ -33,6 +35,7 @@ impl AddAssign<&Diagnostics> for Diagnostics {
         self.invalid_utf8 += other.invalid_utf8;
         self.mention_only += other.mention_only;
         self.no_trace_id += other.no_trace_id;
+        self.nul_bytes += other.nul_bytes;
     }
 }
 
@@ -47,6 +50,7 @@ impl Diagnostics {
                 &format!("mentioning the id {verb} not JSON"),
             ),
             (self.invalid_utf8, "line", INVALID_UTF8),
+            (self.nul_bytes, "NUL byte", NUL_BYTES),
         ])
     }
 
@@ -57,6 +61,7 @@ impl Diagnostics {
             (self.not_json, "line", "not JSON"),
             (self.no_trace_id, "JSON line", "without a trace id"),
             (self.invalid_utf8, "line", INVALID_UTF8),
+            (self.nul_bytes, "NUL byte", NUL_BYTES),
         ])
     }
 }
@@ -72,6 +77,7 @@ fn summary(counts: &[(u64, &str, &str)]) -> Option<String> {
 }
 
 const INVALID_UTF8: &str = "with invalid UTF-8 (decoded lossily)";
+const NUL_BYTES: &str = "in damaged regions (skipped; the lines around them were read)";
 
 /// How many sources with problems get a line of their own; past this (plus one, as a line
 /// naming a single other source says no less), the ones with the most damaged lines are named
@@ -94,7 +100,9 @@ pub fn source_summaries<'a>(
             .filter_map(|(name, d)| Some(format!("{name}: {}", describe(d)?)))
             .collect();
     }
-    let weight = |d: &Diagnostics| d.not_json + d.invalid_utf8 + d.no_trace_id + d.mention_only;
+    let weight = |d: &Diagnostics| {
+        d.not_json + d.invalid_utf8 + d.no_trace_id + d.mention_only + d.nul_bytes.min(1)
+    };
     let mut by_weight: Vec<usize> = (0..damaged.len()).collect();
     by_weight.sort_by_key(|&i| std::cmp::Reverse(weight(damaged[i].1)));
     let mut named = by_weight[..SOURCES_NAMED].to_vec();

@@ -222,6 +222,35 @@ fn binary_files_are_skipped_and_truncated_archives_reported() {
     assert!(json_of(&out.stdout)["lines"].as_u64().expect("lines") > 0);
 }
 
+/// A log a crash left with runs of NUL bytes (one cutting a line in half) is a log, not a
+/// binary file: every whole line is read, as `rg` finds them, and the NUL bytes are counted.
+#[test]
+fn a_log_with_nul_runs_keeps_every_readable_line() {
+    let out = run(tracegrep().args(["--format", "json", TRACE, "fixtures/damaged/crash.log"]));
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    let doc = json_of(&out.stdout);
+    // The 8 lines of the trace, including the one written again after the cut.
+    assert_eq!(doc["lines"].as_u64(), Some(8), "{}", out.stdout);
+    assert_eq!(doc["error_lines"].as_u64(), Some(1));
+    assert_eq!(
+        out.stderr,
+        "tracegrep: fixtures/damaged/crash.log: 3000 NUL bytes in damaged regions (skipped; the lines around them were read)\n"
+    );
+    // Every trace: the NUL-only line is a damaged region too, not a line that is not JSON.
+    let all = run(tracegrep().args(["--all", "--format", "csv", "fixtures/damaged/crash.log"]));
+    assert_eq!(all.code, 0, "{}", all.snapshot());
+    assert_eq!(
+        all.stdout.lines().nth(1).map(|r| r.split(',').nth(5)),
+        Some(Some("8"))
+    );
+    assert!(
+        all.stderr.contains("4200 NUL bytes in damaged regions"),
+        "{}",
+        all.stderr
+    );
+    assert!(!all.stderr.contains("not JSON"), "{}", all.stderr);
+}
+
 #[test]
 fn a_closed_pipe_ends_quietly() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -134,10 +134,33 @@ pub fn open_file(path: &Path) -> io::Result<Opened> {
         PlainBytes::Owned(data)
     };
     let probe = &bytes[..bytes.len().min(BINARY_PROBE_BYTES)];
-    if memchr::memchr(0, probe).is_some() {
+    if looks_binary(probe) {
         return Ok(Opened::Binary);
     }
     Ok(Opened::Plain(bytes))
+}
+
+/// Whether the first bytes are a binary file's: a NUL byte among them (as `rg` and `grep`
+/// decide) and, NUL bytes aside, no text. A log that a crash or a full disk left with a run of
+/// NUL bytes is text with a damaged region: its lines are read and the NUL bytes counted.
+fn looks_binary(probe: &[u8]) -> bool {
+    if memchr::memchr(0, probe).is_none() {
+        return false;
+    }
+    let (mut text, mut other) = (0usize, 0usize);
+    for chunk in probe.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\0' => {}
+                '\n' | '\r' | '\t' | '\x1b' => text += 1,
+                c if c.is_control() => other += 1,
+                _ => text += 1,
+            }
+        }
+        other += chunk.invalid().len();
+    }
+    // Random bytes are about half controls and invalid UTF-8; text with escapes, far less.
+    text == 0 || other * 20 > text
 }
 
 fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {

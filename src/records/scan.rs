@@ -358,12 +358,35 @@ pub fn view_payload<R>(
     let line = env.payload;
     // A text prefix before the object (a shipper's timestamp, a wrapper's level) is skipped.
     let Some(brace) = memchr::memchr(b'{', line) else {
-        diag.not_json += 1;
+        match count_nul(line) {
+            nul if nul == line.len() => diag.nul_bytes += nul as u64,
+            nul => {
+                diag.nul_bytes += nul as u64;
+                diag.not_json += 1;
+            }
+        }
         return None;
     };
-    let json = &line[brace..];
+    if brace > 0 {
+        // NUL bytes before the object: the end of a damaged region (a crash, a full disk).
+        diag.nul_bytes += count_nul(&line[..brace]) as u64;
+    }
+    let mut json = &line[brace..];
     let mut extracted = Extracted::default();
-    match extract_into(json, table, &mut extracted) {
+    let mut parsed = extract_into(json, table, &mut extracted);
+    if parsed.is_err() {
+        // A line cut by a damaged region ("{half a line\0\0\0{a whole one}"): the object
+        // after the last NUL is the readable one.
+        if let Some(last_nul) = memchr::memrchr(0, json) {
+            if let Some(open) = memchr::memchr(b'{', &json[last_nul..]) {
+                diag.nul_bytes += count_nul(json) as u64;
+                json = &json[last_nul + open..];
+                extracted = Extracted::default();
+                parsed = extract_into(json, table, &mut extracted);
+            }
+        }
+    }
+    match parsed {
         // Skipped values are not validated by the parser; the line is checked whole here, so
         // damaged lines are counted wherever the damage is. Most lines are ASCII, which is
         // much cheaper to confirm than UTF-8.
@@ -387,6 +410,10 @@ pub fn view_payload<R>(
             None
         }
     }
+}
+
+fn count_nul(bytes: &[u8]) -> usize {
+    memchr::memchr_iter(0, bytes).count()
 }
 
 /// Joins the pieces of a split line (CRI `P`…`F` payloads, Docker fragments' `log` texts).
