@@ -251,6 +251,55 @@ fn a_log_with_nul_runs_keeps_every_readable_line() {
     assert!(!all.stderr.contains("not JSON"), "{}", all.stderr);
 }
 
+/// Documents indented over many lines (Jaeger UI's download, `jq .`, the examples of every
+/// OpenTelemetry repository) read as the same spans as their one-line forms, from files,
+/// compressed files and stdin; a Jaeger trace without its `data` wrapper and an array of
+/// Jaeger traces too; OpenTelemetry's status carried as a Zipkin tag marks the span failed.
+#[test]
+fn documents_spread_over_lines_read_as_their_one_line_forms() {
+    let spans_of = |args: &[&str], stdin: Option<Vec<u8>>| {
+        let mut cmd = tracegrep();
+        cmd.args(["--format", "json", TRACE]).args(args);
+        if let Some(input) = stdin {
+            cmd.write_stdin(input);
+        }
+        let out = run(&mut cmd);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.snapshot());
+        let doc = json_of(&out.stdout);
+        (doc["span_count"].as_u64(), doc["failed_spans"].as_u64())
+    };
+    let one_line = spans_of(&["fixtures/otlp/traces.jsonl"], None);
+    assert_eq!(one_line, (Some(5), Some(1)));
+    assert_eq!(spans_of(&["fixtures/pretty/otlp.json"], None), one_line);
+    let pretty = std::fs::read(fixture("pretty/otlp.json")).expect("fixture");
+    assert_eq!(spans_of(&[], Some(pretty)), one_line);
+    let jaeger = spans_of(&["fixtures/jaeger/trace.json"], None);
+    assert_eq!(jaeger, (Some(3), Some(1)));
+    assert_eq!(
+        spans_of(&["fixtures/pretty/jaeger-trace.json"], None),
+        jaeger
+    );
+    assert_eq!(
+        spans_of(&["fixtures/pretty/jaeger-array.json"], None),
+        jaeger
+    );
+    assert_eq!(
+        spans_of(&["fixtures/pretty/zipkin-otel.json"], None),
+        (Some(3), Some(1))
+    );
+    // Compressed: the document is reflowed after decompression.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gz = dir.path().join("trace.json.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).expect("create"),
+        flate2::Compression::default(),
+    );
+    enc.write_all(&std::fs::read(fixture("pretty/jaeger-trace.json")).expect("fixture"))
+        .expect("write");
+    enc.finish().expect("finish");
+    assert_eq!(spans_of(&[gz.to_str().expect("utf-8")], None), jaeger);
+}
+
 #[test]
 fn a_closed_pipe_ends_quietly() {
     let dir = tempfile::tempdir().expect("tempdir");

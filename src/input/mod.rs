@@ -8,6 +8,7 @@
 pub mod chunk;
 pub mod open;
 pub mod plan;
+pub mod reflow;
 pub mod stream;
 pub mod tail;
 pub mod walk;

@@ -9,6 +9,8 @@ use std::ops::Range;
 
 use memmap2::{Advice, Mmap, UncheckedAdvice};
 
+use crate::input::reflow::{is_spread_document, reflow, reflow_stream, MAX_REFLOW_BYTES};
+
 /// Files smaller than this are read into memory; a map costs more than it saves on them.
 const MMAP_MIN_BYTES: u64 = 256 << 10;
 
@@ -105,7 +107,13 @@ pub fn decode_stream<R: Read + Send + 'static>(
         Some(Compression::Zstd) => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
         None => Box::new(buffered),
     };
-    Ok((compression, reader))
+    // Documents spread over lines are read whole and put on one line each.
+    let mut decoded = BufReader::with_capacity(64 << 10, reader);
+    if is_spread_document(decoded.fill_buf()?) {
+        let flat = reflow_stream(decoded)?;
+        return Ok((compression, Box::new(io::Cursor::new(flat))));
+    }
+    Ok((compression, Box::new(decoded)))
 }
 
 /// Opens a file: compressed files as decoding streams, plain files whole.
@@ -136,6 +144,15 @@ pub fn open_file(path: &Path) -> io::Result<Opened> {
     let probe = &bytes[..bytes.len().min(BINARY_PROBE_BYTES)];
     if looks_binary(probe) {
         return Ok(Opened::Binary);
+    }
+    if is_spread_document(&bytes[..bytes.len().min(64 << 10)]) {
+        if bytes.len() as u64 > MAX_REFLOW_BYTES {
+            return Err(io::Error::other(format!(
+                "a JSON document spread over lines larger than {} MiB",
+                MAX_REFLOW_BYTES >> 20
+            )));
+        }
+        return Ok(Opened::Plain(PlainBytes::Owned(reflow(&bytes))));
     }
     Ok(Opened::Plain(bytes))
 }

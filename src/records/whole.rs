@@ -19,11 +19,17 @@ pub fn is_whole_trace(json: &[u8]) -> bool {
         Some(b'{') => {
             json.starts_with(b"{\"resourceSpans\"")
                 || json.starts_with(b"{\"resourceLogs\"")
-                || json.starts_with(b"{\"data\":[{\"traceID\"")
+                || (json.starts_with(b"{\"data\":[{")
+                    && memchr::memmem::find(json, b"\"traceID\"").is_some())
+                // One Jaeger trace without the `data` wrapper.
+                || (json.starts_with(b"{\"traceID\"")
+                    && memchr::memmem::find(json, b"\"spans\"").is_some())
         }
         Some(b'[') => {
+            // Zipkin v2 spans, or Jaeger traces.
             json[1..].trim_ascii_start().starts_with(b"{")
-                && memchr::memmem::find(json, b"\"traceId\"").is_some()
+                && (memchr::memmem::find(json, b"\"traceId\"").is_some()
+                    || memchr::memmem::find(json, b"\"traceID\"").is_some())
         }
         _ => false,
     }
@@ -52,13 +58,17 @@ pub fn decode_whole_trace(json: &[u8]) -> Option<Vec<Decoded>> {
             }
         }
     } else if let Some(traces) = doc.get("data").and_then(Value::as_array) {
-        for t in traces {
-            for span in array(t, "spans") {
-                out.push(jaeger_span(span, t.get("processes")));
+        out.extend(traces.iter().flat_map(jaeger_trace));
+    } else if doc.get("traceID").is_some() && doc.get("spans").is_some() {
+        out.extend(jaeger_trace(&doc));
+    } else if let Some(items) = doc.as_array() {
+        for item in items {
+            if item.get("spans").is_some() {
+                out.extend(jaeger_trace(item));
+            } else {
+                out.push(zipkin_span(item));
             }
         }
-    } else if let Some(spans) = doc.as_array() {
-        out.extend(spans.iter().map(zipkin_span));
     } else {
         return None;
     }
@@ -140,18 +150,39 @@ fn otlp_log(log: &Value, service: Option<String>) -> Decoded {
     }
 }
 
+/// The spans of one Jaeger trace object (`{"traceID", "spans", "processes"}`).
+fn jaeger_trace(trace: &Value) -> Vec<Decoded> {
+    array(trace, "spans")
+        .map(|span| jaeger_span(span, trace.get("processes")))
+        .collect()
+}
+
+/// Whether a span's tags say it failed: `error` (Jaeger `true` or a message, Zipkin any
+/// value), or OpenTelemetry's status carried as a tag by its Zipkin and Jaeger exporters
+/// (`otel.status_code: ERROR`).
 fn tag_is_error(tags: Option<&Value>) -> bool {
+    let status_error = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .is_some_and(|s| s.eq_ignore_ascii_case("ERROR"))
+    };
     match tags {
         // Jaeger: [{"key": "error", "value": true}]
-        Some(Value::Array(tags)) => tags.iter().any(|t| {
-            t.get("key").and_then(Value::as_str) == Some("error")
-                && matches!(
-                    t.get("value"),
-                    Some(Value::Bool(true)) | Some(Value::String(_))
-                )
-        }),
+        Some(Value::Array(tags)) => {
+            tags.iter()
+                .any(|t| match t.get("key").and_then(Value::as_str) {
+                    Some("error") => match t.get("value") {
+                        Some(Value::Bool(b)) => *b,
+                        Some(Value::String(s)) => s != "false",
+                        _ => false,
+                    },
+                    Some("otel.status_code") => status_error(t.get("value")),
+                    _ => false,
+                })
+        }
         // Zipkin: {"error": "message"}
-        Some(Value::Object(tags)) => tags.contains_key("error"),
+        Some(Value::Object(tags)) => {
+            tags.contains_key("error") || status_error(tags.get("otel.status_code"))
+        }
         _ => false,
     }
 }
