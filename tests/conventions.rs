@@ -50,6 +50,7 @@ convention_tests! {
     otlp => "otlp",
     jaeger => "jaeger",
     zipkin => "zipkin",
+    rust_tracing => "rust-tracing",
 }
 
 #[test]

@@ -244,6 +244,9 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("extra.span_id", Role::Span { decimal: false }),
     ("record.extra.span_id", Role::Span { decimal: false }),
     ("fields.span_id", Role::Span { decimal: false }),
+    // Rust `tracing` with the OpenTelemetry ids recorded on the current span: `span` is the
+    // innermost open span (`spans[]` lists them all, outermost first).
+    ("span.span_id", Role::Span { decimal: false }),
     ("X-B3-SpanId", Role::Span { decimal: false }),
     ("x-b3-spanid", Role::Span { decimal: false }),
     ("record.tracing.spanId", Role::Span { decimal: false }),
@@ -260,6 +263,8 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("mdc.parent_id", Role::Parent { decimal: false }),
     ("extra.parent_span_id", Role::Parent { decimal: false }),
     ("X-B3-ParentSpanId", Role::Parent { decimal: false }),
+    ("span.parent_span_id", Role::Parent { decimal: false }),
+    ("span.parent_id", Role::Parent { decimal: false }),
     ("x-b3-parentspanid", Role::Parent { decimal: false }),
     ("dd.parent_id", Role::Parent { decimal: true }),
     // Timestamps.
@@ -371,6 +376,7 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("attributes.http.response.status_code", Role::Status),
     ("grpc.code", Role::Status),
     // Span naming.
+    ("span.otel.name", Role::Name),
     ("span.name", Role::Name),
     ("operation", Role::Name),
     ("operationName", Role::Name),
