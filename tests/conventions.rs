@@ -51,6 +51,8 @@ convention_tests! {
     jaeger => "jaeger",
     zipkin => "zipkin",
     rust_tracing => "rust-tracing",
+    seq => "seq",
+    queue => "queue",
 }
 
 #[test]

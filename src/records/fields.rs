@@ -61,6 +61,8 @@ pub enum Role {
     GrpcMethod,
     /// A stack trace carried inside the JSON.
     Stack,
+    /// When the line's span started, on a line logged at its end (Seq's `@st`).
+    SpanStart,
     /// An explicit span kind (`span.kind`: server, client, producer, consumer).
     SpanKind,
     /// A database system (`db.system`): the span is a database or cache call.
@@ -118,6 +120,8 @@ pub enum Slot {
     GrpcMethod,
     /// Embedded stack trace.
     Stack,
+    /// Span start.
+    SpanStart,
     /// Span kind.
     SpanKind,
     /// Database system.
@@ -129,7 +133,7 @@ pub enum Slot {
 }
 
 /// How many slots there are.
-pub const SLOT_COUNT: usize = 25;
+pub const SLOT_COUNT: usize = 26;
 
 impl Role {
     /// The slot this role fills.
@@ -156,6 +160,7 @@ impl Role {
             Role::GrpcService => Slot::GrpcService,
             Role::GrpcMethod => Slot::GrpcMethod,
             Role::Stack => Slot::Stack,
+            Role::SpanStart => Slot::SpanStart,
             Role::SpanKind => Slot::SpanKind,
             Role::DbSystem => Slot::DbSystem,
             Role::MessagingDestination => Slot::MessagingDestination,
@@ -196,6 +201,22 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("traceparent", Role::Trace(Traceparent)),
     ("headers.traceparent", Role::Trace(Traceparent)),
     ("req.headers.traceparent", Role::Trace(Traceparent)),
+    // The context a message consumer received: the producer's span is its parent.
+    ("message_headers.traceparent", Role::Trace(Traceparent)),
+    ("messageHeaders.traceparent", Role::Trace(Traceparent)),
+    ("message.headers.traceparent", Role::Trace(Traceparent)),
+    ("msg.headers.traceparent", Role::Trace(Traceparent)),
+    ("attributes.traceparent", Role::Trace(Traceparent)),
+    ("metadata.traceparent", Role::Trace(Traceparent)),
+    ("carrier.traceparent", Role::Trace(Traceparent)),
+    ("properties.traceparent", Role::Trace(Traceparent)),
+    ("kafka.headers.traceparent", Role::Trace(Traceparent)),
+    ("record.headers.traceparent", Role::Trace(Traceparent)),
+    ("event.headers.traceparent", Role::Trace(Traceparent)),
+    ("context.traceparent", Role::Trace(Traceparent)),
+    ("propagation.traceparent", Role::Trace(Traceparent)),
+    ("applicationProperties.traceparent", Role::Trace(Traceparent)),
+    ("userProperties.traceparent", Role::Trace(Traceparent)),
     ("sentry-trace", Role::Trace(Traceparent)),
     ("headers.sentry-trace", Role::Trace(Traceparent)),
     ("req.headers.sentry-trace", Role::Trace(Traceparent)),
@@ -264,6 +285,8 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("extra.parent_span_id", Role::Parent { decimal: false }),
     ("X-B3-ParentSpanId", Role::Parent { decimal: false }),
     ("span.parent_span_id", Role::Parent { decimal: false }),
+    // Seq's span records (Serilog tracing): `@ps` the parent, `@st` the start.
+    ("@ps", Role::Parent { decimal: false }),
     ("span.parent_id", Role::Parent { decimal: false }),
     ("x-b3-parentspanid", Role::Parent { decimal: false }),
     ("dd.parent_id", Role::Parent { decimal: true }),
@@ -407,6 +430,7 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("db.query.text", Role::DbStatement),
     ("attributes.db.query.text", Role::DbStatement),
     ("commandText", Role::DbStatement),
+    ("@st", Role::SpanStart),
     ("db.system", Role::DbSystem),
     ("db.system.name", Role::DbSystem),
     ("db.type", Role::DbSystem),

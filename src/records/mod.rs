@@ -246,7 +246,14 @@ fn level_of(e: &Extracted<'_>) -> Option<Level> {
 }
 
 fn duration_of(e: &Extracted<'_>) -> Option<i64> {
-    let found = e.get(Slot::Duration)?;
+    let Some(found) = e.get(Slot::Duration) else {
+        // A span record logged at its end with its start (Seq's `@st` beside `@t`).
+        let start = match &e.get(Slot::SpanStart)?.value {
+            Scalar::Str(s) => parse_time_text(s)?,
+            _ => return None,
+        };
+        return time_of(e)?.checked_sub(start).filter(|d| *d >= 0);
+    };
     let Role::Duration(unit) = found.role else {
         return None;
     };
