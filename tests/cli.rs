@@ -300,6 +300,27 @@ fn documents_spread_over_lines_read_as_their_one_line_forms() {
     assert_eq!(spans_of(&[gz.to_str().expect("utf-8")], None), jaeger);
 }
 
+/// bunyan's `name` (beside its record version `v`) is the application: it names the service
+/// ahead of the file name. Other libraries' logger names (zap's named sub-loggers) do not.
+#[test]
+fn bunyans_name_is_the_service_ahead_of_the_file_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("app.log");
+    std::fs::copy(fixture("bunyan/catalog.jsonl"), &log).expect("copy");
+    let out = run(tracegrep()
+        .args(["--all", "--format", "csv", "-q"])
+        .arg(&log));
+    let row = out.stdout.lines().nth(1).unwrap_or_default().to_string();
+    assert!(row.contains(",catalog,"), "{}", out.stdout);
+    let zap = dir.path().join("orders.jsonl");
+    std::fs::copy(fixture("zap/checkout.jsonl"), &zap).expect("copy");
+    let out = run(tracegrep()
+        .args(["--all", "--format", "csv", "-q"])
+        .arg(&zap));
+    let row = out.stdout.lines().nth(1).unwrap_or_default().to_string();
+    assert!(row.contains(",orders,"), "{}", out.stdout);
+}
+
 #[test]
 fn a_closed_pipe_ends_quietly() {
     let dir = tempfile::tempdir().expect("tempdir");

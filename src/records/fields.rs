@@ -43,6 +43,8 @@ pub enum Role {
     Service,
     /// A weaker hint at the service (a logger name): the file name beats it.
     ServiceHint,
+    /// bunyan's record version `v`: with it, bunyan's `name` is the service.
+    BunyanVersion,
     /// How long the span (or the call the line reports) took; bare numbers in this unit.
     Duration(DurationUnit),
     /// An HTTP status code or a gRPC code.
@@ -102,6 +104,8 @@ pub enum Slot {
     Service,
     /// Logger-style service hint.
     ServiceHint,
+    /// bunyan's `v`.
+    BunyanVersion,
     /// Duration.
     Duration,
     /// Status.
@@ -133,7 +137,7 @@ pub enum Slot {
 }
 
 /// How many slots there are.
-pub const SLOT_COUNT: usize = 26;
+pub const SLOT_COUNT: usize = 27;
 
 impl Role {
     /// The slot this role fills.
@@ -151,6 +155,7 @@ impl Role {
             Role::Message | Role::Envelope => Slot::Message,
             Role::Service => Slot::Service,
             Role::ServiceHint => Slot::ServiceHint,
+            Role::BunyanVersion => Slot::BunyanVersion,
             Role::Duration(_) => Slot::Duration,
             Role::Status => Slot::Status,
             Role::Name => Slot::Name,
@@ -215,7 +220,10 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("event.headers.traceparent", Role::Trace(Traceparent)),
     ("context.traceparent", Role::Trace(Traceparent)),
     ("propagation.traceparent", Role::Trace(Traceparent)),
-    ("applicationProperties.traceparent", Role::Trace(Traceparent)),
+    (
+        "applicationProperties.traceparent",
+        Role::Trace(Traceparent),
+    ),
     ("userProperties.traceparent", Role::Trace(Traceparent)),
     ("sentry-trace", Role::Trace(Traceparent)),
     ("headers.sentry-trace", Role::Trace(Traceparent)),
@@ -359,6 +367,7 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("kubernetes.labels.app", Role::Service),
     ("logGroup", Role::Service),
     ("name", Role::ServiceHint),
+    ("v", Role::BunyanVersion),
     ("component", Role::ServiceHint),
     ("channel", Role::ServiceHint),
     ("logger", Role::ServiceHint),
@@ -463,6 +472,15 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("@x", Role::Stack),
     ("exc_info", Role::Stack),
 ];
+
+/// The rank of the first built-in alias of a role (how a found value tells which alias it
+/// came from); ranks are positions in [`BUILTIN_ALIASES`], from 1.
+pub fn first_rank_of(role: Role) -> i32 {
+    BUILTIN_ALIASES
+        .iter()
+        .position(|(_, r)| *r == role)
+        .map_or(-1, |i| i as i32 + 1)
+}
 
 /// A field alias with its rank: lower ranks win.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -301,6 +301,16 @@ fn text_cow<'a>(f: Option<&'a Found<'_>>) -> Option<std::borrow::Cow<'a, str>> {
     f.map(|f| f.value.as_text())
 }
 
+/// bunyan's `name` when the line is bunyan's (its record version `v: 0` beside it): the
+/// application's name, unlike the component or sub-logger names other libraries write there.
+fn bunyan_name(e: &Extracted<'_>) -> Option<String> {
+    let is_bunyan = matches!(e.get(Slot::BunyanVersion)?.value, Scalar::U64(0));
+    let hint = e.get(Slot::ServiceHint)?;
+    // `name` is the first service hint alias: its rank says the hint came from it.
+    (is_bunyan && hint.rank == crate::records::fields::first_rank_of(Role::ServiceHint))
+        .then(|| hint.value.as_text().into_owned())
+}
+
 /// What kind of call the line's span is; costs nothing on lines without the fields that tell.
 fn call_of(e: &Extracted<'_>) -> CallKind {
     let kind = e.get(Slot::SpanKind);
@@ -432,7 +442,9 @@ impl LineFields for LineView<'_> {
         level_of(self.e).or(self.env.level)
     }
     fn service(&self) -> Option<String> {
-        text_of(self.e, Slot::Service).or_else(|| self.env.service())
+        text_of(self.e, Slot::Service)
+            .or_else(|| self.env.service())
+            .or_else(|| bunyan_name(self.e))
     }
     fn service_hint(&self) -> Option<String> {
         text_of(self.e, Slot::ServiceHint)
@@ -609,7 +621,7 @@ pub fn decode(e: &Extracted<'_>) -> Decoded {
         time: time_of(e),
         duration_ns: duration_of(e),
         level: level_of(e),
-        service: text_of(e, Slot::Service),
+        service: text_of(e, Slot::Service).or_else(|| bunyan_name(e)),
         service_hint: text_of(e, Slot::ServiceHint),
         name: name_of(e),
         message: text_of(e, Slot::Message),
