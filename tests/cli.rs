@@ -321,6 +321,27 @@ fn bunyans_name_is_the_service_ahead_of_the_file_name() {
     assert!(row.contains(",orders,"), "{}", out.stdout);
 }
 
+/// A hex trace id made only of digits, as `--all` prints it, pasted back on the command line
+/// finds its trace: 32 characters is the W3C hex length, not a decimal number.
+#[test]
+fn a_trace_id_of_32_digits_is_hex() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("digits.jsonl");
+    let id = "20261120100001000000000000004736";
+    std::fs::write(
+        &log,
+        format!(
+            "{{\"time\":\"2026-11-20T10:00:01Z\",\"trace_id\":\"{id}\",\"span_id\":\"00f067aa0ba902b7\",\"msg\":\"a\"}}\n"
+        ),
+    )
+    .expect("write");
+    let all = run(tracegrep().args(["--all", "--format", "csv"]).arg(&log));
+    assert!(all.stdout.contains(id), "{}", all.stdout);
+    let one = run(tracegrep().args(["--format", "json", id]).arg(&log));
+    assert_eq!(one.code, 0, "{}", one.snapshot());
+    assert_eq!(json_of(&one.stdout)["trace_id"].as_str(), Some(id));
+}
+
 #[test]
 fn a_closed_pipe_ends_quietly() {
     let dir = tempfile::tempdir().expect("tempdir");

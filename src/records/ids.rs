@@ -355,7 +355,9 @@ impl TraceQuery {
             decode_trace_field(t, IdSyntax::XRay).trace
         } else if t.contains(':') && !t.contains('/') {
             decode_trace_field(t, IdSyntax::Uber).trace
-        } else if t.bytes().all(|b| b.is_ascii_digit()) && t.len() > 16 {
+        } else if t.bytes().all(|b| b.is_ascii_digit()) && t.len() > 16 && t.len() != 32 {
+            // 32 characters is the W3C hex length: a hex id that happens to hold only digits
+            // (as `--all` prints it) reads as hex, as it does in log lines.
             parse_decimal_trace(t)
         } else {
             parse_hex_trace(t).or_else(|| {
