@@ -231,6 +231,7 @@ pub fn run_all(
                 read_paths(&scan, &config.filter, paths, config.stderr_is_terminal);
             let ambiguous = traces.join_low_halves();
             let mut notes = notes;
+            notes.extend(traces.join_correlations());
             if ambiguous > 0 {
                 notes.push(format!("{ambiguous} ids known only by their low 64 bits match several 128-bit traces; they were left apart"));
             }
@@ -640,6 +641,8 @@ impl Sweeper<'_, '_> {
         let at = self.next;
         self.next = (offset / STREAM_SWEEP_BYTES + 1) * STREAM_SWEEP_BYTES;
         traces.join_low_halves();
+        // Notes about correlation ids with several traces are only given for files.
+        let _ = traces.join_correlations();
         let before = at.saturating_sub(STREAM_IDLE_BYTES);
         let before_time = self.clock.map(|c| c.saturating_sub(STREAM_IDLE_NANOS));
         let idle = traces.take_idle(before, before_time, STREAM_MAX_OPEN);
@@ -681,6 +684,7 @@ fn read_stdin(
         Err(e) => Some(format!("<stdin>: {}", describe_io_error(&e))),
     };
     traces.join_low_halves();
+    let _ = traces.join_correlations();
     sweeper
         .collector
         .add(traces.take_idle(u64::MAX, None, usize::MAX));

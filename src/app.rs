@@ -17,7 +17,7 @@ use crate::input::stream::scan_stream;
 use crate::input::walk::describe_io_error;
 use crate::input::Source;
 use crate::records::fields::FieldTable;
-use crate::records::ids::TraceQuery;
+use crate::records::ids::{TraceKey, TraceQuery};
 use crate::records::scan::{Block, ScanOutput, TraceSearch};
 use crate::records::{Record, SourceId};
 use crate::render::{header, json, raw, timeline, waterfall};
@@ -51,10 +51,13 @@ pub fn run(
     let query = TraceQuery::parse(&config.trace_id);
     let search = TraceSearch::new(query, FieldTable::new(&config.fields))
         .with_context(|| format!("invalid trace id {:?}", config.trace_id))?;
-    let gathered = match &config.inputs {
+    let mut gathered = match &config.inputs {
         Inputs::Stdin => search_stdin(&search),
         Inputs::Paths(paths) => search_paths(&search, paths),
     };
+    if let Inputs::Paths(paths) = &config.inputs {
+        follow_links(&search, &config.fields, paths, &mut gathered)?;
+    }
     for line in gathered.errors.iter().chain(&gathered.notes) {
         writeln!(err, "tracegrep: {line}")?;
     }
@@ -115,6 +118,68 @@ pub fn run(
     }
     out.flush()?;
     Ok(ExitStatus::of_search(true, failed))
+}
+
+/// Most ids a request's lines link to that are searched for in a second pass.
+const MAX_LINKED_IDS: usize = 4;
+
+/// A request's ids are one request: the trace ids its correlation id was logged with, and the
+/// correlation ids logged beside its trace id, are searched for too, so the lines that carry
+/// only one of them join (a legacy service that only forwards `x-correlation-id`, middleware
+/// lines before the span). Files only: stdin cannot be read twice.
+fn follow_links(
+    search: &TraceSearch,
+    fields: &crate::records::fields::FieldOverrides,
+    paths: &[std::path::PathBuf],
+    gathered: &mut Gathered,
+) -> anyhow::Result<()> {
+    let query = &search.query().key;
+    let is_query = |k: &TraceKey| k.matches(query) || query.matches(k);
+    let mut linked: Vec<TraceKey> = Vec::new();
+    let mut traces_of_correlation: Vec<&TraceKey> = Vec::new();
+    for r in &gathered.records {
+        let (trace, correlation) = (&r.trace, r.correlation.as_ref());
+        if !is_query(trace) {
+            // Matched by its correlation id: its trace is the request's.
+            traces_of_correlation.push(trace);
+            if !linked.contains(trace) {
+                linked.push(trace.clone());
+            }
+        } else if let Some(c) = correlation {
+            if !is_query(c) && !linked.contains(c) {
+                linked.push(c.clone());
+            }
+        }
+    }
+    traces_of_correlation.sort_unstable_by_key(|k| k.to_string());
+    traces_of_correlation.dedup();
+    if traces_of_correlation.len() > 1 {
+        let ids: Vec<String> = traces_of_correlation
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        gathered.notes.push(format!(
+            "correlation id {} was logged with {} trace ids ({}): broken propagation or a retry that started a new trace; their lines are shown together",
+            search.query().literal,
+            ids.len(),
+            ids.join(", ")
+        ));
+    }
+    let mut seen: rustc_hash::FxHashSet<crate::records::LineRef> =
+        gathered.records.iter().map(|r| r.line).collect();
+    for key in linked.into_iter().take(MAX_LINKED_IDS) {
+        let Ok(more) = TraceSearch::linked(&key, FieldTable::new(fields)) else {
+            continue;
+        };
+        // The same files again: their problems were reported by the first pass.
+        let found = search_paths(&more, paths);
+        for r in found.records {
+            if seen.insert(r.line) {
+                gathered.records.push(r);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Names the service of a record whose line named none: the file name, else a logger name.

@@ -304,3 +304,59 @@ fn ids_in_logged_headers_join_their_traces() {
         ]
     );
 }
+
+/// A request's ids are one request: lines with a trace id and a correlation id, lines with
+/// only the correlation id (middleware before the span, a legacy service that only forwards
+/// `x-correlation-id`) make one trace, found by either id; a correlation id logged with two
+/// trace ids (a retry in a new trace) shows both and says so.
+#[test]
+fn correlation_ids_join_their_trace() {
+    let lines_of = |id: &str| {
+        let out = run(tracegrep().args(["--format", "json", id, "fixtures/correlation"]));
+        assert_eq!(out.code, 0, "{}", out.snapshot());
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+        (
+            doc["trace_id"].as_str().unwrap_or_default().to_string(),
+            doc["lines"].as_u64(),
+            doc["services"].to_string(),
+            out.stderr,
+        )
+    };
+    for id in [
+        "c0ffee00-1111-4222-8333-444455556666",
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+    ] {
+        let (trace, lines, services, stderr) = lines_of(id);
+        assert_eq!(trace, "4bf92f3577b34da6a3ce929d0e0e4736", "{id}");
+        assert_eq!(lines, Some(6), "{id}");
+        assert_eq!(services, r#"["billing","checkout"]"#, "{id}");
+        assert_eq!(stderr, "", "{id}");
+    }
+    let (_, lines, _, stderr) = lines_of("d00dfeed-2222-4333-8444-555566667777");
+    assert_eq!(lines, Some(4));
+    assert!(stderr.contains("was logged with 2 trace ids"), "{stderr}");
+    let all = run(tracegrep().args(["--all", "--format", "jsonl", "fixtures/correlation"]));
+    assert_eq!(all.code, 0, "{}", all.snapshot());
+    let docs: Vec<serde_json::Value> = all
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(docs.len(), 4, "{}", all.stdout);
+    let first = docs
+        .iter()
+        .find(|d| d["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736")
+        .expect("the joined trace");
+    assert_eq!(first["lines"].as_u64(), Some(6));
+    assert_eq!(
+        first["correlation_id"].as_str(),
+        Some("c0ffee00-1111-4222-8333-444455556666")
+    );
+    assert!(
+        all.stderr.contains(
+            "correlation id d00dfeed-2222-4333-8444-555566667777 was logged with 2 trace ids"
+        ),
+        "{}",
+        all.stderr
+    );
+}

@@ -84,6 +84,9 @@ pub enum Slot {
     /// `sentry-trace`), kept apart so that a line with its own `trace_id` still reads the span
     /// the header names (the caller's).
     TraceHeader,
+    /// A correlation id (`correlationId`, `x-request-id`, …): the request's id beside a trace
+    /// id, or its only id where no trace id is logged.
+    Correlation,
     /// Span id.
     Span,
     /// Parent span id.
@@ -137,13 +140,14 @@ pub enum Slot {
 }
 
 /// How many slots there are.
-pub const SLOT_COUNT: usize = 27;
+pub const SLOT_COUNT: usize = 28;
 
 impl Role {
     /// The slot this role fills.
     pub fn slot(self) -> Slot {
         match self {
             Role::Trace(IdSyntax::Traceparent | IdSyntax::B3 | IdSyntax::Uber) => Slot::TraceHeader,
+            Role::Trace(IdSyntax::Correlation) => Slot::Correlation,
             Role::Trace(_) => Slot::Trace,
             Role::Span { .. } => Slot::Span,
             Role::Parent { .. } => Slot::Parent,

@@ -60,6 +60,27 @@ impl fmt::Display for TraceKey {
     }
 }
 
+impl TraceKey {
+    /// The key spelled as a correlation id: a 128-bit one as a dashed UUID, as middleware
+    /// writes them; others as [`fmt::Display`] does.
+    pub fn correlation_text(&self) -> String {
+        match self {
+            TraceKey::Full(_) => {
+                let hex = self.to_string();
+                format!(
+                    "{}-{}-{}-{}-{}",
+                    &hex[..8],
+                    &hex[8..12],
+                    &hex[12..16],
+                    &hex[16..20],
+                    &hex[20..]
+                )
+            }
+            _ => self.to_string(),
+        }
+    }
+}
+
 /// `v` as lowercase hex, zero-padded to the buffer's length (tables print a million ids, and
 /// the general formatter is several times slower than this).
 fn hex_text(buf: &mut [u8], mut v: u128) -> &str {

@@ -46,6 +46,9 @@ pub struct LineRef {
 pub struct Record {
     /// The trace the line belongs to.
     pub trace: TraceKey,
+    /// The correlation id the line carries beside its trace id (a request id set by
+    /// middleware): it links the lines that carry only that id to the trace.
+    pub correlation: Option<TraceKey>,
     /// Its span.
     pub span: Option<SpanId>,
     /// The span's parent, as the line names it.
@@ -88,6 +91,8 @@ pub struct Record {
 pub struct Decoded {
     /// See [`Record::trace`].
     pub trace: Option<TraceKey>,
+    /// See [`Record::correlation`].
+    pub correlation: Option<TraceKey>,
     /// See [`Record::span`].
     pub span: Option<SpanId>,
     /// See [`Record::parent`].
@@ -133,7 +138,8 @@ pub fn decode_trace(e: &Extracted<'_>) -> (Option<TraceKey>, Option<SpanId>, Opt
     if header_wins {
         return from_header;
     }
-    let Some(plain) = plain else {
+    // Without a trace id, a correlation id is the line's only id: it keys the line.
+    let Some(plain) = plain.or_else(|| e.get(Slot::Correlation)) else {
         return (None, None, None);
     };
     let (trace, span, parent) = decode_found(plain);
@@ -335,6 +341,8 @@ fn call_of(e: &Extracted<'_>) -> CallKind {
 pub struct LineIds {
     /// See [`Record::trace`].
     pub trace: Option<TraceKey>,
+    /// See [`Record::correlation`].
+    pub correlation: Option<TraceKey>,
     /// See [`Record::span`].
     pub span: Option<SpanId>,
     /// See [`Record::parent`].
@@ -346,6 +354,7 @@ pub struct LineIds {
 /// Decodes the ids of an extracted line (no allocation but for opaque correlation ids).
 pub fn decode_ids(e: &Extracted<'_>) -> LineIds {
     let (trace, header_span, header_parent) = decode_trace(e);
+    let correlation = correlation_of(e, trace.as_ref());
     let mut span = span_of(e.get(Slot::Span));
     let mut parent = span_of(e.get(Slot::Parent)).or(header_parent);
     let transaction = span_of(e.get(Slot::Transaction));
@@ -364,11 +373,26 @@ pub fn decode_ids(e: &Extracted<'_>) -> LineIds {
     }
     LineIds {
         trace,
+        correlation,
         span,
         parent: parent.filter(|p| Some(*p) != span),
         parent_hint,
     }
 }
+
+/// The correlation id beside a line's trace id (`None` when it is the line's only id, or the
+/// same id spelled again, as legacy services forward the trace id as their correlation id).
+fn correlation_of(e: &Extracted<'_>, trace: Option<&TraceKey>) -> Option<TraceKey> {
+    let found = e.get(Slot::Correlation)?;
+    let trace = trace?;
+    let (key, _, _) = decode_found(found);
+    // A short id (pino-http's per-process request counter: 1, 2, 3…) names no request.
+    key.filter(|k| !matches!(k, TraceKey::Opaque(s) if s.len() < MIN_CORRELATION_CHARS))
+        .filter(|k| !k.matches(trace) && !trace.matches(k))
+}
+
+/// Correlation ids shorter than this are not followed to other lines.
+const MIN_CORRELATION_CHARS: usize = 8;
 
 /// The fields of a line, however they are held: owned ([`Decoded`]) or borrowed
 /// ([`LineView`]). Text comes back owned, and only when asked for.
@@ -397,6 +421,7 @@ impl LineFields for Decoded {
     fn ids(&self) -> LineIds {
         LineIds {
             trace: self.trace.clone(),
+            correlation: self.correlation.clone(),
             span: self.span,
             parent: self.parent,
             parent_hint: self.parent_hint,
@@ -605,6 +630,7 @@ impl<'v> LineView<'v> {
 pub fn decode(e: &Extracted<'_>) -> Decoded {
     let LineIds {
         trace,
+        correlation,
         span,
         parent,
         parent_hint,
@@ -615,6 +641,7 @@ pub fn decode(e: &Extracted<'_>) -> Decoded {
     });
     Decoded {
         trace,
+        correlation,
         span,
         parent,
         parent_hint,

@@ -62,6 +62,8 @@ pub struct TraceSearch {
     finder: Finder,
     query: TraceQuery,
     table: FieldTable,
+    /// Lines whose correlation id is the query also match (with their own trace id).
+    follow_correlation: bool,
 }
 
 /// Lines to scan: those of `bytes` that start in `from..to`.
@@ -154,7 +156,18 @@ impl TraceSearch {
             finder,
             query,
             table,
+            follow_correlation: true,
         })
+    }
+
+    /// A search for the lines keyed by an id linked to the one asked for (the trace id of a
+    /// correlation id, or the other way round): only lines keyed by it, not lines that merely
+    /// carry it as their correlation id.
+    pub fn linked(key: &TraceKey, table: FieldTable) -> Result<TraceSearch, SearchError> {
+        let mut search = TraceSearch::new(TraceQuery::parse(&key.to_string()), table)?;
+        search.query.key = key.clone();
+        search.follow_correlation = false;
+        Ok(search)
     }
 
     /// The id being searched for.
@@ -268,11 +281,15 @@ impl TraceSearch {
 
     /// The line's trace, if it is the one searched for.
     fn wanted(&self, decoded: &Decoded) -> Option<TraceKey> {
-        match &decoded.trace {
-            Some(t) if t.matches(&self.query.key) => Some(t.clone()),
-            Some(t @ TraceKey::Opaque(s)) if s.eq_ignore_ascii_case(&self.query.literal) => {
-                Some(t.clone())
-            }
+        let is_query = |t: &TraceKey| match t {
+            TraceKey::Opaque(s) if s.eq_ignore_ascii_case(&self.query.literal) => true,
+            t => t.matches(&self.query.key),
+        };
+        match (&decoded.trace, &decoded.correlation) {
+            (Some(t), _) if is_query(t) => Some(t.clone()),
+            // The request's correlation id beside another trace id: the line is the request's,
+            // under its own trace id.
+            (Some(t), Some(c)) if self.follow_correlation && is_query(c) => Some(t.clone()),
             _ => None,
         }
     }
@@ -297,6 +314,7 @@ fn make_record(d: Decoded, trace: TraceKey, line: LineRef, raw: &[u8], lossy_utf
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
     Record {
         trace,
+        correlation: d.correlation,
         span: d.span,
         parent: d.parent,
         parent_hint: d.parent_hint,

@@ -81,6 +81,8 @@ pub struct TraceAcc {
     /// an empty `Vec` in place costs 24 bytes per trace, the box 8.
     #[allow(clippy::box_collection)]
     error_samples: Option<Box<Vec<ErrorLine>>>,
+    /// The correlation id that joined lines to this trace; boxed, as most traces have none.
+    pub correlation: Option<Box<TraceKey>>,
 }
 
 impl Default for TraceAcc {
@@ -94,6 +96,7 @@ impl Default for TraceAcc {
             spans: SpanStore::default(),
             unspanned: Vec::new(),
             error_samples: None,
+            correlation: None,
         }
     }
 }
@@ -257,7 +260,16 @@ const SHARDS: usize = 32;
 #[derive(Debug, Clone)]
 pub struct TraceMap {
     shards: Vec<Shard>,
+    /// Correlation ids seen beside trace ids on one line, with the traces they were seen
+    /// with (a few at most): they join the lines that carry only the correlation id.
+    links: HashMap<TraceKey, Vec<TraceKey>>,
 }
+
+/// Correlation ids with several traces get a note each, up to this many.
+const MAX_CORRELATION_NOTES: usize = 3;
+
+/// A correlation id seen with more trace ids than this is not followed further.
+const MAX_LINKED_TRACES: usize = 4;
 
 /// The traces whose ids fall in one shard. A 64-bit id lands in the shard of the 128-bit ids
 /// that share its low half, so they can be joined within the shard.
@@ -283,6 +295,7 @@ impl Default for TraceMap {
     fn default() -> TraceMap {
         TraceMap {
             shards: vec![Shard::default(); SHARDS],
+            links: HashMap::default(),
         }
     }
 }
@@ -315,8 +328,86 @@ impl TraceMap {
         offset: u64,
     ) -> Option<Nanos> {
         let key = ids.trace.as_ref()?;
+        if let Some(correlation) = &ids.correlation {
+            self.link(correlation, key);
+        }
         let shard = shard_of(key);
         self.shards[shard].add(d, ids, matched, fallback, offset)
+    }
+
+    fn link(&mut self, correlation: &TraceKey, trace: &TraceKey) {
+        match self.links.get_mut(correlation) {
+            Some(traces) => {
+                if traces.len() <= MAX_LINKED_TRACES && !traces.contains(trace) {
+                    traces.push(trace.clone());
+                }
+            }
+            None => {
+                self.links.insert(correlation.clone(), vec![trace.clone()]);
+            }
+        }
+    }
+
+    /// Joins the lines that carry only a correlation id into the trace whose lines carry that
+    /// id beside their trace id. A correlation id seen with several trace ids (a retry that
+    /// started a new trace, broken propagation) joins nothing: each such id gets a note.
+    pub fn join_correlations(&mut self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let mut more_notes = 0;
+        let mut links: Vec<(TraceKey, Vec<TraceKey>)> =
+            std::mem::take(&mut self.links).into_iter().collect();
+        links.sort_unstable_by_key(|(c, _)| c.correlation_text());
+        for (correlation, traces) in links {
+            match traces.as_slice() {
+                [trace] => {
+                    let shard = shard_of(trace);
+                    if !self.shards[shard].traces.contains_key(trace) {
+                        continue;
+                    }
+                    let joined = self.remove(&correlation);
+                    let target = self.shards[shard]
+                        .traces
+                        .get_mut(trace)
+                        .expect("checked above");
+                    if let Some(acc) = joined {
+                        target.merge(acc, false);
+                    }
+                    target
+                        .correlation
+                        .get_or_insert_with(|| Box::new(correlation));
+                }
+                several if notes.len() >= MAX_CORRELATION_NOTES => {
+                    let _ = several;
+                    more_notes += 1;
+                }
+                several => {
+                    let mut ids: Vec<String> = several.iter().map(TraceKey::to_string).collect();
+                    ids.sort_unstable();
+                    let more = if several.len() > MAX_LINKED_TRACES {
+                        " and more"
+                    } else {
+                        ""
+                    };
+                    notes.push(format!(
+                        "correlation id {} was logged with {} trace ids ({}{more}): broken propagation or a retry that started a new trace; they are shown apart",
+                        correlation.correlation_text(),
+                        several.len(),
+                        ids.join(", ")
+                    ));
+                }
+            }
+        }
+        if more_notes > 0 {
+            notes.push(format!(
+                "{more_notes} more correlation {} logged with several trace ids",
+                if more_notes == 1 {
+                    "id was"
+                } else {
+                    "ids were"
+                }
+            ));
+        }
+        notes
     }
 
     /// Takes out the traces whose latest line lies before offset `before` and, when both are
@@ -372,6 +463,11 @@ impl TraceMap {
             .par_iter_mut()
             .zip(other.shards.into_par_iter())
             .for_each(|(mine, theirs)| mine.merge(theirs, false));
+        for (correlation, traces) in other.links {
+            for trace in &traces {
+                self.link(&correlation, trace);
+            }
+        }
     }
 
     /// Joins traces known only by their low 64 bits into the one 128-bit trace that shares
@@ -636,6 +732,7 @@ impl TraceAcc {
         self.lines += other.lines;
         self.error_lines += other.error_lines;
         self.matched |= other.matched;
+        self.correlation = self.correlation.take().or(other.correlation);
         self.last_offset = self.last_offset.max(other.last_offset);
         self.last_time = self.last_time.max(other.last_time);
         if let Some(theirs) = other.error_samples {

@@ -71,9 +71,12 @@ pub fn assemble(mut records: Vec<Record>) -> Option<Trace> {
         let tb = b.time.unwrap_or(i64::MAX);
         ta.cmp(&tb).then(a.line.cmp(&b.line))
     });
-    // The fullest spelling names the trace: a 128-bit id beats its low half.
+    // The fullest spelling names the trace: a 128-bit id beats its low half, and a trace id
+    // logged beside a correlation id beats the correlation id.
+    let with_correlation = records.iter().any(|r| r.correlation.is_some());
     let id = records
         .iter()
+        .filter(|r| !with_correlation || r.correlation.is_some())
         .map(|r| &r.trace)
         .max_by_key(|k| match k {
             TraceKey::Full(_) => 2,

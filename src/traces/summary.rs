@@ -30,6 +30,8 @@ pub struct TraceSummary {
     pub root_service: Option<String>,
     /// The operation of the root span.
     pub root_name: Option<String>,
+    /// The correlation id that joined lines to the trace (a request id set by middleware).
+    pub correlation: Option<String>,
     /// The root span's id, when it has one.
     pub root_span: Option<crate::records::ids::SpanId>,
     /// How long the request took: the root span's duration.
@@ -63,6 +65,7 @@ impl TraceSummary {
     pub fn new(id: TraceKey, acc: TraceAcc) -> TraceSummary {
         let (lines, error_lines, matched) = (acc.lines, acc.error_lines, acc.matched);
         let mut acc = acc;
+        let correlation = acc.correlation.take().map(|c| c.correlation_text());
         let error_samples = acc.take_error_samples();
         let untracked_lines = acc.untracked_lines();
         let tree = acc.tree();
@@ -107,6 +110,7 @@ impl TraceSummary {
             root_name,
             root_span,
             request_ns,
+            correlation,
             tree: Some(Box::new(tree)),
         }
     }

@@ -432,6 +432,7 @@ mod tests {
     fn rec(span: u64, parent: Option<u64>, t: i64) -> Record {
         Record {
             trace: TraceKey::Full(1),
+            correlation: None,
             span: Some(SpanId(span)),
             parent: parent.map(SpanId),
             parent_hint: None,
