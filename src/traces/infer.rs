@@ -73,12 +73,18 @@ pub fn infer_parents(nodes: &mut [SpanNode], entry: Option<usize>) {
     // Shortest first: a short span finds its tight parent before that parent is itself placed.
     orphans.sort_by_key(|&i| (nodes[i].duration_ns().unwrap_or(i64::MAX), i));
     let timing = nodes.len() <= MAX_SPANS_FOR_INFERENCE;
+    // Asked of every pair of spans below: decided once per span.
+    let incoming: Vec<bool> = if timing {
+        nodes.iter().map(|n| is_incoming_request(&n.name)).collect()
+    } else {
+        Vec::new()
+    };
     if timing {
-        refine_transaction_links(nodes);
+        refine_transaction_links(nodes, &incoming);
     }
     for &i in &orphans {
         if timing {
-            if let Some(p) = enclosing_in_service(nodes, i) {
+            if let Some(p) = enclosing_in_service(nodes, i, &incoming) {
                 set_parent(nodes, i, p, Link::Enclosing);
                 continue;
             }
@@ -92,7 +98,7 @@ pub fn infer_parents(nodes: &mut [SpanNode], entry: Option<usize>) {
         // Longest first: a caller is placed before its callees look for a chain through it.
         for &i in orphans.iter().rev() {
             if nodes[i].parent.is_none() {
-                if let Some(p) = only_enclosing_chain(nodes, i, entry) {
+                if let Some(p) = only_enclosing_chain(nodes, i, entry, &incoming) {
                     set_parent(nodes, i, p, Link::Enclosing);
                 }
             }
@@ -111,7 +117,7 @@ pub fn infer_parents(nodes: &mut [SpanNode], entry: Option<usize>) {
 /// An ECS `transaction.id` names the service's entry span, an ancestor but not always the
 /// parent: a span inside a tighter span of that transaction (a batch inside a job) goes under
 /// the tightest one.
-fn refine_transaction_links(nodes: &mut [SpanNode]) {
+fn refine_transaction_links(nodes: &mut [SpanNode], incoming: &[bool]) {
     let mut hinted: Vec<usize> = (0..nodes.len())
         .filter(|&i| nodes[i].link == Link::Transaction)
         .collect();
@@ -123,8 +129,11 @@ fn refine_transaction_links(nodes: &mut [SpanNode]) {
             continue;
         };
         let inside = |c: usize| c != transaction && has_ancestor(nodes, c, transaction);
-        let tighter = tightest_enclosing(nodes, i, (start, end), 0, &inside)
-            .or_else(|| tightest_enclosing(nodes, i, (start, end), ENCLOSE_TOLERANCE_NS, &inside));
+        let tighter =
+            tightest_enclosing(nodes, incoming, i, (start, end), 0, &inside).or_else(|| {
+                let tolerance = ENCLOSE_TOLERANCE_NS;
+                tightest_enclosing(nodes, incoming, i, (start, end), tolerance, &inside)
+            });
         if let Some(p) = tighter {
             set_parent(nodes, i, p, Link::Enclosing);
         }
@@ -140,7 +149,7 @@ fn set_parent(nodes: &mut [SpanNode], child: usize, parent: usize, link: Link) {
 /// The same service's tightest span that encloses span `i` and may have children: one that
 /// encloses it exactly if there is one, else one that does within the rounding of
 /// millisecond timestamps.
-fn enclosing_in_service(nodes: &[SpanNode], i: usize) -> Option<usize> {
+fn enclosing_in_service(nodes: &[SpanNode], i: usize, incoming: &[bool]) -> Option<usize> {
     let x = &nodes[i];
     if x.kind == SpanKind::Placeholder
         || matches!(x.call, crate::records::call::CallKind::Consume(_))
@@ -151,12 +160,14 @@ fn enclosing_in_service(nodes: &[SpanNode], i: usize) -> Option<usize> {
         return None;
     };
     let any = |_: usize| true;
-    tightest_enclosing(nodes, i, (start, end), 0, &any)
-        .or_else(|| tightest_enclosing(nodes, i, (start, end), ENCLOSE_TOLERANCE_NS, &any))
+    tightest_enclosing(nodes, incoming, i, (start, end), 0, &any).or_else(|| {
+        tightest_enclosing(nodes, incoming, i, (start, end), ENCLOSE_TOLERANCE_NS, &any)
+    })
 }
 
 fn tightest_enclosing(
     nodes: &[SpanNode],
+    incoming: &[bool],
     i: usize,
     (start, end): (i64, i64),
     tolerance: i64,
@@ -164,18 +175,9 @@ fn tightest_enclosing(
 ) -> Option<usize> {
     let x = &nodes[i];
     let length = end - start;
-    let x_incoming = is_incoming_request(&x.name);
+    let x_incoming = incoming[i];
     (0..nodes.len())
         .filter(|&c| c != i)
-        .filter(|&c| {
-            let n = &nodes[c];
-            n.kind == SpanKind::Logged
-                && !n.call.is_leaf()
-                && n.service == x.service
-                // A request the service received was sent by another process, not by the
-                // service's own handling of another request.
-                && !(x_incoming && is_incoming_request(&n.name))
-        })
         .filter(|&c| match (nodes[c].start, nodes[c].end) {
             (Some(cs), Some(ce)) => {
                 cs <= start + tolerance
@@ -183,6 +185,15 @@ fn tightest_enclosing(
                     && (ce - cs > length || (ce - cs == length && c < i))
             }
             _ => false,
+        })
+        .filter(|&c| {
+            let n = &nodes[c];
+            n.kind == SpanKind::Logged
+                && !n.call.is_leaf()
+                && n.service == x.service
+                // A request the service received was sent by another process, not by the
+                // service's own handling of another request.
+                && !(x_incoming && incoming[c])
         })
         .filter(|&c| !has_ancestor(nodes, c, i) && allowed(c))
         .min_by_key(|&c| {
@@ -197,7 +208,12 @@ fn tightest_enclosing(
 
 /// Another service's spans that enclose span `i` as logged, when they form one chain (each
 /// inside the next): the innermost. Several unrelated candidates mean the timing cannot tell.
-fn only_enclosing_chain(nodes: &[SpanNode], i: usize, entry: Option<usize>) -> Option<usize> {
+fn only_enclosing_chain(
+    nodes: &[SpanNode],
+    i: usize,
+    entry: Option<usize>,
+    incoming: &[bool],
+) -> Option<usize> {
     let x = &nodes[i];
     if x.kind != SpanKind::Logged {
         return None;
@@ -219,7 +235,7 @@ fn only_enclosing_chain(nodes: &[SpanNode], i: usize, entry: Option<usize>) -> O
     let innermost = *found.first()?;
     // Only a call out of the other service (a client span, not a request it received) tells
     // that this span is its callee.
-    if is_incoming_request(&nodes[innermost].name) {
+    if incoming[innermost] {
         return None;
     }
     let chain = found.windows(2).all(|w| has_ancestor(nodes, w[0], w[1]));

@@ -14,18 +14,28 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::traces::tree::{SpanKind, SpanNode};
 
 /// The shift to apply to each node's times, per service, relative to the entry's service.
-pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> HashMap<String, i64> {
-    let mut solved: HashMap<String, i64> = HashMap::default();
+///
+/// Only services with a shift other than 0 are returned: most traces allocate nothing here.
+pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> Vec<(String, i64)> {
     let Some(entry) = entry else {
-        return solved;
+        return Vec::new();
     };
+    // One service, one clock: nothing to estimate (most small traces).
+    let first = nodes[entry].service.as_str();
+    if nodes
+        .iter()
+        .all(|n| n.service == first || n.kind == SpanKind::Placeholder)
+    {
+        return Vec::new();
+    }
+    let mut solved: HashMap<&str, i64> = HashMap::default();
     if nodes[entry].kind == SpanKind::Placeholder {
         // A missing root has no clock of its own: its children's services are the references.
         for n in nodes.iter().filter(|n| n.parent == Some(entry)) {
-            solved.entry(n.service.clone()).or_insert(0);
+            solved.entry(n.service.as_str()).or_insert(0);
         }
     } else {
-        solved.insert(nodes[entry].service.clone(), 0);
+        solved.insert(nodes[entry].service.as_str(), 0);
     }
     // Cross-service synchronous links with both ends timed: (child, parent).
     let links: Vec<(usize, usize)> = (0..nodes.len())
@@ -46,10 +56,10 @@ pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> HashMap<Stri
         let mut bounds: HashMap<&str, Vec<(i64, i64)>> = HashMap::default();
         for &(c, p) in &links {
             let (child, parent) = (&nodes[c], &nodes[p]);
-            if solved.contains_key(&child.service) {
+            if solved.contains_key(child.service.as_str()) {
                 continue;
             }
-            let Some(&base) = solved.get(&parent.service) else {
+            let Some(&base) = solved.get(parent.service.as_str()) else {
                 continue;
             };
             let (cs, ce) = (child.start.unwrap_or(0), child.end.unwrap_or(0));
@@ -66,13 +76,17 @@ pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> HashMap<Stri
         if bounds.is_empty() {
             break;
         }
-        let found: Vec<(String, i64)> = bounds
+        let found: Vec<(&str, i64)> = bounds
             .into_iter()
-            .map(|(service, b)| (service.to_string(), best_point(b)))
+            .map(|(service, b)| (service, best_point(b)))
             .collect();
         solved.extend(found);
     }
     solved
+        .into_iter()
+        .filter(|&(_, shift)| shift != 0)
+        .map(|(service, shift)| (service.to_string(), shift))
+        .collect()
 }
 
 /// The shift that satisfies the most bounds: 0 when it is among them, else the point of the

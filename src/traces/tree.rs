@@ -261,7 +261,10 @@ pub fn link_nodes(mut nodes: Vec<SpanNode>) -> SpanTree {
     mark_follows_from(&mut nodes);
     let shifts = estimate_shifts(&nodes, entry);
     for node in &mut nodes {
-        let shift = shifts.get(&node.service).copied().unwrap_or(0);
+        let shift = shifts
+            .iter()
+            .find(|(service, _)| *service == node.service)
+            .map_or(0, |&(_, shift)| shift);
         if shift != 0 && node.kind != SpanKind::Placeholder {
             node.shift_ns = shift;
             node.start = node.start.map(|t| t.saturating_add(shift));
