@@ -408,3 +408,92 @@ fn gates_on_a_stream_judge_the_rows_it_lets_go() {
     );
     assert!(out.stderr.contains("(1 of 4 traces)"), "{}", out.stderr);
 }
+
+/// The data an HTML report embeds, decoded (plain or gzip+base64) by python3.
+pub fn html_data(html: &Path) -> serde_json::Value {
+    const DECODE: &str = r#"
+import base64, gzip, json, re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+raw = re.search(r'<script id="tracegrep-data" type="application/json">(.*?)</script>', page, re.S).group(1)
+data = json.loads(raw)
+if isinstance(data, dict) and data.get("encoding") == "gzip+base64":
+    data = json.loads(gzip.decompress(base64.b64decode(data["payload"])))
+json.dump(data, sys.stdout)
+"#;
+    let out = crate::truth::python(&["-c", DECODE, html.to_str().expect("utf-8 path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the page's data is JSON")
+}
+
+/// A big run's HTML report lists every trace but embeds the spans and lines of the worst
+/// 1,000 only (that is what kept its memory at 4 GB for 1 GB of logs): failed gates and
+/// errors first, then the slowest.
+#[test]
+fn html_report_embeds_the_worst_traces_in_full_and_lists_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().to_str().expect("utf-8 temp path");
+    let gen = crate::truth::bench_dir().join("gen_logs.py");
+    let made = crate::truth::python(&[
+        gen.to_str().expect("utf-8 path"),
+        "--out",
+        out_dir,
+        "--size",
+        "20M",
+        "--seed",
+        "5",
+        "--quiet",
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let html = dir.path().join("report.html");
+    let out = run(tracegrep()
+        .args([
+            "--all",
+            "-q",
+            "--fail-on-error",
+            "--format",
+            "csv",
+            "--report",
+        ])
+        .arg(format!("html={}", html.display()))
+        .arg(dir.path().join("logs")));
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let rows = out.stdout.lines().count() - 1;
+    assert!(rows > 1_000, "{rows} traces: too few to test the cap");
+    let data = html_data(&html);
+    let traces = data["traces"].as_array().expect("traces");
+    assert_eq!(traces.len(), rows);
+    assert_eq!(data["detailed_traces"], 1_000);
+    let detailed: Vec<&serde_json::Value> =
+        traces.iter().filter(|t| t["detail"].is_string()).collect();
+    assert_eq!(detailed.len(), 1_000);
+    // Every failing trace is among the detailed ones, and the others are no slower than the
+    // slowest detailed trace that passed.
+    let failing = traces.iter().filter(|t| t["failures"].is_array()).count();
+    assert!(failing > 0 && failing < 1_000, "{failing} failing traces");
+    assert_eq!(
+        detailed.iter().filter(|t| t["failures"].is_array()).count(),
+        failing
+    );
+    let fastest_detailed = detailed
+        .iter()
+        .filter(|t| !t["failures"].is_array())
+        .filter_map(|t| t["duration_ms"].as_f64())
+        .fold(f64::INFINITY, f64::min);
+    assert!(traces
+        .iter()
+        .filter(|t| !t["detail"].is_string())
+        .all(|t| t["duration_ms"].as_f64().unwrap_or(0.0) <= fastest_detailed));
+    let detail: serde_json::Value =
+        serde_json::from_str(detailed[0]["detail"].as_str().expect("text")).expect("JSON");
+    assert!(detail["spans"].as_array().is_some_and(|s| !s.is_empty()));
+    assert!(detail["logs"].as_array().is_some_and(|l| !l.is_empty()));
+    assert!(traces.iter().all(|t| t.get("spans").is_none()));
+}
