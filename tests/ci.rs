@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::process::Command as Process;
 
+use tracegrep::records::duration::{format_duration, format_offset_ms};
+
 use crate::util::{run, tracegrep};
 
 const PASSING: &str = "11111111111111111111111111111111";
@@ -295,17 +297,23 @@ fn browser_present() -> bool {
     present
 }
 
-/// Opens `html` in headless Chromium, clicks `trace`, expects `spans` waterfall rows.
-fn check_in_browser(html: &Path, trace: &str, spans: usize) {
+/// Opens `html` in headless Chromium, clicks `trace`, expects `spans` waterfall rows; with
+/// `checks`, also what check_report.py's CHECKS.json describes.
+fn check_in_browser(html: &Path, trace: &str, spans: usize, checks: Option<serde_json::Value>) {
     let shot = html.with_extension("png");
-    let check = Process::new("python3")
+    let mut check = Process::new("python3");
+    check
         .arg(crate::util::root().join("tests/browser/check_report.py"))
         .arg(html)
         .arg(trace)
         .arg(spans.to_string())
-        .arg(&shot)
-        .output()
-        .expect("python3");
+        .arg(&shot);
+    if let Some(checks) = checks {
+        let path = html.with_extension("checks.json");
+        std::fs::write(&path, checks.to_string()).expect("write checks");
+        check.arg(path);
+    }
+    let check = check.output().expect("python3");
     assert!(
         check.status.success(),
         "{}{}",
@@ -361,7 +369,7 @@ fn html_report_of_a_generated_run_in_a_browser() {
     let (trace, spans) = (row[0], row[4].parse::<usize>().expect("span count"));
     let page = std::fs::read_to_string(&html).expect("html");
     assert!(page.contains(r#"{"encoding":"gzip+base64","payload":""#));
-    check_in_browser(&html, trace, spans);
+    check_in_browser(&html, trace, spans, None);
 }
 
 /// The HTML report in a real headless Chromium (Debian's chromium and chromium-driver):
@@ -376,10 +384,53 @@ fn html_report_in_a_real_browser() {
     let dir = tempfile::tempdir().expect("tempdir");
     let html = dir.path().join("report.html");
     let out = run(tracegrep()
-        .args(["--all", "-q", "fixtures/ci", "--fail-on-error", "--report"])
+        .args([
+            "--all",
+            "-q",
+            "fixtures/ci",
+            "--fail-on-error",
+            "--fail-on-orphans",
+        ])
+        .args(["--max-error-rate", "1%", "--report"])
         .arg(format!("html={}", html.display())));
     assert_eq!(out.code, 3, "{}", out.stderr);
-    check_in_browser(&html, FAILING, 2);
+    // Durations as the CLI writes them, from its own formatters: the page must agree.
+    let samples_ns: [i64; 16] = [
+        0,
+        1,
+        999,
+        1_000,
+        999_960,
+        12_345_678,
+        90_000_000,
+        999_999_999,
+        1_073_000_000,
+        12_680_000_000,
+        59_999_600_000,
+        636_150_000_000,
+        7_964_800_000,
+        3_600_000_000_000,
+        7_530_000_000_000,
+        -2_500_000,
+    ];
+    // The report carries milliseconds to the microsecond, as the JSON does.
+    let us = |ns: i64| (ns as f64 / 1_000.0).round() as i64;
+    let durations: Vec<_> = samples_ns
+        .iter()
+        .map(|&ns| serde_json::json!([us(ns) as f64 / 1e3, format_duration(us(ns) * 1_000)]))
+        .collect();
+    let offsets: Vec<_> = samples_ns
+        .iter()
+        .map(|&ns| serde_json::json!([us(ns) as f64 / 1e3, format_offset_ms(ns)]))
+        .collect();
+    // Three gate failures in two traces: the error rate (the run's), an error, an orphan.
+    let checks = serde_json::json!({
+        "durations": durations,
+        "offsets": offsets,
+        "failed_gates": 3,
+        "stack_frame": "at com.acme.gateway.Route3.forward(Route3.java:43)",
+    });
+    check_in_browser(&html, FAILING, 2, Some(checks));
 }
 
 /// On stdin a stream keeps only its first rows by the sort order; the gates still judge

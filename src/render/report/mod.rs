@@ -50,6 +50,9 @@ pub struct Totals {
     pub error_traces: usize,
     /// Traces that failed a gate.
     pub failed_traces: usize,
+    /// Gate failures: one per reason a trace failed, plus those of the whole run (the error
+    /// rate). What a report's list of failed gates counts, and its "failed gates" total.
+    pub failed_gates: usize,
     /// The longest trace, in milliseconds.
     pub slowest_ms: Option<f64>,
     /// Every gate passed (true when no gate was asked for).
@@ -69,6 +72,8 @@ impl ReportInput<'_> {
             services: services.len(),
             error_traces: self.traces.iter().filter(|t| t.has_errors()).count(),
             failed_traces: self.verdict.failed_traces(),
+            failed_gates: self.verdict.overall.len()
+                + self.verdict.per_trace.iter().map(Vec::len).sum::<usize>(),
             slowest_ms: self
                 .traces
                 .iter()
