@@ -6,7 +6,7 @@ use owo_colors::Style;
 
 use crate::records::duration::format_duration;
 use crate::render::sanitize::sanitize;
-use crate::render::term::{fit, paint, service_style, width_of, RenderOptions};
+use crate::render::term::{fit, paint, width_of, RenderOptions, ServiceColors};
 use crate::traces::tree::{SpanKind, SpanNode};
 use crate::traces::Trace;
 
@@ -33,6 +33,7 @@ pub fn write_waterfall(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions)
         .zip(&prefixes)
         .map(|(&i, prefix)| label(&tree.nodes[i], prefix))
         .collect();
+    let colors = ServiceColors::of_trace(trace);
     let width = opts.width_cols.max(40);
     let widest = labels.iter().map(|l| width_of(l)).max().unwrap_or(0);
     // The label column takes what it needs, up to 45% of the width; the bar gets the rest.
@@ -65,7 +66,7 @@ pub fn write_waterfall(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions)
         let style = if node.error {
             Style::new().red().bold()
         } else {
-            service_style(&node.service)
+            colors.style(&node.service)
         };
         bar.push_str(&paint(opts, &filled, style));
         bar.extend(std::iter::repeat_n(' ', bar_cols - to));
@@ -85,7 +86,7 @@ pub fn write_waterfall(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions)
             flags.push_str(&paint(opts, "skew", Style::new().yellow()));
         }
         let fitted = fit(label, label_cols);
-        let painted_label = paint_label(opts, &fitted, prefix, node);
+        let painted_label = paint_label(opts, &fitted, prefix, node, &colors);
         let line = format!(
             "{} {painted_label} {bar} {duration:>DURATION_COLS$} {flags}",
             paint(opts, gutter, Style::new().yellow().bold())
@@ -172,7 +173,13 @@ fn label(node: &SpanNode, prefix: &str) -> String {
     }
 }
 
-fn paint_label(opts: &RenderOptions, fitted: &str, prefix: &str, node: &SpanNode) -> String {
+fn paint_label(
+    opts: &RenderOptions,
+    fitted: &str,
+    prefix: &str,
+    node: &SpanNode,
+    colors: &ServiceColors,
+) -> String {
     if !opts.color || !fitted.starts_with(prefix) {
         return fitted.to_string();
     }
@@ -181,7 +188,7 @@ fn paint_label(opts: &RenderOptions, fitted: &str, prefix: &str, node: &SpanNode
     match rest.strip_prefix(service.as_ref()) {
         Some(tail) if node.kind != SpanKind::Placeholder => format!(
             "{prefix}{}{}",
-            paint(opts, &service, service_style(&node.service).bold()),
+            paint(opts, &service, colors.style(&node.service).bold()),
             tail
         ),
         _ => format!("{prefix}{}", paint(opts, rest, Style::new().dimmed())),

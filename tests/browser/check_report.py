@@ -11,7 +11,7 @@ With CHECKS.json ({"durations": [[ms, text]…], "offsets": [[ms, text]…], "fa
 "stack_frame": TEXT}), also checks that the page formats durations and offsets as the CLI does
 (the pairs come from the Rust formatters), that no duration on the page is in another unit
 style, that the "failed gates" card and the list's heading both say N, that no service is drawn
-in the error red, and that the opened trace's fields show TEXT on a line of its own (a stack
+in the error red and the opened trace's services have a colour each, and that the opened trace's fields show TEXT on a line of its own (a stack
 trace is pretty-printed, not a JSON blob with literal \n\t).
 
 Prints the load timings the report records (window.__tracegrepTiming). A trace beyond the first
@@ -200,7 +200,14 @@ def check_polish(drv, checks):
             raise Failure("service %r is drawn in a red (%s, hue %.0f)" % (name, rgb, hue))
     if len(colours) < 3:
         raise Failure("too few service colours to check: %r" % colours)
-    print("service colours: %d elements, none red" % len(colours))
+    chips = drv.js("""
+        return Array.prototype.map.call(document.querySelectorAll('#trace-detail .chips .svc'),
+          function (e) { return [e.textContent, getComputedStyle(e).color]; });
+    """)
+    if len(set(c for _, c in chips)) != len(chips):
+        raise Failure("services of the opened trace share a colour: %r" % chips)
+    print("service colours: %d elements, none red; the trace's %d services each their own"
+          % (len(colours), len(chips)))
 
     pres = drv.js("""
         return Array.prototype.map.call(document.querySelectorAll('#trace-detail .inspector pre'),
