@@ -12,8 +12,11 @@ use crate::traces::Trace;
 
 /// Columns for the duration at the end of a row.
 const DURATION_COLS: usize = 9;
-/// Columns for the flags after the duration (`ERR`, `skew`).
+/// Columns for the flags after the duration (`ERR`, `skew`), unless a row has both.
 const FLAG_COLS: usize = 5;
+/// The label column (tree, service, operation) never takes more than this, however wide the
+/// terminal: past it, width goes to the bars, which is where the time is read.
+const MAX_LABEL_COLS: usize = 50;
 /// The bar never gets fewer columns than this.
 const MIN_BAR_COLS: usize = 10;
 /// Deeper levels than this are drawn at this indentation, with the depth written out.
@@ -36,10 +39,20 @@ pub fn write_waterfall(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions)
     let colors = ServiceColors::of_trace(trace);
     let width = opts.width_cols.max(40);
     let widest = labels.iter().map(|l| width_of(l)).max().unwrap_or(0);
-    // The label column takes what it needs, up to 45% of the width; the bar gets the rest.
-    let label_cols = widest.clamp(12, (width * 45 / 100).max(12));
+    // The label column takes what it needs, up to 45% of the width and MAX_LABEL_COLS; the
+    // bar gets the rest.
+    let label_cols = widest.clamp(12, (width * 45 / 100).clamp(12, MAX_LABEL_COLS));
+    let flag_cols = if tree
+        .nodes
+        .iter()
+        .any(|n| n.starts_before_parent && (n.error || n.error_lines > 0))
+    {
+        "ERR skew".len()
+    } else {
+        FLAG_COLS
+    };
     let bar_cols = width
-        .saturating_sub(2 + label_cols + 1 + 1 + DURATION_COLS + 1 + FLAG_COLS)
+        .saturating_sub(2 + label_cols + 1 + 1 + DURATION_COLS + 1 + flag_cols)
         .max(MIN_BAR_COLS);
 
     writeln!(
