@@ -285,7 +285,7 @@ pub fn run_all(
     }
     let opts = config.render_options();
     if let Some(stats) = stats {
-        let stats = stats.finish();
+        let stats = stats.finish(config.stats_order);
         match config.format {
             Format::Json => stats_render::write_stats_json(out, &stats)?,
             _ => stats_render::write_stats(out, &stats, config.limit, &opts)?,
