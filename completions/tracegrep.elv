@@ -27,7 +27,7 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
             cand --until 'Keep only traces that start before this time (same forms as --since)'
             cand --where 'Keep only traces with a line whose field (a dotted path) compares so: `PATH=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `PATH~REGEX`. Repeatable: each must hold for some line'
             cand --grep 'Keep only traces with a line matching this regex: its message, else anywhere in its JSON text (errors often keep their words in `error.message` or a stack trace)'
-            cand --sort 'Order of the table: by start (oldest first), or by duration, errors, spans or lines (largest first)'
+            cand --sort 'Order of the table: by start (oldest first, the default), or by duration, errors, spans or lines (largest first). With --stats: by spans (the default), duration (p95, slowest first) or errors (most failed spans first)'
             cand --limit 'Rows to show (default: what fits the terminal; all when piped; 0 for all)'
             cand --report 'Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To standard output, to the file given by -o, or to `FMT=PATH`. Repeatable'
             cand -o 'The file for a --report given without `=PATH`'

@@ -13,7 +13,7 @@ complete -c tracegrep -l since -d 'Keep only traces that end after this time: RF
 complete -c tracegrep -l until -d 'Keep only traces that start before this time (same forms as --since)' -r
 complete -c tracegrep -l where -d 'Keep only traces with a line whose field (a dotted path) compares so: `PATH=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `PATH~REGEX`. Repeatable: each must hold for some line' -r
 complete -c tracegrep -l grep -d 'Keep only traces with a line matching this regex: its message, else anywhere in its JSON text (errors often keep their words in `error.message` or a stack trace)' -r
-complete -c tracegrep -l sort -d 'Order of the table: by start (oldest first), or by duration, errors, spans or lines (largest first)' -r -f -a "start\t'Oldest first'
+complete -c tracegrep -l sort -d 'Order of the table: by start (oldest first, the default), or by duration, errors, spans or lines (largest first). With --stats: by spans (the default), duration (p95, slowest first) or errors (most failed spans first)' -r -f -a "start\t'Oldest first'
 duration\t'Longest first'
 errors\t'Most error lines and failed spans first'
 spans\t'Most spans first'

@@ -27,6 +27,7 @@ use crate::records::ids::TraceKey;
 use crate::records::lines::LineScan;
 use crate::records::scan::Block;
 use crate::records::{AnyLine, LineIds, LineRef, SourceId};
+use crate::render::report::html::DETAILED_TRACES;
 use crate::render::report::{write_report, ReportInput};
 use crate::render::sanitize::sanitize;
 use crate::render::{json, stats as stats_render, table};
@@ -285,7 +286,7 @@ pub fn run_all(
     }
     let opts = config.render_options();
     if let Some(stats) = stats {
-        let stats = stats.finish();
+        let stats = stats.finish(config.stats_order);
         match config.format {
             Format::Json => stats_render::write_stats_json(out, &stats)?,
             _ => stats_render::write_stats(out, &stats, config.limit, &opts)?,
@@ -369,7 +370,11 @@ fn write_reports(
         .iter()
         .any(|r| r.format == ReportFormat::Html);
     let logs = match (&config.inputs, html) {
-        (Inputs::Paths(paths), true) => Some(collect_logs(scan, paths, rows, &input.worst())),
+        (Inputs::Paths(paths), true) => {
+            let worst = input.worst();
+            let shown = &worst[..worst.len().min(DETAILED_TRACES)];
+            Some(collect_logs(scan, paths, rows, shown))
+        }
         _ => None,
     };
     input.logs = logs.as_ref().map(|(l, n)| (l.as_slice(), n.as_slice()));

@@ -90,10 +90,11 @@ pub struct Cli {
     #[arg(long, value_name = "REGEX", help_heading = "Filters")]
     pub grep: Option<String>,
 
-    /// Order of the table: by start (oldest first), or by duration, errors, spans or lines
-    /// (largest first).
-    #[arg(long, value_enum, default_value_t = SortKey::Start, help_heading = "All traces")]
-    pub sort: SortKey,
+    /// Order of the table: by start (oldest first, the default), or by duration, errors, spans
+    /// or lines (largest first). With --stats: by spans (the default), duration (p95, slowest
+    /// first) or errors (most failed spans first).
+    #[arg(long, value_enum, help_heading = "All traces")]
+    pub sort: Option<SortKey>,
 
     /// Rows to show (default: what fits the terminal; all when piped; 0 for all).
     #[arg(long, value_name = "N", help_heading = "All traces")]

@@ -9,6 +9,7 @@ use crate::cli::{Cli, ColorChoice, Format, ReportFormat, ReportSpec, SortKey};
 use crate::records::fields::FieldOverrides;
 use crate::traces::filter::{parse_instant, TraceFilter, WhereClause};
 use crate::traces::gates::Gates;
+use crate::traces::stats::StatsOrder;
 
 /// Width used when stdout is not a terminal and `--width` is not given, so piped output is
 /// the same everywhere.
@@ -65,6 +66,8 @@ pub struct Config {
     pub filter: TraceFilter,
     /// Table order.
     pub sort: SortKey,
+    /// Order of the statistics' rows (--stats).
+    pub stats_order: StatsOrder,
     /// Rows to show; `None` for all.
     pub limit: Option<usize>,
     /// Stderr is a terminal (progress bars).
@@ -198,6 +201,19 @@ impl Config {
         if mode != Mode::Trace && cli.follow {
             bail!("--follow shows one trace; it does not go with --all or --stats");
         }
+        let stats_order =
+            match (mode, cli.sort) {
+                (Mode::Stats, None | Some(SortKey::Spans)) => StatsOrder::Spans,
+                (Mode::Stats, Some(SortKey::Duration)) => StatsOrder::Duration,
+                (Mode::Stats, Some(SortKey::Errors)) => StatsOrder::Errors,
+                (Mode::Stats, Some(key @ (SortKey::Start | SortKey::Lines))) => {
+                    bail!(
+                "--sort {} orders traces; --stats rows sort by spans, duration (p95) or errors",
+                if key == SortKey::Start { "start" } else { "lines" }
+            )
+                }
+                _ => StatsOrder::Spans,
+            };
         let stderr_is_terminal = std::io::stderr().is_terminal();
         let limit = match cli.limit {
             Some(0) => None,
@@ -238,7 +254,8 @@ impl Config {
             },
             mode,
             filter,
-            sort: cli.sort,
+            sort: cli.sort.unwrap_or(SortKey::Start),
+            stats_order,
             limit,
             stderr_is_terminal,
             reports,

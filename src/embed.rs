@@ -21,8 +21,11 @@ use crate::traces::UNKNOWN_SERVICE;
 pub const LINES_PER_TRACE: usize = 300;
 /// Lines kept in all.
 pub const LINES_IN_ALL: usize = 40_000;
-/// Bytes of a line's raw JSON kept for its fields view.
-const FIELDS_BYTES: usize = 1024;
+/// Bytes of a line's raw JSON kept as it is for its fields view; a longer line (a stack
+/// trace, most often) is kept as JSON with its long strings shortened.
+const FIELDS_BYTES: usize = 4096;
+/// Characters a string keeps when a line is shortened.
+const FIELD_CHARS: usize = 1500;
 
 /// One log line of a trace, as the HTML report shows it.
 #[derive(Debug, Clone)]
@@ -88,10 +91,7 @@ pub fn collect_logs(
                         _ => None,
                     });
                     let Some(index) = index else { return };
-                    let fields = line.payload().map(|p| {
-                        let cut = p.len().min(FIELDS_BYTES);
-                        String::from_utf8_lossy(&p[..cut]).into_owned()
-                    });
+                    let fields = line.payload().map(fields_json);
                     mine.push((
                         index,
                         LogLine {
@@ -126,4 +126,62 @@ pub fn collect_logs(
         lines.truncate(LINES_PER_TRACE);
     }
     (logs, names)
+}
+
+/// A line's JSON for its fields view: as it is up to [`FIELDS_BYTES`], else with every string
+/// cut to [`FIELD_CHARS`] characters (and `…`) so that it stays JSON: cutting the text itself
+/// left an error line's stack trace as an unparsable blob on the page, shown raw.
+fn fields_json(payload: &[u8]) -> String {
+    if payload.len() <= FIELDS_BYTES {
+        return String::from_utf8_lossy(payload).into_owned();
+    }
+    match serde_json::from_slice::<serde_json::Value>(payload) {
+        Ok(mut value) => {
+            shorten_strings(&mut value);
+            value.to_string()
+        }
+        Err(_) => {
+            let cut = String::from_utf8_lossy(&payload[..FIELDS_BYTES]);
+            cut.trim_end_matches('\u{fffd}').to_string()
+        }
+    }
+}
+
+/// Cuts every string of `value` to [`FIELD_CHARS`] characters; iterative, so that nesting
+/// depth cannot exhaust the stack.
+fn shorten_strings(value: &mut serde_json::Value) {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::String(text) => {
+                if let Some((at, _)) = text.char_indices().nth(FIELD_CHARS) {
+                    text.truncate(at);
+                    text.push('…');
+                }
+            }
+            serde_json::Value::Array(items) => stack.extend(items.iter_mut()),
+            serde_json::Value::Object(fields) => stack.extend(fields.values_mut()),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_stay_json() {
+        let stack = "at Frame.call()\\n\\t".repeat(400);
+        let line =
+            format!(r#"{{"level":"error","msg":"boom","stack":"{stack}","n":[1,{{"k":"v"}}]}}"#);
+        let kept = fields_json(line.as_bytes());
+        let value: serde_json::Value = serde_json::from_str(&kept).expect("still JSON");
+        let stack = value["stack"].as_str().unwrap_or_default();
+        assert_eq!(stack.chars().count(), FIELD_CHARS + 1);
+        assert!(stack.starts_with("at Frame.call()\n\tat Frame") && stack.ends_with('…'));
+        assert_eq!(value["n"][1]["k"], "v");
+        let short = r#"{"msg":"ok"}"#;
+        assert_eq!(fields_json(short.as_bytes()), short);
+    }
 }

@@ -360,3 +360,42 @@ fn correlation_ids_join_their_trace() {
         all.stderr
     );
 }
+
+/// `--stats --sort` orders the rows: duration by p95 (slowest first), errors by failed spans,
+/// spans by default; a key that orders traces, not groups, is refused with a clear error.
+#[test]
+fn stats_sort_by_duration_errors_or_spans_and_refuse_the_rest() {
+    let services = |key: Option<&str>| -> Vec<String> {
+        let mut cmd = tracegrep();
+        cmd.args(["--stats", "-q", "--format", "json", "fixtures/mixed"]);
+        if let Some(key) = key {
+            cmd.args(["--sort", key]);
+        }
+        let out = run(&mut cmd);
+        assert_eq!(out.code, 0, "{}", out.snapshot());
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+        doc["services"]
+            .as_array()
+            .expect("services")
+            .iter()
+            .map(|r| r["service"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(
+        services(Some("duration")),
+        ["edge-gateway", "checkout", "payments", "users", "billing"]
+    );
+    assert_eq!(services(Some("errors"))[..2], ["billing", "payments"]);
+    assert_eq!(services(None), services(Some("spans")));
+    for key in ["start", "lines"] {
+        let out = run(tracegrep().args(["--stats", "-q", "fixtures/mixed", "--sort", key]));
+        assert_eq!(out.code, 2);
+        assert!(
+            out.stderr.contains(&format!(
+                "--sort {key} orders traces; --stats rows sort by spans, duration (p95) or errors"
+            )),
+            "{}",
+            out.stderr
+        );
+    }
+}

@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::process::Command as Process;
 
+use tracegrep::records::duration::{format_duration, format_offset_ms};
+
 use crate::util::{run, tracegrep};
 
 const PASSING: &str = "11111111111111111111111111111111";
@@ -295,17 +297,23 @@ fn browser_present() -> bool {
     present
 }
 
-/// Opens `html` in headless Chromium, clicks `trace`, expects `spans` waterfall rows.
-fn check_in_browser(html: &Path, trace: &str, spans: usize) {
+/// Opens `html` in headless Chromium, clicks `trace`, expects `spans` waterfall rows; with
+/// `checks`, also what check_report.py's CHECKS.json describes.
+fn check_in_browser(html: &Path, trace: &str, spans: usize, checks: Option<serde_json::Value>) {
     let shot = html.with_extension("png");
-    let check = Process::new("python3")
+    let mut check = Process::new("python3");
+    check
         .arg(crate::util::root().join("tests/browser/check_report.py"))
         .arg(html)
         .arg(trace)
         .arg(spans.to_string())
-        .arg(&shot)
-        .output()
-        .expect("python3");
+        .arg(&shot);
+    if let Some(checks) = checks {
+        let path = html.with_extension("checks.json");
+        std::fs::write(&path, checks.to_string()).expect("write checks");
+        check.arg(path);
+    }
+    let check = check.output().expect("python3");
     assert!(
         check.status.success(),
         "{}{}",
@@ -361,7 +369,7 @@ fn html_report_of_a_generated_run_in_a_browser() {
     let (trace, spans) = (row[0], row[4].parse::<usize>().expect("span count"));
     let page = std::fs::read_to_string(&html).expect("html");
     assert!(page.contains(r#"{"encoding":"gzip+base64","payload":""#));
-    check_in_browser(&html, trace, spans);
+    check_in_browser(&html, trace, spans, None);
 }
 
 /// The HTML report in a real headless Chromium (Debian's chromium and chromium-driver):
@@ -376,10 +384,53 @@ fn html_report_in_a_real_browser() {
     let dir = tempfile::tempdir().expect("tempdir");
     let html = dir.path().join("report.html");
     let out = run(tracegrep()
-        .args(["--all", "-q", "fixtures/ci", "--fail-on-error", "--report"])
+        .args([
+            "--all",
+            "-q",
+            "fixtures/ci",
+            "--fail-on-error",
+            "--fail-on-orphans",
+        ])
+        .args(["--max-error-rate", "1%", "--report"])
         .arg(format!("html={}", html.display())));
     assert_eq!(out.code, 3, "{}", out.stderr);
-    check_in_browser(&html, FAILING, 2);
+    // Durations as the CLI writes them, from its own formatters: the page must agree.
+    let samples_ns: [i64; 16] = [
+        0,
+        1,
+        999,
+        1_000,
+        999_960,
+        12_345_678,
+        90_000_000,
+        999_999_999,
+        1_073_000_000,
+        12_680_000_000,
+        59_999_600_000,
+        636_150_000_000,
+        7_964_800_000,
+        3_600_000_000_000,
+        7_530_000_000_000,
+        -2_500_000,
+    ];
+    // The report carries milliseconds to the microsecond, as the JSON does.
+    let us = |ns: i64| (ns as f64 / 1_000.0).round() as i64;
+    let durations: Vec<_> = samples_ns
+        .iter()
+        .map(|&ns| serde_json::json!([us(ns) as f64 / 1e3, format_duration(us(ns) * 1_000)]))
+        .collect();
+    let offsets: Vec<_> = samples_ns
+        .iter()
+        .map(|&ns| serde_json::json!([us(ns) as f64 / 1e3, format_offset_ms(ns)]))
+        .collect();
+    // Three gate failures in two traces: the error rate (the run's), an error, an orphan.
+    let checks = serde_json::json!({
+        "durations": durations,
+        "offsets": offsets,
+        "failed_gates": 3,
+        "stack_frame": "at com.acme.gateway.Route3.forward(Route3.java:43)",
+    });
+    check_in_browser(&html, FAILING, 2, Some(checks));
 }
 
 /// On stdin a stream keeps only its first rows by the sort order; the gates still judge
@@ -407,4 +458,93 @@ fn gates_on_a_stream_judge_the_rows_it_lets_go() {
         out.stderr
     );
     assert!(out.stderr.contains("(1 of 4 traces)"), "{}", out.stderr);
+}
+
+/// The data an HTML report embeds, decoded (plain or gzip+base64) by python3.
+pub fn html_data(html: &Path) -> serde_json::Value {
+    const DECODE: &str = r#"
+import base64, gzip, json, re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+raw = re.search(r'<script id="tracegrep-data" type="application/json">(.*?)</script>', page, re.S).group(1)
+data = json.loads(raw)
+if isinstance(data, dict) and data.get("encoding") == "gzip+base64":
+    data = json.loads(gzip.decompress(base64.b64decode(data["payload"])))
+json.dump(data, sys.stdout)
+"#;
+    let out = crate::truth::python(&["-c", DECODE, html.to_str().expect("utf-8 path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the page's data is JSON")
+}
+
+/// A big run's HTML report lists every trace but embeds the spans and lines of the worst
+/// 1,000 only (that is what kept its memory at 4 GB for 1 GB of logs): failed gates and
+/// errors first, then the slowest.
+#[test]
+fn html_report_embeds_the_worst_traces_in_full_and_lists_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().to_str().expect("utf-8 temp path");
+    let gen = crate::truth::bench_dir().join("gen_logs.py");
+    let made = crate::truth::python(&[
+        gen.to_str().expect("utf-8 path"),
+        "--out",
+        out_dir,
+        "--size",
+        "20M",
+        "--seed",
+        "5",
+        "--quiet",
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let html = dir.path().join("report.html");
+    let out = run(tracegrep()
+        .args([
+            "--all",
+            "-q",
+            "--fail-on-error",
+            "--format",
+            "csv",
+            "--report",
+        ])
+        .arg(format!("html={}", html.display()))
+        .arg(dir.path().join("logs")));
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let rows = out.stdout.lines().count() - 1;
+    assert!(rows > 1_000, "{rows} traces: too few to test the cap");
+    let data = html_data(&html);
+    let traces = data["traces"].as_array().expect("traces");
+    assert_eq!(traces.len(), rows);
+    assert_eq!(data["detailed_traces"], 1_000);
+    let detailed: Vec<&serde_json::Value> =
+        traces.iter().filter(|t| t["detail"].is_string()).collect();
+    assert_eq!(detailed.len(), 1_000);
+    // Every failing trace is among the detailed ones, and the others are no slower than the
+    // slowest detailed trace that passed.
+    let failing = traces.iter().filter(|t| t["failures"].is_array()).count();
+    assert!(failing > 0 && failing < 1_000, "{failing} failing traces");
+    assert_eq!(
+        detailed.iter().filter(|t| t["failures"].is_array()).count(),
+        failing
+    );
+    let fastest_detailed = detailed
+        .iter()
+        .filter(|t| !t["failures"].is_array())
+        .filter_map(|t| t["duration_ms"].as_f64())
+        .fold(f64::INFINITY, f64::min);
+    assert!(traces
+        .iter()
+        .filter(|t| !t["detail"].is_string())
+        .all(|t| t["duration_ms"].as_f64().unwrap_or(0.0) <= fastest_detailed));
+    let detail: serde_json::Value =
+        serde_json::from_str(detailed[0]["detail"].as_str().expect("text")).expect("JSON");
+    assert!(detail["spans"].as_array().is_some_and(|s| !s.is_empty()));
+    assert!(detail["logs"].as_array().is_some_and(|l| !l.is_empty()));
+    assert!(traces.iter().all(|t| t.get("spans").is_none()));
 }

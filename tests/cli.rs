@@ -472,3 +472,74 @@ fn control_characters_in_names_never_reach_the_terminal_in_views_of_all_traces()
         out.stdout
     );
 }
+
+/// The waterfall fills the width it is given: the bars take what the names (capped) leave,
+/// and no line is wider than the width at 60, 80, 100, 160 or 240 columns, even with long
+/// names, a deep tree, many services, a failed row and clock corrections in the header.
+#[test]
+fn waterfall_bars_grow_with_the_width_and_nothing_wraps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = dir.path().join("wide.jsonl");
+    let trace = "abcdefabcdefabcdefabcdefabcdef01";
+    let mut lines = vec![format!(
+        r#"{{"timestamp":"2026-11-20T10:00:01.000Z","level":"info","service":"gateway","trace_id":"{trace}","span_id":"a000000000000000","msg":"GET /api/v1/customers/orders/history/with/a/very/long/route/name","duration_ms":1000}}"#
+    )];
+    // A child that starts before its parent and fails: corrected for skew, flagged `ERR`.
+    lines.push(format!(
+        r#"{{"timestamp":"2026-11-20T10:00:00.100Z","level":"error","service":"payments-service-with-a-long-name","trace_id":"{trace}","span_id":"b000000000000000","parent_span_id":"a000000000000000","msg":"charge failed","duration_ms":110}}"#
+    ));
+    let mut parent = "b000000000000000".to_string();
+    for depth in 0..14 {
+        let span = format!("c{depth:015}");
+        lines.push(format!(
+            r#"{{"timestamp":"2026-11-20T10:00:00.{:03}Z","level":"info","service":"svc-{depth}","trace_id":"{trace}","span_id":"{span}","parent_span_id":"{parent}","msg":"SELECT id, email, tier, locale FROM users WHERE id = 42 AND depth = {depth}","duration_ms":5}}"#,
+            200 + depth * 10
+        ));
+        parent = span;
+    }
+    std::fs::write(&logs, lines.join("\n")).expect("write");
+    let mut bars = Vec::new();
+    for width in [60usize, 80, 100, 160, 240] {
+        // Not tracegrep(), which pins --width 100.
+        let mut cmd = assert_cmd::Command::cargo_bin("tracegrep").expect("binary built");
+        let out = run(cmd
+            .env_clear()
+            .args([
+                "--format",
+                "waterfall",
+                "--width",
+                &width.to_string(),
+                trace,
+            ])
+            .arg(&logs));
+        assert_eq!(out.code, 0, "{}", out.snapshot());
+        for line in out.stdout.lines() {
+            let cols: usize = line
+                .chars()
+                .map(|c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(0))
+                .sum();
+            assert!(cols <= width, "{cols} > {width} columns:\n{line}");
+        }
+        // The child that starts before its parent is put back inside it, and the header says.
+        assert!(out.stdout.contains("ERR"), "{}", out.stdout);
+        assert!(
+            out.stdout.contains("clock skew corrected:"),
+            "{}",
+            out.stdout
+        );
+        // The widest bar: the root spans the whole axis.
+        let root = out
+            .stdout
+            .lines()
+            .find(|l| l.contains("gateway GET"))
+            .expect("root row");
+        bars.push(root.chars().filter(|&c| c == '█').count());
+    }
+    // 60 → 240 columns: the bar area grows by the 180 columns, minus what the names take up to
+    // their cap.
+    assert!(bars.windows(2).all(|w| w[0] < w[1]), "{bars:?}");
+    // At 160 and 240 the names are at their cap (50): the bars take the rest (the root spans
+    // all but the 10 ms its failed child starts early, of 1010 ms).
+    assert!(bars[3] >= 160 - 2 - 50 - 20 - 2, "{bars:?}");
+    assert!(bars[4] - bars[3] >= 78, "{bars:?}");
+}

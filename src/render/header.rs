@@ -7,7 +7,7 @@ use owo_colors::Style;
 use crate::records::duration::format_duration;
 use crate::records::time::format_rfc3339_millis;
 use crate::render::sanitize::sanitize;
-use crate::render::term::{paint, RenderOptions};
+use crate::render::term::{fit, paint, width_of, RenderOptions};
 use crate::traces::infer::SKEW_WINDOW_NS;
 use crate::traces::summary::root_of;
 use crate::traces::Trace;
@@ -46,38 +46,65 @@ pub fn write_header(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions) ->
         (None, None) => "unknown".to_string(),
     };
     let errors = s.error_lines;
-    let error_text = format!("{errors} error{}", if errors == 1 { "" } else { "s" });
-    let error_text = if errors > 0 {
-        paint(opts, &error_text, Style::new().red().bold())
-    } else {
-        error_text
-    };
-    let services: Vec<String> = s
-        .services
-        .iter()
-        .map(|x| sanitize(x).into_owned())
-        .collect();
-    writeln!(
-        out,
-        "  start {start}  duration {duration}  {} service{}  {} span{}  {} line{}  {error_text}",
-        s.services.len(),
-        if s.services.len() == 1 { "" } else { "s" },
-        trace.tree.span_count(),
-        if trace.tree.span_count() == 1 {
-            ""
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let totals = [
+        format!("start {start}"),
+        format!("duration {duration}"),
+        plural(s.services.len(), "service"),
+        plural(trace.tree.span_count(), "span"),
+        plural(trace.records.len(), "line"),
+        plural(errors, "error"),
+    ];
+    let width = opts.width_cols;
+    // Wrapped to the width, as the waterfall below is: nothing a terminal would fold.
+    let mut line = String::new();
+    for (k, item) in totals.iter().enumerate() {
+        if !line.is_empty() && width_of(&line) + 2 + width_of(item) > width {
+            writeln!(out, "{line}")?;
+            line.clear();
+        }
+        line.push_str("  ");
+        if k + 1 == totals.len() && errors > 0 {
+            line.push_str(&paint(opts, item, Style::new().red().bold()));
         } else {
-            "s"
-        },
-        trace.records.len(),
-        if trace.records.len() == 1 { "" } else { "s" },
-    )?;
-    writeln!(out, "  services: {}", services.join(", "))?;
-    let shifts = clock_shifts(trace);
-    if !shifts.is_empty() {
-        let text = format!("  clock skew corrected: {}", shifts.join(", "));
-        writeln!(out, "{}", paint(opts, &text, Style::new().yellow()))?;
+            line.push_str(item);
+        }
     }
-    Ok(())
+    writeln!(out, "{line}")?;
+    let mut line = String::from("  services:");
+    for (k, name) in s.services.iter().enumerate() {
+        let name = sanitize(name);
+        let sep = if k + 1 < s.services.len() { "," } else { "" };
+        if k > 0 && width_of(&line) + 1 + width_of(&name) + sep.len() > width {
+            writeln!(out, "{line}")?;
+            line = " ".repeat("  services:".len());
+        }
+        line.push(' ');
+        line.push_str(&name);
+        line.push_str(sep);
+    }
+    writeln!(out, "{line}")?;
+    let shifts = clock_shifts(trace);
+    if shifts.is_empty() {
+        return Ok(());
+    }
+    let lead = "  clock skew corrected:";
+    let mut line = String::from(lead);
+    let yellow = Style::new().yellow();
+    let room = width.saturating_sub(lead.len() + 2).max(8);
+    for (k, shift) in shifts.iter().enumerate() {
+        let sep = if k + 1 < shifts.len() { "," } else { "" };
+        let fitted = fit(shift, room);
+        let shift = fitted.trim_end();
+        if width_of(&line) + 1 + width_of(shift) + sep.len() > width {
+            writeln!(out, "{}", paint(opts, &line, yellow))?;
+            line = " ".repeat(lead.len());
+        }
+        line.push(' ');
+        line.push_str(shift);
+        line.push_str(sep);
+    }
+    writeln!(out, "{}", paint(opts, &line, yellow))
 }
 
 /// `service +12.5ms` for each service whose times were corrected for clock skew.

@@ -80,8 +80,9 @@ struct TraceReport<'a> {
     logs: Vec<LogReport<'a>>,
 }
 
+/// A span of a trace document.
 #[derive(Serialize)]
-struct SpanReport<'a> {
+pub(crate) struct SpanReport<'a> {
     span_id: Option<String>,
     parent_span_id: Option<String>,
     inferred_parent_span_id: Option<String>,
@@ -104,7 +105,7 @@ struct SpanReport<'a> {
 
 /// A parent named by lines but absent from the logs (a sidecar hop, an unlogged service).
 #[derive(Serialize)]
-struct MissingSpanReport {
+pub(crate) struct MissingSpanReport {
     span_id: String,
     inferred_parent_span_id: Option<String>,
     start: Option<String>,
@@ -172,7 +173,7 @@ fn span_report<'a>(node: &'a SpanNode, nodes: &[SpanNode]) -> SpanReport<'a> {
 }
 
 /// The spans that logged something, in display order.
-fn span_reports(tree: &SpanTree) -> Vec<SpanReport<'_>> {
+pub(crate) fn span_reports(tree: &SpanTree) -> Vec<SpanReport<'_>> {
     tree.order
         .iter()
         .map(|&i| &tree.nodes[i])
@@ -182,7 +183,7 @@ fn span_reports(tree: &SpanTree) -> Vec<SpanReport<'_>> {
 }
 
 /// The parents named but never logged.
-fn missing_span_reports(tree: &SpanTree) -> Vec<MissingSpanReport> {
+pub(crate) fn missing_span_reports(tree: &SpanTree) -> Vec<MissingSpanReport> {
     tree.order
         .iter()
         .map(|&i| &tree.nodes[i])
@@ -277,12 +278,21 @@ pub(crate) struct SummaryReport<'a> {
     missing_spans: Vec<MissingSpanReport>,
 }
 
-pub(crate) fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
-    let nodes = &t.tree().nodes;
-    let mut lines_by_service = BTreeMap::new();
-    for n in nodes.iter().filter(|n| n.kind != SpanKind::Placeholder) {
-        *lines_by_service.entry(n.service.as_str()).or_insert(0) += n.line_count;
+/// Lines per service, counted over the spans that logged.
+pub(crate) fn lines_by_service(tree: &SpanTree) -> BTreeMap<&str, usize> {
+    let mut lines = BTreeMap::new();
+    for n in tree
+        .nodes
+        .iter()
+        .filter(|n| n.kind != SpanKind::Placeholder)
+    {
+        *lines.entry(n.service.as_str()).or_insert(0) += n.line_count;
     }
+    lines
+}
+
+pub(crate) fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
+    let lines_by_service = lines_by_service(t.tree());
     SummaryReport {
         schema: SCHEMA,
         schema_version: SCHEMA_VERSION,

@@ -8,7 +8,7 @@ use crate::records::duration::{format_duration, format_offset_ms};
 use crate::records::level::Level;
 use crate::records::Record;
 use crate::render::sanitize::{sanitize, sanitize_bytes};
-use crate::render::term::{fit, paint, service_style, width_of, RenderOptions};
+use crate::render::term::{fit, paint, width_of, RenderOptions, ServiceColors};
 use crate::traces::{Trace, UNKNOWN_SERVICE};
 
 /// The service column never grows past this many columns.
@@ -25,8 +25,9 @@ pub fn write_timeline(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions) 
         .max()
         .unwrap_or(0)
         .min(MAX_SERVICE_COLS);
+    let colors = ServiceColors::of_trace(trace);
     for r in &trace.records {
-        write_record(out, r, trace.stats.start, service_cols, opts)?;
+        write_line(out, r, trace.stats.start, service_cols, &colors, opts)?;
     }
     Ok(())
 }
@@ -41,6 +42,18 @@ pub fn write_record(
     r: &Record,
     t0: Option<i64>,
     service_cols: usize,
+    opts: &RenderOptions,
+) -> io::Result<()> {
+    write_line(out, r, t0, service_cols, &ServiceColors::default(), opts)
+}
+
+/// [`write_record`] with the colours of the services shown together.
+fn write_line(
+    out: &mut dyn Write,
+    r: &Record,
+    t0: Option<i64>,
+    service_cols: usize,
+    colors: &ServiceColors,
     opts: &RenderOptions,
 ) -> io::Result<()> {
     let offset = match (r.time, t0) {
@@ -75,7 +88,7 @@ pub fn write_record(
         paint(
             opts,
             &fit(&service, service_cols),
-            service_style(service_of(r))
+            colors.style(service_of(r))
         ),
         paint(opts, &format!("{level:<5}"), level_style(r.level)),
         message,

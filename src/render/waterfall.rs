@@ -6,14 +6,17 @@ use owo_colors::Style;
 
 use crate::records::duration::format_duration;
 use crate::render::sanitize::sanitize;
-use crate::render::term::{fit, paint, service_style, width_of, RenderOptions};
+use crate::render::term::{fit, paint, width_of, RenderOptions, ServiceColors};
 use crate::traces::tree::{Link, SpanKind, SpanNode};
 use crate::traces::Trace;
 
 /// Columns for the duration at the end of a row.
 const DURATION_COLS: usize = 9;
-/// Columns for the flags after the duration (`ERR`, `skew`).
+/// Columns for the flags after the duration (`ERR`, `skew`), unless a row has both.
 const FLAG_COLS: usize = 5;
+/// The label column (tree, service, operation) never takes more than this, however wide the
+/// terminal: past it, width goes to the bars, which is where the time is read.
+const MAX_LABEL_COLS: usize = 50;
 /// The bar never gets fewer columns than this.
 const MIN_BAR_COLS: usize = 10;
 /// Deeper levels than this are drawn at this indentation, with the depth written out.
@@ -33,12 +36,23 @@ pub fn write_waterfall(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions)
         .zip(&prefixes)
         .map(|(&i, prefix)| label(&tree.nodes[i], prefix))
         .collect();
+    let colors = ServiceColors::of_trace(trace);
     let width = opts.width_cols.max(40);
     let widest = labels.iter().map(|l| width_of(l)).max().unwrap_or(0);
-    // The label column takes what it needs, up to 45% of the width; the bar gets the rest.
-    let label_cols = widest.clamp(12, (width * 45 / 100).max(12));
+    // The label column takes what it needs, up to 45% of the width and MAX_LABEL_COLS; the
+    // bar gets the rest.
+    let label_cols = widest.clamp(12, (width * 45 / 100).clamp(12, MAX_LABEL_COLS));
+    let flag_cols = if tree
+        .nodes
+        .iter()
+        .any(|n| n.starts_before_parent && (n.error || n.error_lines > 0))
+    {
+        "ERR skew".len()
+    } else {
+        FLAG_COLS
+    };
     let bar_cols = width
-        .saturating_sub(2 + label_cols + 1 + 1 + DURATION_COLS + 1 + FLAG_COLS)
+        .saturating_sub(2 + label_cols + 1 + 1 + DURATION_COLS + 1 + flag_cols)
         .max(MIN_BAR_COLS);
 
     writeln!(
@@ -65,7 +79,7 @@ pub fn write_waterfall(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions)
         let style = if node.error {
             Style::new().red().bold()
         } else {
-            service_style(&node.service)
+            colors.style(&node.service)
         };
         bar.push_str(&paint(opts, &filled, style));
         bar.extend(std::iter::repeat_n(' ', bar_cols - to));
@@ -91,7 +105,7 @@ pub fn write_waterfall(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions)
             flags.push_str(&paint(opts, "async", Style::new().cyan()));
         }
         let fitted = fit(label, label_cols);
-        let painted_label = paint_label(opts, &fitted, prefix, node);
+        let painted_label = paint_label(opts, &fitted, prefix, node, &colors);
         let line = format!(
             "{} {painted_label} {bar} {duration:>DURATION_COLS$} {flags}",
             paint(opts, gutter, Style::new().yellow().bold())
@@ -182,7 +196,13 @@ fn label(node: &SpanNode, prefix: &str) -> String {
     }
 }
 
-fn paint_label(opts: &RenderOptions, fitted: &str, prefix: &str, node: &SpanNode) -> String {
+fn paint_label(
+    opts: &RenderOptions,
+    fitted: &str,
+    prefix: &str,
+    node: &SpanNode,
+    colors: &ServiceColors,
+) -> String {
     if !opts.color || !fitted.starts_with(prefix) {
         return fitted.to_string();
     }
@@ -191,7 +211,7 @@ fn paint_label(opts: &RenderOptions, fitted: &str, prefix: &str, node: &SpanNode
     match rest.strip_prefix(service.as_ref()) {
         Some(tail) if node.kind != SpanKind::Placeholder => format!(
             "{prefix}{}{}",
-            paint(opts, &service, service_style(&node.service).bold()),
+            paint(opts, &service, colors.style(&node.service).bold()),
             tail
         ),
         _ => format!("{prefix}{}", paint(opts, rest, Style::new().dimmed())),

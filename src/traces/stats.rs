@@ -120,8 +120,10 @@ fn splitmix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Replaces ids in an operation name with `{id}`: runs of 3 or more digits, and hex runs of 8
-/// or more with a digit, so `GET /orders/3632570` and `GET /orders/12` stay one operation.
+/// Replaces ids in an operation name with `{id}`: runs of 3 or more digits, hex runs of 8 or
+/// more with a digit, and 1 or 2 digits where an id goes (after `:`, `/` or `=`, up to the end
+/// of the segment), so `GET /orders/3632570` and `GET /orders/12`, `GET session:84` and
+/// `GET session:7` are one operation each, while `v1`, `HTTP/1.1` and `oauth2` stay.
 pub fn normalize_operation(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let bytes = name.as_bytes();
@@ -136,7 +138,13 @@ pub fn normalize_operation(name: &str) -> String {
             .filter(|b| b.is_ascii_digit())
             .count();
         let starts_token = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-        let is_id = starts_token && ((digits == run && run >= 3) || (run >= 8 && digits > 0));
+        let short_id = digits == run
+            && (1..=2).contains(&run)
+            && i > 0
+            && matches!(bytes[i - 1], b':' | b'/' | b'=')
+            && ends_segment(bytes.get(i + run).copied());
+        let is_id =
+            starts_token && ((digits == run && run >= 3) || (run >= 8 && digits > 0) || short_id);
         if is_id {
             out.push_str("{id}");
             i += run;
@@ -153,6 +161,15 @@ pub fn normalize_operation(name: &str) -> String {
     out
 }
 
+/// Whether a short number ends where `next` (the byte after it, if any) is: the end of a path
+/// segment, a key's value or the name, not a version's `.1` or a word going on (`7a`, `2_x`).
+fn ends_segment(next: Option<u8>) -> bool {
+    match next {
+        None => true,
+        Some(b) => !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':')),
+    }
+}
+
 fn percentile(sorted: &[i64], p: f64) -> i64 {
     if sorted.is_empty() {
         return 0;
@@ -161,7 +178,20 @@ fn percentile(sorted: &[i64], p: f64) -> i64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-fn rows(groups: BTreeMap<(String, Option<String>), Group>) -> Vec<StatsRow> {
+/// The order of the statistics' rows (`--sort` with `--stats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatsOrder {
+    /// Most spans first (the default).
+    #[default]
+    Spans,
+    /// Slowest first, by p95 (then by maximum): what a latency budget is written against,
+    /// and less noisy than the maximum.
+    Duration,
+    /// Most failed spans first, then the highest error rate.
+    Errors,
+}
+
+fn rows(groups: BTreeMap<(String, Option<String>), Group>, order: StatsOrder) -> Vec<StatsRow> {
     let mut rows: Vec<StatsRow> = groups
         .into_iter()
         .map(|((service, operation), mut g)| {
@@ -179,8 +209,16 @@ fn rows(groups: BTreeMap<(String, Option<String>), Group>) -> Vec<StatsRow> {
         })
         .collect();
     rows.sort_by(|a, b| {
-        b.spans
-            .cmp(&a.spans)
+        let first = match order {
+            StatsOrder::Spans => std::cmp::Ordering::Equal,
+            StatsOrder::Duration => (b.p95_ns, b.max_ns).cmp(&(a.p95_ns, a.max_ns)),
+            StatsOrder::Errors => b
+                .errors
+                .cmp(&a.errors)
+                .then_with(|| b.error_rate().total_cmp(&a.error_rate())),
+        };
+        first
+            .then_with(|| b.spans.cmp(&a.spans))
             .then_with(|| a.service.cmp(&b.service))
             .then_with(|| a.operation.cmp(&b.operation))
     });
@@ -249,14 +287,14 @@ impl StatsAcc {
         self.traces
     }
 
-    /// The rows, ordered.
-    pub fn finish(self) -> Stats {
+    /// The rows, in `order`.
+    pub fn finish(self, order: StatsOrder) -> Stats {
         let mut critical_path: Vec<(String, u64)> = self.critical.into_iter().collect();
         critical_path.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Stats {
             traces: self.traces,
-            services: rows(self.services),
-            operations: rows(self.operations),
+            services: rows(self.services, order),
+            operations: rows(self.operations, order),
             critical_path,
         }
     }
@@ -268,7 +306,7 @@ pub fn compute_stats(traces: &[TraceSummary]) -> Stats {
     for t in traces {
         acc.add(t);
     }
-    acc.finish()
+    acc.finish(StatsOrder::default())
 }
 
 #[cfg(test)]
@@ -288,6 +326,22 @@ mod tests {
             ("GET /t/4bf92f3577b34da6", "GET /t/{id}"),
             ("cache 東京 42", "cache 東京 42"),
             ("deadbeef", "deadbeef"),
+            ("GET session:84", "GET session:{id}"),
+            ("GET session:7", "GET session:{id}"),
+            ("GET /api/orders/7", "GET /api/orders/{id}"),
+            ("GET /api/orders/42/items", "GET /api/orders/{id}/items"),
+            (
+                "GET /search?page=2&size=50",
+                "GET /search?page={id}&size={id}",
+            ),
+            ("GET /api/v1/users", "GET /api/v1/users"),
+            ("GET /v2/items/3", "GET /v2/items/{id}"),
+            ("HTTP/1.1 GET", "HTTP/1.1 GET"),
+            ("POST /oauth2/token", "POST /oauth2/token"),
+            ("grpc /pkg.v1.Svc/Call", "grpc /pkg.v1.Svc/Call"),
+            ("GET /files/7.json", "GET /files/7.json"),
+            ("GET /p/2x", "GET /p/2x"),
+            ("SELECT * FROM t LIMIT 10", "SELECT * FROM t LIMIT 10"),
         ];
         for (name, want) in rows {
             assert_eq!(normalize_operation(name), want, "{name}");

@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
 """Check a tracegrep HTML report in headless Chromium, driven over the WebDriver protocol.
 
-    python3 tests/browser/check_report.py REPORT.html TRACE_ID EXPECTED_SPAN_COUNT SCREENSHOT.png
+    python3 tests/browser/check_report.py REPORT.html TRACE_ID EXPECTED_SPAN_COUNT SCREENSHOT.png [CHECKS.json]
 
 Opens the report, clicks the trace's row, counts the spans in its waterfall, checks that the
 XSS payloads of the test data stayed text, and saves a screenshot. Standard library only, so
 it runs wherever Debian's chromium and chromium-driver packages are installed, without pip.
+
+With CHECKS.json ({"durations": [[ms, text]…], "offsets": [[ms, text]…], "failed_gates": N,
+"stack_frame": TEXT}), also checks that the page formats durations and offsets as the CLI does
+(the pairs come from the Rust formatters), that no duration on the page is in another unit
+style, that the "failed gates" card and the list's heading both say N, that no service is drawn
+in the error red and the opened trace's services have a colour each, and that the opened trace's fields show TEXT on a line of its own (a stack
+trace is pretty-printed, not a JSON blob with literal \n\t).
 
 Prints the load timings the report records (window.__tracegrepTiming). A trace beyond the first
 page of the table is reached by typing its id into the filter box.
@@ -17,6 +24,7 @@ Environment: CHROMEDRIVER (default /usr/bin/chromedriver), CHROMIUM (default /us
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -123,7 +131,96 @@ def stop_chromedriver(proc):
     proc.wait()
 
 
-def run(report, trace_id, expected_spans, screenshot):
+def hue_of(rgb):
+    """Hue (degrees) and saturation (0-1) of a CSS rgb()/rgba() colour."""
+    parts = [float(x) for x in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+    r, g, b = (x / 255 for x in parts)
+    hi, lo = max(r, g, b), min(r, g, b)
+    if hi == lo:
+        return 0.0, 0.0
+    d = hi - lo
+    sat = d / (1 - abs(hi + lo - 1)) if 0 < hi + lo < 2 else 0.0
+    if hi == r:
+        h = ((g - b) / d) % 6
+    elif hi == g:
+        h = (b - r) / d + 2
+    else:
+        h = (r - g) / d + 4
+    return h * 60, sat
+
+
+def check_polish(drv, checks):
+    """The checks of CHECKS.json, on the page with the trace opened."""
+    fmt = drv.js("""
+        var f = window.__tracegrepFormat, c = arguments[0];
+        return {d: c.durations.map(function (p) { return f.duration(p[0]); }),
+                o: c.offsets.map(function (p) { return f.offset(p[0]); })};
+    """, checks)
+    for (ms, want), got in zip(checks["durations"], fmt["d"]):
+        if got != want:
+            raise Failure("duration %r ms: the page says %r, the CLI %r" % (ms, got, want))
+    for (ms, want), got in zip(checks["offsets"], fmt["o"]):
+        if got != want:
+            raise Failure("offset %r ms: the page says %r, the CLI %r" % (ms, got, want))
+    print("durations: %d and offsets: %d formatted as the CLI does"
+          % (len(checks["durations"]), len(checks["offsets"])))
+
+    text = drv.js("return document.body.innerText;")
+    odd = re.findall(r"\d(?: ms| s)\b", text)
+    if odd:
+        raise Failure("durations in another style on the page: %r" % odd[:5])
+
+    gates = drv.js("""
+        var card = Array.prototype.filter.call(document.querySelectorAll('.stat'), function (s) {
+          return s.querySelector('span').textContent === 'failed gates';
+        })[0];
+        var h = Array.prototype.filter.call(document.querySelectorAll('h2'), function (h) {
+          return /^Failed gates/.test(h.textContent);
+        })[0];
+        return [card ? card.querySelector('b').textContent : null, h ? h.textContent : null];
+    """)
+    want = str(checks["failed_gates"])
+    if gates[0] != want or not (gates[1] or "").startswith("Failed gates (%s)" % want):
+        raise Failure("failed gates: card %r, list %r, expected %s" % (gates[0], gates[1], want))
+    print("failed gates: card %s, list %r" % (gates[0], gates[1]))
+
+    colours = drv.js("""
+        var out = [];
+        document.querySelectorAll('.svc').forEach(function (e) { out.push([e.textContent, getComputedStyle(e).color]); });
+        document.querySelectorAll('.bar:not(.err)').forEach(function (e) {
+          out.push(['bar', getComputedStyle(e).backgroundColor]);
+        });
+        return out;
+    """)
+    for name, rgb in colours:
+        if "(" not in rgb or rgb.startswith("rgba(0, 0, 0, 0"):
+            continue
+        hue, sat = hue_of(rgb)
+        if sat > 0.2 and (hue >= 330 or hue <= 30):
+            raise Failure("service %r is drawn in a red (%s, hue %.0f)" % (name, rgb, hue))
+    if len(colours) < 3:
+        raise Failure("too few service colours to check: %r" % colours)
+    chips = drv.js("""
+        return Array.prototype.map.call(document.querySelectorAll('#trace-detail .chips .svc'),
+          function (e) { return [e.textContent, getComputedStyle(e).color]; });
+    """)
+    if len(set(c for _, c in chips)) != len(chips):
+        raise Failure("services of the opened trace share a colour: %r" % chips)
+    print("service colours: %d elements, none red; the trace's %d services each their own"
+          % (len(colours), len(chips)))
+
+    pres = drv.js("""
+        return Array.prototype.map.call(document.querySelectorAll('#trace-detail .inspector pre'),
+          function (p) { return p.textContent; });
+    """)
+    frame = checks["stack_frame"]
+    shown = [p for p in pres if any(line.strip() == frame for line in p.split("\n"))]
+    if not shown or any("\\n\\tat" in p for p in pres):
+        raise Failure("the stack trace is not shown as lines in the fields: %r" % [p[:300] for p in pres])
+    print("fields: the stack trace is pretty-printed, %r on a line of its own" % frame)
+
+
+def run(report, trace_id, expected_spans, screenshot, checks=None):
     chromedriver = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     for name, path in (("chromedriver", chromedriver), ("chromium", chromium)):
@@ -188,6 +285,9 @@ def run(report, trace_id, expected_spans, screenshot):
         drv.s("POST", "/element/%s/click" % row, {})
         drv.wait_for("#trace-detail[data-trace-id=%s]" % css_string(trace_id), "the trace detail panel")
 
+        if checks:
+            check_polish(drv, checks)
+
         spans = drv.find_all("#trace-detail .waterfall [data-span-id]")
         print("waterfall spans: found %d, expected %d" % (len(spans), expected_spans))
         if len(spans) != expected_spans:
@@ -247,8 +347,9 @@ def run(report, trace_id, expected_spans, screenshot):
 
 
 def main(argv):
-    if len(argv) != 5:
-        print("usage: check_report.py REPORT.html TRACE_ID EXPECTED_SPAN_COUNT SCREENSHOT.png", file=sys.stderr)
+    if len(argv) not in (5, 6):
+        print("usage: check_report.py REPORT.html TRACE_ID EXPECTED_SPAN_COUNT SCREENSHOT.png [CHECKS.json]",
+              file=sys.stderr)
         return 1
     try:
         expected = int(argv[3])
@@ -256,7 +357,11 @@ def main(argv):
         print("EXPECTED_SPAN_COUNT must be an integer, got %r" % argv[3], file=sys.stderr)
         return 1
     try:
-        run(argv[1], argv[2], expected, argv[4])
+        checks = None
+        if len(argv) == 6:
+            with open(argv[5], encoding="utf-8") as f:
+                checks = json.load(f)
+        run(argv[1], argv[2], expected, argv[4], checks)
     except BrowserMissing as e:
         print("browser missing: %s" % e)
         return 2

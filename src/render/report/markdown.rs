@@ -59,7 +59,7 @@ pub fn write_markdown(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Resul
     writeln!(
         out,
         "| {} | {} | {} | {} | {} |\n",
-        totals.traces, totals.services, totals.error_traces, totals.failed_traces, slowest
+        totals.traces, totals.services, totals.error_traces, totals.failed_gates, slowest
     )?;
     write_reasons(out, input)?;
     if input.traces.is_empty() {

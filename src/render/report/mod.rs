@@ -50,6 +50,9 @@ pub struct Totals {
     pub error_traces: usize,
     /// Traces that failed a gate.
     pub failed_traces: usize,
+    /// Gate failures: one per reason a trace failed, plus those of the whole run (the error
+    /// rate). What a report's list of failed gates counts, and its "failed gates" total.
+    pub failed_gates: usize,
     /// The longest trace, in milliseconds.
     pub slowest_ms: Option<f64>,
     /// Every gate passed (true when no gate was asked for).
@@ -69,6 +72,8 @@ impl ReportInput<'_> {
             services: services.len(),
             error_traces: self.traces.iter().filter(|t| t.has_errors()).count(),
             failed_traces: self.verdict.failed_traces(),
+            failed_gates: self.verdict.overall.len()
+                + self.verdict.per_trace.iter().map(Vec::len).sum::<usize>(),
             slowest_ms: self
                 .traces
                 .iter()
@@ -109,7 +114,7 @@ pub fn write_report(
 ) -> io::Result<()> {
     match format {
         ReportFormat::Json => {
-            crate::render::json::write_value(out, &report_document(input, false))?;
+            crate::render::json::write_value(out, &report_document(input))?;
             out.write_all(b"\n")
         }
         ReportFormat::Md => markdown::write_markdown(out, input),
@@ -118,9 +123,9 @@ pub fn write_report(
     }
 }
 
-/// The JSON report (also the data of the HTML one).
+/// The JSON report.
 #[derive(Serialize)]
-pub(crate) struct ReportDocument<'a> {
+struct ReportDocument<'a> {
     schema: &'static str,
     schema_version: u32,
     generated_by: String,
@@ -130,8 +135,9 @@ pub(crate) struct ReportDocument<'a> {
     traces: Vec<TraceEntry<'a>>,
 }
 
+/// A gate that failed, for one trace or (without an id) for the run.
 #[derive(Serialize)]
-struct GateFailure<'a> {
+pub(crate) struct GateFailure<'a> {
     trace_id: Option<String>,
     reason: &'a str,
 }
@@ -142,14 +148,11 @@ struct TraceEntry<'a> {
     trace: SummaryReport<'a>,
     failures: &'a [String],
     error_samples: Vec<LogEntry<'a>>,
-    /// The log lines the HTML report shows under spans and in the timeline.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    logs: Vec<LogEntry<'a>>,
 }
 
-/// A log line of the HTML report's data.
+/// A log line of a report: an error sample, or a line the HTML page shows.
 #[derive(Serialize)]
-struct LogEntry<'a> {
+pub(crate) struct LogEntry<'a> {
     time: Option<String>,
     offset_ms: Option<f64>,
     service: &'a str,
@@ -163,7 +166,7 @@ struct LogEntry<'a> {
     fields: Option<&'a str>,
 }
 
-fn log_entry<'a>(l: &'a LogLine, t0: Option<i64>, names: &'a [String]) -> LogEntry<'a> {
+pub(crate) fn log_entry<'a>(l: &'a LogLine, t0: Option<i64>, names: &'a [String]) -> LogEntry<'a> {
     LogEntry {
         time: l.time.map(format_rfc3339_micros),
         offset_ms: l.time.zip(t0).map(|(t, t0)| ms(t - t0)),
@@ -176,7 +179,7 @@ fn log_entry<'a>(l: &'a LogLine, t0: Option<i64>, names: &'a [String]) -> LogEnt
     }
 }
 
-fn sample_entry<'a>(e: &'a ErrorLine, t0: Option<i64>) -> LogEntry<'a> {
+pub(crate) fn sample_entry<'a>(e: &'a ErrorLine, t0: Option<i64>) -> LogEntry<'a> {
     LogEntry {
         time: e.time.map(format_rfc3339_micros),
         offset_ms: e.time.zip(t0).map(|(t, t0)| ms(t - t0)),
@@ -189,12 +192,8 @@ fn sample_entry<'a>(e: &'a ErrorLine, t0: Option<i64>) -> LogEntry<'a> {
     }
 }
 
-/// The report document; `with_logs` adds the lines the HTML page shows (those read again
-/// from the files, else the error lines each trace kept).
-pub(crate) fn report_document<'a>(
-    input: &'a ReportInput<'a>,
-    with_logs: bool,
-) -> ReportDocument<'a> {
+/// Every gate failure: those of the run first, then each trace's, in the table's order.
+pub(crate) fn gate_failures<'a>(input: &'a ReportInput<'a>) -> Vec<GateFailure<'a>> {
     let mut gates: Vec<GateFailure<'a>> = input
         .verdict
         .overall
@@ -212,6 +211,12 @@ pub(crate) fn report_document<'a>(
             });
         }
     }
+    gates
+}
+
+/// The JSON report.
+fn report_document<'a>(input: &'a ReportInput<'a>) -> ReportDocument<'a> {
+    let gates = gate_failures(input);
     ReportDocument {
         schema: SCHEMA,
         schema_version: SCHEMA_VERSION,
@@ -231,19 +236,6 @@ pub(crate) fn report_document<'a>(
                     .iter()
                     .map(|e| sample_entry(e, t.start))
                     .collect(),
-                logs: match (with_logs, input.logs) {
-                    (false, _) => Vec::new(),
-                    (true, Some((logs, names))) => logs
-                        .get(i)
-                        .map(|lines| lines.iter().map(|l| log_entry(l, t.start, names)).collect())
-                        .unwrap_or_default(),
-                    // Without a second read (stdin), the error lines are what there is.
-                    (true, None) => t
-                        .error_samples
-                        .iter()
-                        .map(|e| sample_entry(e, t.start))
-                        .collect(),
-                },
             })
             .collect(),
     }
