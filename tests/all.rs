@@ -1,6 +1,6 @@
 //! --all and --stats: the table of traces, its formats, each filter, the statistics.
 
-use crate::util::{fixture, run, tracegrep};
+use crate::util::{fixture, run, tracegrep, tracegrep_width};
 
 const CHECKOUT: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PRODUCTS: &str = "0af7651916cd43dd8448eb211c80319c";
@@ -25,6 +25,119 @@ fn the_table_has_one_row_per_trace() {
     let out = run(tracegrep().args(["--all", "fixtures/mixed"]));
     assert_eq!(out.code, 0);
     insta::assert_snapshot!("all__mixed_table", out.snapshot());
+}
+
+/// The table at a terminal's widths: at 60 columns the counts and the first error are left
+/// out and ids are cut to a prefix that finds the trace; wide, every column shows.
+#[test]
+fn the_table_fits_the_width() {
+    for (name, width) in [
+        ("all__mixed_table_60", "60"),
+        ("all__mixed_table_200", "200"),
+    ] {
+        let out = run(tracegrep_width(width).args(["--all", "-q", "fixtures/mixed"]));
+        assert_eq!(out.code, 0);
+        let cols: usize = width.parse().expect("number");
+        for line in out.stdout.lines() {
+            assert!(line.chars().count() <= cols, "{line:?}");
+        }
+        insta::assert_snapshot!(name, out.snapshot());
+    }
+    // The cut id is a prefix the one-trace search finds, `…` and all.
+    let out = run(tracegrep_width("60").args(["--all", "-q", "fixtures/mixed"]));
+    let short = out.stdout.lines().nth(1).expect("a row");
+    let short = short.split_whitespace().next().expect("an id");
+    assert!(short.ends_with('…') && CHECKOUT.starts_with(short.trim_end_matches('…')));
+}
+
+/// `--errors` keeps a trace whose payment was declined and retried although the checkout
+/// answered 200; `--failed` keeps only the request that failed at its entry span.
+#[test]
+fn failed_requests_and_their_first_error() {
+    assert_eq!(kept(&["--errors"]), [CHECKOUT, INVOICE]);
+    assert_eq!(kept(&["--failed"]), [INVOICE]);
+    assert_eq!(
+        kept(&["--failed", "--service", "payments"]),
+        Vec::<String>::new()
+    );
+    let out = run(tracegrep().args(["--all", "-q", "--format", "csv", "fixtures/mixed"]));
+    let rows: Vec<Vec<&str>> = out.stdout.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows[0][10..],
+        [
+            "root_status",
+            "failed",
+            "first_error_service",
+            "first_error_message"
+        ]
+    );
+    assert_eq!(
+        rows[1][10..],
+        ["200", "false", "payments", "card declined by issuer"]
+    );
+    assert_eq!(rows[2][10..], ["200", "false", "", ""]);
+    assert_eq!(rows[3][11..13], ["true", "billing"]);
+    let out = run(tracegrep().args(["--all", "-q", "--format", "jsonl", "fixtures/mixed"]));
+    let doc: serde_json::Value =
+        serde_json::from_str(out.stdout.lines().next().expect("a line")).expect("JSON");
+    assert_eq!(doc["root_status"], "200");
+    assert_eq!(doc["failed"], false);
+    assert_eq!(doc["first_error"]["service"], "payments");
+    assert_eq!(doc["first_error"]["message"], "card declined by issuer");
+    assert_eq!(doc["first_error"]["level"], "ERROR");
+    assert_eq!(doc["first_error"]["span_id"], "c5ff1b213ed34a82");
+    assert_eq!(doc["spans"][0]["status"], "200");
+}
+
+/// On generated data, the entry span's status and outcome agree with the generator's ground
+/// truth wherever tracegrep's root is the generator's root span.
+#[test]
+fn root_status_matches_the_ground_truth() {
+    let dir = crate::truth::generated_logs();
+    let out = run(tracegrep()
+        .args(["--all", "-q", "--format", "jsonl"])
+        .arg(dir.join("logs")));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).expect("truth"))
+            .expect("JSON");
+    let ours: std::collections::HashMap<String, serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .map(|d| (d["trace_id"].as_str().unwrap_or_default().to_string(), d))
+        .collect();
+    let (mut compared, mut failed) = (0, 0);
+    for t in truth["traces"].as_array().expect("traces") {
+        let Some(o) = ours.get(t["trace_id"].as_str().unwrap_or_default()) else {
+            continue;
+        };
+        let root = t["spans"]
+            .as_array()
+            .expect("spans")
+            .iter()
+            .find(|s| s["span_id"] == t["root_span_id"])
+            .expect("root span");
+        // Where tracegrep picked another root (a longer async consumer), its root is not this.
+        if o["root_service"] != root["service"] {
+            continue;
+        }
+        let status = root["status"].as_u64();
+        assert_eq!(
+            o["root_status"].as_str().map(str::to_string),
+            status.map(|s| s.to_string()),
+            "{}",
+            t["trace_id"]
+        );
+        let want = root["error"] == true || status.is_some_and(|s| s >= 500);
+        assert_eq!(o["failed"], want, "{}", t["trace_id"]);
+        compared += 1;
+        failed += usize::from(want);
+    }
+    assert!(
+        compared > 100 && failed > 0,
+        "{compared} compared, {failed} failed"
+    );
 }
 
 #[test]
@@ -263,14 +376,17 @@ fn a_big_table_is_one_table() {
     assert!(out
         .stdout
         .contains("order-checkout-2026-11-20-0000000000000000000042"));
-    // Every column starts at the same place on every line.
-    let start_at = lines[0].find("START").expect("START header");
+    // Every column starts at the same place on every line, and every line fits in 100 columns
+    // (the 48-character id leaves no room for the start: it is left out).
+    assert!(!lines[0].contains("START"), "{}", lines[0]);
+    let status_at = lines[0].find("STATUS").expect("STATUS header");
     let root_at = lines[0].find("ROOT").expect("ROOT header");
     for line in &lines[1..] {
         assert!(
-            line[start_at..].starts_with("10:00:00.")
+            line[status_at..].starts_with("OK ")
                 && line[root_at..].starts_with('s')
-                && line[..root_at].ends_with("  "),
+                && line[..root_at].ends_with("  ")
+                && line.chars().count() <= 100,
             "misaligned: {line:?}"
         );
     }

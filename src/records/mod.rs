@@ -255,6 +255,16 @@ fn duration_of(e: &Extracted<'_>) -> Option<i64> {
     }
 }
 
+/// The HTTP or gRPC status of a line. Datadog's `status` holds the level (`"info"`): a level
+/// word is not a status.
+fn status_of<'e>(e: &'e Extracted<'_>) -> Option<std::borrow::Cow<'e, str>> {
+    e.get(Slot::Status).and_then(|f| match &f.value {
+        Scalar::Str(s) if level_from_text(s).is_some() => None,
+        Scalar::Bool(_) => None,
+        v => Some(v.as_text()),
+    })
+}
+
 /// Longest operation name kept from a statement or URL, in characters.
 const MAX_NAME_CHARS: usize = 80;
 
@@ -343,6 +353,9 @@ pub trait LineFields {
     fn name(&self) -> Option<String>;
     /// The message.
     fn message(&self) -> Option<String>;
+    /// The HTTP or gRPC status, borrowed where possible (read for a span's outcome on every
+    /// line of `--all`, so it should not allocate).
+    fn status(&self) -> Option<std::borrow::Cow<'_, str>>;
 }
 
 impl LineFields for Decoded {
@@ -375,6 +388,9 @@ impl LineFields for Decoded {
     fn message(&self) -> Option<String> {
         self.message.clone()
     }
+    fn status(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.status.as_deref().map(std::borrow::Cow::Borrowed)
+    }
 }
 
 impl LineFields for LineView<'_> {
@@ -401,6 +417,9 @@ impl LineFields for LineView<'_> {
     }
     fn message(&self) -> Option<String> {
         text_of(self.e, Slot::Message)
+    }
+    fn status(&self) -> Option<std::borrow::Cow<'_, str>> {
+        status_of(self.e)
     }
 }
 
@@ -491,6 +510,12 @@ impl LineFields for AnyLine<'_> {
             AnyLine::Decoded(d) => LineFields::message(*d),
         }
     }
+    fn status(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            AnyLine::View(v) => v.status(),
+            AnyLine::Decoded(d) => d.status(),
+        }
+    }
 }
 
 /// A decoded view of one line that borrows from it: cheap fields are computed on demand, and
@@ -547,10 +572,7 @@ pub fn decode(e: &Extracted<'_>) -> Decoded {
         parent,
         parent_hint,
     } = decode_ids(e);
-    let status = e.get(Slot::Status).and_then(|f| match &f.value {
-        Scalar::Str(s) if level_from_text(s).is_some() => None,
-        v => Some(v.as_text().into_owned()),
-    });
+    let status = status_of(e).map(std::borrow::Cow::into_owned);
     Decoded {
         trace,
         span,

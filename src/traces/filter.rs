@@ -135,6 +135,8 @@ pub struct TraceFilter {
     pub max_duration_ns: Option<i64>,
     /// Keep traces with an error line or a failed span.
     pub errors: bool,
+    /// Keep failed requests (see [`TraceSummary::failed`]).
+    pub failed: bool,
     /// Keep traces that end at or after this instant.
     pub since: Option<Nanos>,
     /// Keep traces that start at or before this instant.
@@ -198,6 +200,7 @@ impl TraceFilter {
             && self.min_duration_ns.is_none_or(|min| duration >= min)
             && self.max_duration_ns.is_none_or(|max| duration <= max)
             && (!self.errors || t.has_errors())
+            && (!self.failed || t.failed())
             && self.since.is_none_or(|s| t.end.is_some_and(|e| e >= s))
             && self.until.is_none_or(|u| t.start.is_some_and(|st| st <= u))
             && t.matched & all_lines == all_lines

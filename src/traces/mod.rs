@@ -6,6 +6,7 @@
 pub mod filter;
 pub mod gates;
 pub mod group;
+pub mod outcome;
 pub mod stats;
 pub mod summary;
 pub mod tree;
