@@ -25,7 +25,7 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
             cand --shorter-than 'Keep only traces at most this long. (`--max-duration` is the CI gate.)'
             cand --since 'Keep only traces that end after this time: RFC 3339 (`2026-11-20T10:00Z`) or a time ago (`15m`, `2h`, `1d`)'
             cand --until 'Keep only traces that start before this time (same forms as --since)'
-            cand --where 'Keep only traces with a line whose field (a dotted path) compares so: `PATH=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `PATH~REGEX`. Repeatable: each must hold for some line'
+            cand --where 'Keep only traces with a line whose field compares so: `FIELD=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `FIELD~REGEX`. `service`, `level`, `status` and `duration` are tracegrep''s reading of the line, whatever the logger wrote: `level=error` matches "error", "ERROR", pino''s 50 and OTel''s severity 17, and `level>=warn` goes by severity; `status>=500` is the HTTP status or gRPC code; `duration>10s` (units, or a bare number of milliseconds) is a duration a line reports. Any other FIELD is a dotted path in the JSON (`http.status`, `user.id`); a leading dot reads the field as logged, even for those four (`.level=30`). Repeatable: each must hold for some line'
             cand --grep 'Keep only traces with a line matching this regex: its message, else anywhere in its JSON text (errors often keep their words in `error.message` or a stack trace)'
             cand --sort 'Order of the table: by start (oldest first), or by duration, errors, spans or lines (largest first)'
             cand --limit 'Rows to show (default: what fits the terminal; all when piped; 0 for all)'

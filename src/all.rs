@@ -461,7 +461,7 @@ fn add_line(
     offset: u64,
 ) -> Option<i64> {
     let matched = if filter.line_predicates() > 0 {
-        filter.test_line(view)
+        filter.test_line(view, fallback)
     } else {
         0
     };

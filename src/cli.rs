@@ -85,9 +85,15 @@ pub struct Cli {
     #[arg(long, value_name = "TIME", help_heading = "Filters")]
     pub until: Option<String>,
 
-    /// Keep only traces with a line whose field (a dotted path) compares so: `PATH=VALUE`,
-    /// `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `PATH~REGEX`. Repeatable:
-    /// each must hold for some line.
+    /// Keep only traces with a line whose field compares so: `FIELD=VALUE`, `!=`, `<`, `<=`,
+    /// `>`, `>=` (numbers compare as numbers) or `FIELD~REGEX`. `service`, `level`, `status`
+    /// and `duration` are tracegrep's reading of the line, whatever the logger wrote:
+    /// `level=error` matches "error", "ERROR", pino's 50 and OTel's severity 17, and
+    /// `level>=warn` goes by severity; `status>=500` is the HTTP status or gRPC code;
+    /// `duration>10s` (units, or a bare number of milliseconds) is a duration a line reports.
+    /// Any other FIELD is a dotted path in the JSON (`http.status`, `user.id`); a leading dot
+    /// reads the field as logged, even for those four (`.level=30`). Repeatable: each must
+    /// hold for some line.
     #[arg(long = "where", value_name = "EXPR", help_heading = "Filters")]
     pub where_: Vec<String>,
 

@@ -140,6 +140,86 @@ fn root_status_matches_the_ground_truth() {
     );
 }
 
+/// `--where` on tracegrep's own fields: a level however the logger wrote it, by severity; a
+/// status as a number; a duration with units; the service as the table shows it. A leading
+/// `.` compares the field as logged.
+#[test]
+fn where_reads_the_normalised_fields() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lines = [
+        // One trace per spelling of an error, one warning, one info.
+        (1, r#""level":"error","msg":"a""#),
+        (2, r#""level":"ERROR","msg":"b""#),
+        (3, r#""level":50,"msg":"c""#),
+        (4, r#""severity_number":17,"msg":"d""#),
+        (
+            5,
+            r#""level":"warning","msg":"e","status":503,"duration_ms":9000"#,
+        ),
+        (
+            6,
+            r#""level":"info","msg":"f","status":"200","duration":"12s""#,
+        ),
+    ];
+    let mut text = String::new();
+    for (id, rest) in lines {
+        text.push_str(&format!(
+            "{{\"time\":\"2026-11-20T10:00:0{id}Z\",\"service\":\"api\",\"trace_id\":\"{id:032x}\",{rest}}}\n"
+        ));
+    }
+    let log = dir.path().join("orders.jsonl");
+    std::fs::write(&log, text).expect("write");
+    let kept_ids = |clause: &str| -> Vec<u128> {
+        let out = run(tracegrep()
+            .args(["--all", "-q", "--format", "csv", "--where", clause])
+            .arg(&log));
+        let mut ids: Vec<u128> = out
+            .stdout
+            .lines()
+            .skip(1)
+            .filter_map(|l| u128::from_str_radix(l.split(',').next()?, 16).ok())
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(kept_ids("level=error"), [1, 2, 3, 4]);
+    assert_eq!(kept_ids("level=ERR"), [1, 2, 3, 4]);
+    assert_eq!(kept_ids("level>=warn"), [1, 2, 3, 4, 5]);
+    assert_eq!(kept_ids("level<warn"), [6]);
+    assert_eq!(kept_ids(".level=50"), [3]);
+    assert_eq!(kept_ids(".level=error"), [1]);
+    assert_eq!(kept_ids("status>=500"), [5]);
+    assert_eq!(kept_ids("status=200"), [6]);
+    // 9000 ms and 12 s: as text, "9s" > "10s" and "12s" < "2s".
+    assert_eq!(kept_ids("duration>10s"), [6]);
+    assert_eq!(kept_ids("duration<=9s"), [5]);
+    assert_eq!(kept_ids("duration>2000"), [5, 6]);
+    assert_eq!(kept_ids("service=api").len(), 6);
+    // The file names the service of lines that name none, as in the table.
+    let bare = dir.path().join("billing.jsonl");
+    std::fs::write(
+        &bare,
+        "{\"time\":\"2026-11-20T10:00:00Z\",\"trace_id\":\"ff\",\"msg\":\"x\"}\n",
+    )
+    .expect("write");
+    let out = run(tracegrep()
+        .args([
+            "--all",
+            "-q",
+            "--format",
+            "csv",
+            "--where",
+            "service=billing",
+        ])
+        .arg(&bare));
+    assert_eq!(out.stdout.lines().count(), 2, "{}", out.snapshot());
+    for bad in ["level=50", "level=loud", "duration>soon", "level~err"] {
+        let out = run(tracegrep().args(["--all", "--where", bad]).arg(&log));
+        assert_eq!(out.code, 2, "{bad}");
+        assert!(out.stderr.contains(bad), "{}", out.stderr);
+    }
+}
+
 #[test]
 fn sort_and_limit() {
     assert_eq!(kept(&[]), [CHECKOUT, PRODUCTS, INVOICE]);
@@ -199,7 +279,7 @@ fn nothing_kept_exits_1_and_bad_filters_exit_2() {
     assert_eq!(out.code, 2);
     assert!(
         out.stderr
-            .starts_with("tracegrep: --where \"no operator\": expected PATH=VALUE"),
+            .starts_with("tracegrep: --where \"no operator\": expected FIELD=VALUE"),
         "{}",
         out.stderr
     );
@@ -343,7 +423,10 @@ fn grep_reads_the_whole_line_and_numbers_do_not_compare_with_text() {
         ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]
     );
     assert!(ids(&["--where", "status>=500"]).is_empty());
-    assert_eq!(ids(&["--where", "status!=500"]).len(), 2);
+    assert!(ids(&["--where", ".status>=500"]).is_empty());
+    // As logged, "info" is not 500; read as a status, a level word is no status at all.
+    assert_eq!(ids(&["--where", ".status!=500"]).len(), 2);
+    assert!(ids(&["--where", "status!=500"]).is_empty());
 }
 
 /// A big table is written in slices; every slice keeps the widths of the whole table (the

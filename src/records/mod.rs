@@ -255,13 +255,56 @@ fn duration_of(e: &Extracted<'_>) -> Option<i64> {
     }
 }
 
+/// A status as a line reports it: a number, kept as one so that reading it allocates nothing
+/// (`--all` reads the status of every line that has one), or text (`"UNAVAILABLE"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusValue<'a> {
+    /// A number (`502`, gRPC `14`).
+    Code(u64),
+    /// Anything else, as logged.
+    Text(std::borrow::Cow<'a, str>),
+}
+
+impl StatusValue<'_> {
+    /// Calls `f` with the status as text (a number is written in a buffer on the stack).
+    pub fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match self {
+            StatusValue::Text(t) => f(t),
+            StatusValue::Code(n) => {
+                let mut buf = [0u8; 20];
+                let mut at = buf.len();
+                let mut n = *n;
+                loop {
+                    at -= 1;
+                    buf[at] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                // Only ASCII digits were written.
+                f(std::str::from_utf8(&buf[at..]).unwrap_or_default())
+            }
+        }
+    }
+
+    /// The status as owned text.
+    pub fn into_string(self) -> String {
+        match self {
+            StatusValue::Code(n) => n.to_string(),
+            StatusValue::Text(t) => t.into_owned(),
+        }
+    }
+}
+
 /// The HTTP or gRPC status of a line. Datadog's `status` holds the level (`"info"`): a level
 /// word is not a status.
-fn status_of<'e>(e: &'e Extracted<'_>) -> Option<std::borrow::Cow<'e, str>> {
+fn status_of<'e>(e: &'e Extracted<'_>) -> Option<StatusValue<'e>> {
     e.get(Slot::Status).and_then(|f| match &f.value {
         Scalar::Str(s) if level_from_text(s).is_some() => None,
         Scalar::Bool(_) => None,
-        v => Some(v.as_text()),
+        Scalar::U64(n) => Some(StatusValue::Code(*n)),
+        v => Some(StatusValue::Text(v.as_text())),
     })
 }
 
@@ -353,9 +396,9 @@ pub trait LineFields {
     fn name(&self) -> Option<String>;
     /// The message.
     fn message(&self) -> Option<String>;
-    /// The HTTP or gRPC status, borrowed where possible (read for a span's outcome on every
-    /// line of `--all`, so it should not allocate).
-    fn status(&self) -> Option<std::borrow::Cow<'_, str>>;
+    /// The HTTP or gRPC status (read for a span's outcome on every line of `--all`, so it
+    /// does not allocate).
+    fn status(&self) -> Option<StatusValue<'_>>;
 }
 
 impl LineFields for Decoded {
@@ -388,8 +431,10 @@ impl LineFields for Decoded {
     fn message(&self) -> Option<String> {
         self.message.clone()
     }
-    fn status(&self) -> Option<std::borrow::Cow<'_, str>> {
-        self.status.as_deref().map(std::borrow::Cow::Borrowed)
+    fn status(&self) -> Option<StatusValue<'_>> {
+        self.status
+            .as_deref()
+            .map(|s| StatusValue::Text(std::borrow::Cow::Borrowed(s)))
     }
 }
 
@@ -418,7 +463,7 @@ impl LineFields for LineView<'_> {
     fn message(&self) -> Option<String> {
         text_of(self.e, Slot::Message)
     }
-    fn status(&self) -> Option<std::borrow::Cow<'_, str>> {
+    fn status(&self) -> Option<StatusValue<'_>> {
         status_of(self.e)
     }
 }
@@ -445,6 +490,18 @@ impl AnyLine<'_> {
         match self {
             AnyLine::View(v) => v.message_text(),
             AnyLine::Decoded(d) => d.message.as_deref().map(std::borrow::Cow::Borrowed),
+        }
+    }
+
+    /// The service the line names (in its JSON or its envelope), borrowed where possible.
+    pub fn service_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            AnyLine::View(v) => {
+                v.e.get(Slot::Service)
+                    .map(|f| f.value.as_text())
+                    .or_else(|| v.env.service().map(std::borrow::Cow::Owned))
+            }
+            AnyLine::Decoded(d) => d.service.as_deref().map(std::borrow::Cow::Borrowed),
         }
     }
 
@@ -510,7 +567,7 @@ impl LineFields for AnyLine<'_> {
             AnyLine::Decoded(d) => LineFields::message(*d),
         }
     }
-    fn status(&self) -> Option<std::borrow::Cow<'_, str>> {
+    fn status(&self) -> Option<StatusValue<'_>> {
         match self {
             AnyLine::View(v) => v.status(),
             AnyLine::Decoded(d) => d.status(),
@@ -572,7 +629,7 @@ pub fn decode(e: &Extracted<'_>) -> Decoded {
         parent,
         parent_hint,
     } = decode_ids(e);
-    let status = status_of(e).map(std::borrow::Cow::into_owned);
+    let status = status_of(e).map(StatusValue::into_string);
     Decoded {
         trace,
         span,

@@ -447,9 +447,11 @@ impl SpanAcc {
             let at = time.unwrap_or(Nanos::MIN);
             if at >= self.status_at {
                 self.status_at = at;
-                if self.status.as_deref() != Some(&*status) {
-                    self.status = Some(status.into());
-                }
+                status.with_text(|text| {
+                    if self.status.as_deref() != Some(text) {
+                        self.status = Some(text.into());
+                    }
+                });
             }
         }
         if let Some(t) = time {

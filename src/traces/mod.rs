@@ -10,6 +10,7 @@ pub mod outcome;
 pub mod stats;
 pub mod summary;
 pub mod tree;
+pub mod where_clause;
 
 use std::collections::BTreeMap;
 
