@@ -11,7 +11,7 @@ complete -c tracegrep -l min-duration -l longer-than -d 'Keep only traces at lea
 complete -c tracegrep -l shorter-than -d 'Keep only traces at most this long. (`--max-duration` is the CI gate.)' -r
 complete -c tracegrep -l since -d 'Keep only traces that end after this time: RFC 3339 (`2026-11-20T10:00Z`) or a time ago (`15m`, `2h`, `1d`)' -r
 complete -c tracegrep -l until -d 'Keep only traces that start before this time (same forms as --since)' -r
-complete -c tracegrep -l where -d 'Keep only traces with a line whose field (a dotted path) compares so: `PATH=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `PATH~REGEX`. Repeatable: each must hold for some line' -r
+complete -c tracegrep -l where -d 'Keep only traces with a line whose field compares so: `FIELD=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `FIELD~REGEX`. `service`, `level`, `status` and `duration` are tracegrep\'s reading of the line, whatever the logger wrote: `level=error` matches "error", "ERROR", pino\'s 50 and OTel\'s severity 17, and `level>=warn` goes by severity; `status>=500` is the HTTP status or gRPC code; `duration>10s` (units, or a bare number of milliseconds) is a duration a line reports. Any other FIELD is a dotted path in the JSON (`http.status`, `user.id`); a leading dot reads the field as logged, even for those four (`.level=30`). Repeatable: each must hold for some line' -r
 complete -c tracegrep -l grep -d 'Keep only traces with a line matching this regex: its message, else anywhere in its JSON text (errors often keep their words in `error.message` or a stack trace)' -r
 complete -c tracegrep -l sort -d 'Order of the table: by start (oldest first, the default), or by duration, errors, spans or lines (largest first). With --stats: by spans (the default), duration (p95, slowest first) or errors (most failed spans first)' -r -f -a "start\t'Oldest first'
 duration\t'Longest first'
@@ -42,7 +42,8 @@ elvish\t'elvish completions'
 man\t'The man page (roff)'"
 complete -c tracegrep -l all -d 'Every trace: a table with one row per trace instead of one trace\'s waterfall'
 complete -c tracegrep -l stats -d 'Statistics per service and per operation (p50/p95/p99/max, error rate) and the services most often on critical paths, over every trace the filters keep'
-complete -c tracegrep -l errors -d 'Keep only traces with an error line or a failed span'
+complete -c tracegrep -l errors -d 'Keep only traces with an error line or a failed span anywhere (a callee\'s error that was retried counts too; --failed keeps the failed requests)'
+complete -c tracegrep -l failed -d 'Keep only failed requests: the trace\'s entry span ended at error level or reports a server error (HTTP 5xx, a gRPC server-error code such as UNAVAILABLE)'
 complete -c tracegrep -l fail-on-error -d 'Gate: fail (exit 3) when a trace has an error line or a failed span'
 complete -c tracegrep -l fail-on-orphans -d 'Gate: fail when a span\'s parent never logged (broken context propagation)'
 complete -c tracegrep -l allow-empty -d 'With no trace at all in the input, exit 0 instead of 1'

@@ -30,7 +30,7 @@ use crate::records::{AnyLine, LineIds, LineRef, SourceId};
 use crate::render::report::html::DETAILED_TRACES;
 use crate::render::report::{write_report, ReportInput};
 use crate::render::sanitize::sanitize;
-use crate::render::{json, stats as stats_render, table};
+use crate::render::{csv, json, stats as stats_render, table};
 use crate::traces::filter::TraceFilter;
 use crate::traces::gates::{Gates, Verdict};
 use crate::traces::group::{TraceAcc, TraceMap, MAX_SPANS_PER_TRACE};
@@ -306,12 +306,14 @@ pub fn run_all(
             match config.format {
                 Format::Json => json::write_summaries_json(out, shown)?,
                 Format::Jsonl => json::write_summaries_jsonl(out, shown)?,
-                Format::Csv => table::write_csv(out, shown)?,
+                Format::Csv => csv::write_csv(out, shown)?,
                 _ => table::write_table(out, shown, &opts)?,
             }
         }
         limit
     };
+    // The rows reach the terminal before the note under them.
+    out.flush()?;
     if shown < matched {
         let hint = if config.limit.is_some() || config.inputs != Inputs::Stdin {
             "--limit 0 shows all"
@@ -465,7 +467,7 @@ fn add_line(
     offset: u64,
 ) -> Option<i64> {
     let matched = if filter.line_predicates() > 0 {
-        filter.test_line(view)
+        filter.test_line(view, fallback)
     } else {
         0
     };

@@ -23,7 +23,7 @@ tracegrep 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 logs/*.jsonl.g
 cat app.log | tracegrep 4BF92F35-77B3-4DA6-A3CE-929D0E0E4736\n  \
 kubectl logs -f deploy/checkout --prefix --timestamps | tracegrep --follow 4bf92f3577b34da6a3ce929d0e0e4736\n  \
 tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq .\n  \
-tracegrep --all --errors --sort duration logs/\n  \
+tracegrep --all --failed --sort duration logs/\n  \
 tracegrep --stats --service payment logs/\n  \
 tracegrep --all test-logs/ --report md --report html=traces.html --fail-on-error --max-duration 2s"
 )]
@@ -53,9 +53,15 @@ pub struct Cli {
     #[arg(long, help_heading = "All traces", conflicts_with = "all")]
     pub stats: bool,
 
-    /// Keep only traces with an error line or a failed span.
+    /// Keep only traces with an error line or a failed span anywhere (a callee's error that
+    /// was retried counts too; --failed keeps the failed requests).
     #[arg(long, help_heading = "Filters")]
     pub errors: bool,
+
+    /// Keep only failed requests: the trace's entry span ended at error level or reports a
+    /// server error (HTTP 5xx, a gRPC server-error code such as UNAVAILABLE).
+    #[arg(long, help_heading = "Filters")]
+    pub failed: bool,
 
     /// Keep only traces that touch a service whose name contains NAME, ignoring case
     /// (`payment` matches `payments`; repeatable: any of them).
@@ -79,9 +85,15 @@ pub struct Cli {
     #[arg(long, value_name = "TIME", help_heading = "Filters")]
     pub until: Option<String>,
 
-    /// Keep only traces with a line whose field (a dotted path) compares so: `PATH=VALUE`,
-    /// `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `PATH~REGEX`. Repeatable:
-    /// each must hold for some line.
+    /// Keep only traces with a line whose field compares so: `FIELD=VALUE`, `!=`, `<`, `<=`,
+    /// `>`, `>=` (numbers compare as numbers) or `FIELD~REGEX`. `service`, `level`, `status`
+    /// and `duration` are tracegrep's reading of the line, whatever the logger wrote:
+    /// `level=error` matches "error", "ERROR", pino's 50 and OTel's severity 17, and
+    /// `level>=warn` goes by severity; `status>=500` is the HTTP status or gRPC code;
+    /// `duration>10s` (units, or a bare number of milliseconds) is a duration a line reports.
+    /// Any other FIELD is a dotted path in the JSON (`http.status`, `user.id`); a leading dot
+    /// reads the field as logged, even for those four (`.level=30`). Repeatable: each must
+    /// hold for some line.
     #[arg(long = "where", value_name = "EXPR", help_heading = "Filters")]
     pub where_: Vec<String>,
 

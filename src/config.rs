@@ -156,6 +156,7 @@ impl Config {
             min_duration_ns: cli.min_duration,
             max_duration_ns: cli.shorter_than,
             errors: cli.errors,
+            failed: cli.failed,
             since: cli
                 .since
                 .as_deref()
@@ -182,11 +183,12 @@ impl Config {
             || filter.min_duration_ns.is_some()
             || filter.max_duration_ns.is_some()
             || filter.errors
+            || filter.failed
             || filter.since.is_some()
             || filter.until.is_some()
             || filter.line_predicates() > 0;
         if mode == Mode::Trace && filtering {
-            bail!("filters (--errors, --service, --where, …) select traces: use them with --all or --stats");
+            bail!("filters (--errors, --failed, --service, --where, …) select traces: use them with --all or --stats");
         }
         let gates = Gates {
             fail_on_error: cli.fail_on_error,

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command as Process;
 
-use tracegrep::records::duration::{format_duration, format_offset_ms};
+use tracegrep::records::duration::{format_duration, format_offset};
 
 use crate::util::{run, tracegrep};
 
@@ -421,7 +421,7 @@ fn html_report_in_a_real_browser() {
         .collect();
     let offsets: Vec<_> = samples_ns
         .iter()
-        .map(|&ns| serde_json::json!([us(ns) as f64 / 1e3, format_offset_ms(ns)]))
+        .map(|&ns| serde_json::json!([us(ns) as f64 / 1e3, format_offset(us(ns) * 1_000)]))
         .collect();
     // Three gate failures in two traces: the error rate (the run's), an error, an orphan.
     let checks = serde_json::json!({

@@ -425,7 +425,7 @@ fn control_characters_in_names_never_reach_the_terminal_in_views_of_all_traces()
     std::fs::write(
         &log,
         concat!(
-            r#"{"time":"2026-11-20T10:00:00Z","service":"a\u001b]0;pwned\u0007","#,
+            r#"{"time":"2026-11-20T10:00:00Z","level":"error","service":"a\u001b]0;pwned\u0007","#,
             r#""trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","#,
             r#""msg":"\u001b[31mRED\u202e, \"quoted\""}"#,
             "\n"
@@ -462,10 +462,11 @@ fn control_characters_in_names_never_reach_the_terminal_in_views_of_all_traces()
         assert_eq!(root, "\u{1b}[31mRED\u{202e}, \"quoted\"");
     }
     let out = run(tracegrep().args(["--all", "--format", "csv", log]));
-    // The root's service, then its name: escaped, and quoted for its comma and quotes.
+    // The root's service, then its name: escaped, and quoted for its comma and quotes; then
+    // its status (none), whether it failed, and the first error line's service and message.
     assert!(
         out.stdout.ends_with(
-            r#",a\x1b]0;pwned\x07,"\x1b[31mRED\u{202e}, ""quoted"""
+            r#",a\x1b]0;pwned\x07,"\x1b[31mRED\u{202e}, ""quoted""",,true,a\x1b]0;pwned\x07,"\x1b[31mRED\u{202e}, ""quoted"""
 "#
         ),
         "{}",

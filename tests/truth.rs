@@ -26,6 +26,43 @@ pub fn python(args: &[&str]) -> std::process::Output {
         .expect("python3 runs")
 }
 
+/// 20 MB of generated logs (seed 7) with their `truth.json`, made once per run of the tests
+/// and kept in the system's temp directory for the next (the generator is deterministic).
+pub fn generated_logs() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join("tracegrep-tests-gen-20M-seed7");
+        if dir.join("truth.json").is_file() {
+            return dir;
+        }
+        // Made beside, then renamed: another run of the tests may be making it too.
+        let part = tempfile::tempdir_in(std::env::temp_dir()).expect("tempdir");
+        let gen = bench_dir().join("gen_logs.py");
+        let out = part.path().to_str().expect("utf-8 temp path");
+        let made = python(&[
+            gen.to_str().expect("utf-8 path"),
+            "--out",
+            out,
+            "--size",
+            "20M",
+            "--seed",
+            "7",
+            "--quiet",
+        ]);
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let part = part.keep();
+        if std::fs::rename(&part, &dir).is_err() {
+            // Someone else's copy got there first: the same bytes.
+            let _ = std::fs::remove_dir_all(&part);
+        }
+        dir
+    })
+}
+
 #[test]
 fn needles_match_the_ground_truth() {
     let bench = bench_dir();

@@ -16,11 +16,13 @@ pub fn fixture(rel: &str) -> PathBuf {
 
 /// `tracegrep` with an empty environment, run from the repository root, fixed width, no colour.
 pub fn tracegrep() -> Command {
+    tracegrep_width("100")
+}
+
+/// [`tracegrep`] at another width.
+pub fn tracegrep_width(cols: &str) -> Command {
     let mut cmd = Command::cargo_bin("tracegrep").expect("binary built");
-    cmd.env_clear()
-        .current_dir(root())
-        .arg("--width")
-        .arg("100");
+    cmd.env_clear().current_dir(root()).arg("--width").arg(cols);
     cmd
 }
 

@@ -159,14 +159,31 @@ fn div_round(a: u128, b: u128) -> u128 {
     (a + b / 2) / b
 }
 
-/// Offset for the timeline: always milliseconds with 3 decimals and a sign, e.g.
-/// `+12.345ms`, `+1072.940ms`, `-3.000ms`. Rounded to the nearest µs; a value that rounds
-/// to zero is `+0.000ms` so no `-0.000ms` appears.
-pub fn format_offset_ms(ns: i64) -> String {
-    // unsigned_abs() ≤ 2^63, so adding 500 cannot overflow u64.
-    let us = (ns.unsigned_abs() + 500) / 1_000;
-    let sign = if ns < 0 && us > 0 { '-' } else { '+' };
-    format!("{sign}{}.{:03}ms", us / 1_000, us % 1_000)
+/// Offset for the timeline, signed and as compact as the waterfall's durations: below a
+/// minute as [`format_duration`] writes it (`+850µs`, `+60.51ms`, `+1.073s`, `+15.95s`); then
+/// minutes and seconds to a tenth (`+1m15.9s`: a minute into a trace, a tenth of a second
+/// still tells lines apart), and from an hour on whole seconds (`+1h02m15s`). At most 9
+/// columns below 100 hours.
+pub fn format_offset(ns: i64) -> String {
+    let sign = if ns < 0 { '-' } else { '+' };
+    let n = ns.unsigned_abs();
+    // From here format_duration would round up to a minute: the minutes form takes over.
+    const NEAR_MINUTE: u64 = 59_995_000_000;
+    if n < NEAR_MINUTE {
+        return format!("{sign}{}", format_duration(n as i64));
+    }
+    let tenths = div_round(u128::from(n), 100_000_000);
+    if tenths < 36_000 {
+        let (m, s) = (tenths / 600, tenths % 600);
+        return format!("{sign}{m}m{}.{}s", s / 10, s % 10);
+    }
+    let secs = div_round(u128::from(n), 1_000_000_000);
+    format!(
+        "{sign}{}h{:02}m{:02}s",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 #[cfg(test)]
@@ -310,18 +327,25 @@ mod tests {
     #[test]
     fn offsets() {
         let rows: &[(i64, &str)] = &[
-            (12_345_000, "+12.345ms"),
-            (1_072_939_928, "+1072.940ms"),
-            (-3_000_000, "-3.000ms"),
-            (0, "+0.000ms"),
-            (-400, "+0.000ms"),
-            (-500, "-0.001ms"),
-            (499, "+0.000ms"),
-            (i64::MAX, "+9223372036854.776ms"),
-            (i64::MIN, "-9223372036854.776ms"),
+            (0, "+0s"),
+            (500_000, "+500µs"),
+            (12_345_000, "+12.35ms"),
+            (60_513_000, "+60.51ms"),
+            (1_072_939_928, "+1.073s"),
+            (15_950_000_000, "+15.95s"),
+            (59_994_000_000, "+59.99s"),
+            (59_996_000_000, "+1m0.0s"),
+            (75_945_234_000, "+1m15.9s"),
+            (3_599_949_000_000, "+59m59.9s"),
+            (3_599_950_000_000, "+1h00m00s"),
+            (3_735_400_000_000, "+1h02m15s"),
+            (-3_000_000, "-3ms"),
+            (-400, "-400ns"),
+            (i64::MAX, "+2562047h47m17s"),
+            (i64::MIN, "-2562047h47m17s"),
         ];
         for &(ns, want) in rows {
-            assert_eq!(format_offset_ms(ns), want, "{ns}");
+            assert_eq!(format_offset(ns), want, "{ns}");
         }
     }
 }

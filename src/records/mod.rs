@@ -274,6 +274,59 @@ fn duration_of(e: &Extracted<'_>) -> Option<i64> {
     }
 }
 
+/// A status as a line reports it: a number, kept as one so that reading it allocates nothing
+/// (`--all` reads the status of every line that has one), or text (`"UNAVAILABLE"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusValue<'a> {
+    /// A number (`502`, gRPC `14`).
+    Code(u64),
+    /// Anything else, as logged.
+    Text(std::borrow::Cow<'a, str>),
+}
+
+impl StatusValue<'_> {
+    /// Calls `f` with the status as text (a number is written in a buffer on the stack).
+    pub fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match self {
+            StatusValue::Text(t) => f(t),
+            StatusValue::Code(n) => {
+                let mut buf = [0u8; 20];
+                let mut at = buf.len();
+                let mut n = *n;
+                loop {
+                    at -= 1;
+                    buf[at] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                // Only ASCII digits were written.
+                f(std::str::from_utf8(&buf[at..]).unwrap_or_default())
+            }
+        }
+    }
+
+    /// The status as owned text.
+    pub fn into_string(self) -> String {
+        match self {
+            StatusValue::Code(n) => n.to_string(),
+            StatusValue::Text(t) => t.into_owned(),
+        }
+    }
+}
+
+/// The HTTP or gRPC status of a line. Datadog's `status` holds the level (`"info"`): a level
+/// word is not a status.
+fn status_of<'e>(e: &'e Extracted<'_>) -> Option<StatusValue<'e>> {
+    e.get(Slot::Status).and_then(|f| match &f.value {
+        Scalar::Str(s) if level_from_text(s).is_some() => None,
+        Scalar::Bool(_) => None,
+        Scalar::U64(n) => Some(StatusValue::Code(*n)),
+        v => Some(StatusValue::Text(v.as_text())),
+    })
+}
+
 /// Longest operation name kept from a statement or URL, in characters.
 const MAX_NAME_CHARS: usize = 80;
 
@@ -415,6 +468,9 @@ pub trait LineFields {
     fn message(&self) -> Option<String>;
     /// What kind of call the line's span is.
     fn call(&self) -> CallKind;
+    /// The HTTP or gRPC status (read for a span's outcome on every line of `--all`, so it
+    /// does not allocate).
+    fn status(&self) -> Option<StatusValue<'_>>;
 }
 
 impl LineFields for Decoded {
@@ -451,6 +507,11 @@ impl LineFields for Decoded {
     fn call(&self) -> CallKind {
         self.call
     }
+    fn status(&self) -> Option<StatusValue<'_>> {
+        self.status
+            .as_deref()
+            .map(|s| StatusValue::Text(std::borrow::Cow::Borrowed(s)))
+    }
 }
 
 impl LineFields for LineView<'_> {
@@ -483,6 +544,9 @@ impl LineFields for LineView<'_> {
     fn call(&self) -> CallKind {
         call_of(self.e)
     }
+    fn status(&self) -> Option<StatusValue<'_>> {
+        status_of(self.e)
+    }
 }
 
 /// A line handed to a sink: borrowed from the input, or decoded from a whole-trace document.
@@ -507,6 +571,18 @@ impl AnyLine<'_> {
         match self {
             AnyLine::View(v) => v.message_text(),
             AnyLine::Decoded(d) => d.message.as_deref().map(std::borrow::Cow::Borrowed),
+        }
+    }
+
+    /// The service the line names (in its JSON or its envelope), borrowed where possible.
+    pub fn service_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            AnyLine::View(v) => {
+                v.e.get(Slot::Service)
+                    .map(|f| f.value.as_text())
+                    .or_else(|| v.env.service().map(std::borrow::Cow::Owned))
+            }
+            AnyLine::Decoded(d) => d.service.as_deref().map(std::borrow::Cow::Borrowed),
         }
     }
 
@@ -578,6 +654,12 @@ impl LineFields for AnyLine<'_> {
             AnyLine::Decoded(d) => d.call,
         }
     }
+    fn status(&self) -> Option<StatusValue<'_>> {
+        match self {
+            AnyLine::View(v) => v.status(),
+            AnyLine::Decoded(d) => d.status(),
+        }
+    }
 }
 
 /// A decoded view of one line that borrows from it: cheap fields are computed on demand, and
@@ -635,10 +717,7 @@ pub fn decode(e: &Extracted<'_>) -> Decoded {
         parent,
         parent_hint,
     } = decode_ids(e);
-    let status = e.get(Slot::Status).and_then(|f| match &f.value {
-        Scalar::Str(s) if level_from_text(s).is_some() => None,
-        v => Some(v.as_text().into_owned()),
-    });
+    let status = status_of(e).map(StatusValue::into_string);
     Decoded {
         trace,
         correlation,

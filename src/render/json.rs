@@ -97,6 +97,7 @@ pub(crate) struct SpanReport<'a> {
     clock_shift_ms: f64,
     error: bool,
     error_lines: usize,
+    status: Option<&'a str>,
     critical_path: bool,
     starts_before_parent: bool,
     depth: usize,
@@ -165,6 +166,7 @@ fn span_report<'a>(node: &'a SpanNode, nodes: &[SpanNode]) -> SpanReport<'a> {
         clock_shift_ms: ms(node.shift_ns),
         error: node.error,
         error_lines: node.error_lines,
+        status: node.status.as_deref(),
         critical_path: node.critical,
         starts_before_parent: node.starts_before_parent,
         depth: node.depth,
@@ -274,8 +276,21 @@ pub(crate) struct SummaryReport<'a> {
     lines_by_service: BTreeMap<&'a str, usize>,
     root_service: Option<&'a str>,
     root_name: Option<&'a str>,
+    root_status: Option<&'a str>,
+    failed: bool,
+    first_error: Option<FirstErrorReport<'a>>,
     spans: Vec<SpanReport<'a>>,
     missing_spans: Vec<MissingSpanReport>,
+}
+
+/// The earliest error line of a trace, in a summary document.
+#[derive(Serialize)]
+struct FirstErrorReport<'a> {
+    time: Option<String>,
+    service: &'a str,
+    level: &'static str,
+    message: &'a str,
+    span_id: Option<String>,
 }
 
 /// Lines per service, counted over the spans that logged.
@@ -311,6 +326,15 @@ pub(crate) fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
         lines_by_service,
         root_service: t.root_service.as_deref(),
         root_name: t.root_name.as_deref(),
+        root_status: t.root_status.as_deref(),
+        failed: t.failed(),
+        first_error: t.first_error().map(|e| FirstErrorReport {
+            time: e.time.map(format_rfc3339_micros),
+            service: &e.service,
+            level: e.level.label(),
+            message: &e.message,
+            span_id: e.span.map(|s| s.to_string()),
+        }),
         spans: span_reports(t.tree()),
         missing_spans: missing_span_reports(t.tree()),
     }

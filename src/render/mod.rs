@@ -5,6 +5,7 @@
 //! escapes for JSON instead (control characters, and bidi overrides and line separators as `\uXXXX`:
 //! the same text, safe to print) and never carries colour.
 
+pub mod csv;
 pub mod grid;
 pub mod header;
 pub mod json;

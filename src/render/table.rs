@@ -1,4 +1,6 @@
-//! The table of traces (comfy-table) and its CSV form.
+//! The table of traces (comfy-table), one line per trace at any width: columns that do not
+//! fit are left out, least wanted first, as `ps` and `kubectl` do, and the wide text columns
+//! share what is left.
 
 use std::io::{self, Write};
 
@@ -6,6 +8,7 @@ use comfy_table::{Cell, CellAlignment, Color, ColumnConstraint, Width};
 use rayon::prelude::*;
 
 use crate::records::duration::format_duration;
+use crate::records::ids::TraceKey;
 use crate::records::time::format_rfc3339_millis;
 use crate::render::grid;
 use crate::render::parallel::write_in_parallel;
@@ -13,24 +16,71 @@ use crate::render::sanitize::sanitize;
 use crate::render::term::{fit, width_of, RenderOptions};
 use crate::traces::summary::{Row, TraceSummary};
 
-/// Column headers, shared by the table and the CSV.
-const HEADERS: [&str; 8] = [
-    "TRACE ID", "START", "DURATION", "SERVICES", "SPANS", "LINES", "ERRORS", "ROOT",
-];
-
-struct Cells {
-    id: String,
-    start: String,
-    duration: String,
-    services: String,
-    spans: String,
-    lines: String,
-    errors: u64,
-    root: String,
+/// The columns, in display order (the index of each in [`HEADERS`] and in a row's cells).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Id,
+    Start,
+    Duration,
+    Services,
+    Spans,
+    Lines,
+    Errors,
+    Status,
+    Root,
+    FirstError,
 }
 
-/// The root column never gets narrower than this, even if the table then exceeds the width.
-const MIN_ROOT_COLS: usize = 24;
+const COLS: usize = 10;
+
+/// Column headers, in display order.
+const HEADERS: [&str; COLS] = [
+    "TRACE ID",
+    "START",
+    "DURATION",
+    "SERVICES",
+    "SPANS",
+    "LINES",
+    "ERRORS",
+    "STATUS",
+    "ROOT",
+    "FIRST ERROR",
+];
+
+/// Which columns stay when the width is short, most wanted first: the id (to open the trace),
+/// how long it took and how it ended, what it was, why it failed; then the counts. The
+/// columns after the first that does not fit are still tried, so a narrow one can use the
+/// room a wide one left.
+const PRIORITY: [Col; COLS] = [
+    Col::Id,
+    Col::Duration,
+    Col::Status,
+    Col::Root,
+    Col::FirstError,
+    Col::Errors,
+    Col::Start,
+    Col::Spans,
+    Col::Services,
+    Col::Lines,
+];
+
+/// The wide text columns shrink to this many columns before they are left out.
+const MIN_TEXT_COLS: usize = 16;
+/// The wide text columns want this many columns (when their text is that long) before the
+/// counts are shown; past it, the first error takes the rest, then the root.
+const TEXT_COLS: usize = 28;
+/// A status is a code (`503`, `UNAVAILABLE`); longer text is cut.
+const MAX_STATUS_COLS: usize = 12;
+/// Hex digits shown of a 128-bit id when the full one does not leave room for the root:
+/// enough to be unique, and `tracegrep ID…` finds the trace by that prefix.
+const SHORT_ID_DIGITS: usize = 16;
+
+/// The text of each cell of a row, in display order.
+struct Cells {
+    text: [String; COLS],
+    errors: bool,
+    failed: bool,
+}
 
 fn row(t: &TraceSummary, day: Option<&str>) -> Cells {
     let root = match (&t.root_service, &t.root_name) {
@@ -40,27 +90,124 @@ fn row(t: &TraceSummary, day: Option<&str>) -> Cells {
         (Some(service), _) => sanitize(service).into_owned(),
         _ => String::new(),
     };
+    let first_error = t.first_error().map_or_else(String::new, |e| {
+        format!("{}: {}", sanitize(&e.service), sanitize(&e.message))
+    });
+    let start = t.start.map_or_else(
+        || "?".to_string(),
+        |s| {
+            let full = format_rfc3339_millis(s);
+            // When every row is on the same day, the day goes in the header.
+            match day {
+                Some(day) if full.starts_with(day) => full[day.len() + 1..].to_string(),
+                _ => full,
+            }
+        },
+    );
+    let errors = t.error_lines.max(t.failed_spans as u64);
     Cells {
-        id: sanitize(&t.id.to_string()).into_owned(),
-        start: t.start.map_or_else(
-            || "?".to_string(),
-            |s| {
-                let full = format_rfc3339_millis(s);
-                // When every row is on the same day, the day goes in the header.
-                match day {
-                    Some(day) if full.starts_with(day) => full[day.len() + 1..].to_string(),
-                    _ => full,
-                }
-            },
-        ),
-        duration: t
-            .duration_ns()
-            .map_or_else(|| "?".to_string(), format_duration),
-        services: t.services.len().to_string(),
-        spans: t.span_count.to_string(),
-        lines: t.lines.to_string(),
-        errors: t.error_lines.max(t.failed_spans as u64),
-        root,
+        text: [
+            sanitize(&t.id.to_string()).into_owned(),
+            start,
+            t.duration_ns()
+                .map_or_else(|| "?".to_string(), format_duration),
+            t.services.len().to_string(),
+            t.span_count.to_string(),
+            t.lines.to_string(),
+            errors.to_string(),
+            sanitize(t.outcome()).into_owned(),
+            root,
+            first_error,
+        ],
+        errors: errors > 0,
+        failed: t.failed(),
+    }
+}
+
+/// What is shown: which columns, how wide, and whether 128-bit ids are cut to a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Layout {
+    shown: [bool; COLS],
+    widths: [usize; COLS],
+    short_ids: bool,
+}
+
+/// Lays the columns out in `width_cols`, from the widest cell of each (`natural`, headers
+/// included) and the width of the id column with cut ids (`short_id_cols`).
+fn layout(natural: &[usize; COLS], short_id_cols: usize, width_cols: usize) -> Layout {
+    let full = layout_with(natural, width_cols);
+    if full.shown[Col::Root as usize] || short_id_cols >= natural[Col::Id as usize] {
+        return full;
+    }
+    let mut short = *natural;
+    short[Col::Id as usize] = short_id_cols;
+    Layout {
+        short_ids: true,
+        ..layout_with(&short, width_cols)
+    }
+}
+
+fn layout_with(natural: &[usize; COLS], width_cols: usize) -> Layout {
+    let is_text = |c: Col| matches!(c, Col::Root | Col::FirstError);
+    let least = |c: Col| {
+        let i = c as usize;
+        if is_text(c) {
+            natural[i].min(MIN_TEXT_COLS.max(width_of(HEADERS[i])))
+        } else {
+            natural[i]
+        }
+    };
+    let wanted = |c: Col| natural[c as usize].min(TEXT_COLS).max(least(c));
+    let mut shown = [false; COLS];
+    let mut widths = [0; COLS];
+    // Each column is padded by one space on each side. The text columns come first in the
+    // priority and take their least width; the columns after them are shown only if the text
+    // columns can still have the width they want (`owed`).
+    let (mut used, mut owed) = (0, 0);
+    for c in PRIORITY {
+        let i = c as usize;
+        // No row has an error: the column would only be a header.
+        if c == Col::FirstError && natural[i] <= width_of(HEADERS[i]) {
+            continue;
+        }
+        let need = least(c) + 2 + if is_text(c) { 0 } else { owed };
+        if c == Col::Id || used + need <= width_cols {
+            shown[i] = true;
+            widths[i] = least(c);
+            used += least(c) + 2;
+            if is_text(c) {
+                owed += wanted(c) - least(c);
+            }
+        }
+    }
+    // The room left is shared by the text columns up to the width they want, one column at a
+    // time; then the first error (the last wide column) takes the rest, then the root.
+    let mut room = width_cols.saturating_sub(used);
+    let (root, first) = (Col::Root as usize, Col::FirstError as usize);
+    loop {
+        let mut grew = false;
+        for (i, c) in [(root, Col::Root), (first, Col::FirstError)] {
+            if room > 0 && shown[i] && widths[i] < wanted(c) {
+                widths[i] += 1;
+                room -= 1;
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    for i in [first, root] {
+        if shown[i] {
+            let by = natural[i].saturating_sub(widths[i]).min(room);
+            widths[i] += by;
+            room -= by;
+        }
+    }
+    Layout {
+        shown,
+        widths,
+        short_ids: false,
     }
 }
 
@@ -83,176 +230,184 @@ fn common_day(traces: &[Row]) -> Option<String> {
         .then(|| format_rfc3339_millis(first)[..10].to_string())
 }
 
-/// Writes the traces as a table as wide as `opts.width_cols`; the root operation is cut to
-/// fit so every trace stays on one line.
+/// The id as shown: a 128-bit id cut to its first hex digits and `…` when the layout asks.
+fn shown_id(t: &TraceSummary, text: String, layout: &Layout) -> String {
+    match t.id {
+        TraceKey::Full(_) if layout.short_ids => format!("{}…", &text[..SHORT_ID_DIGITS]),
+        _ => text,
+    }
+}
+
+/// Writes the traces as a table as wide as `opts.width_cols`, every trace on one line:
+/// columns that do not fit are left out (see [`PRIORITY`]) and the text columns are cut.
 pub fn write_table(out: &mut dyn Write, traces: &[Row], opts: &RenderOptions) -> io::Result<()> {
     let day = common_day(traces);
     let mut header: Vec<String> = HEADERS.iter().map(ToString::to_string).collect();
     if let Some(day) = &day {
-        header[1] = format!("START {day}");
+        header[Col::Start as usize] = format!("START {day}");
     }
     // Column widths over every row first (rows are made again per slice rather than kept:
     // a kept row costs more than making it twice).
-    let header_widths: Vec<usize> = header.iter().map(|h| width_of(h)).collect();
-    let mut widths = traces
+    let mut header_widths = [0; COLS];
+    for (w, h) in header_widths.iter_mut().zip(&header) {
+        *w = width_of(h);
+    }
+    let mut natural = traces
         .par_iter()
         .fold(
-            || header_widths.clone(),
+            || header_widths,
             |mut widths, t| {
                 let r = row(t, day.as_deref());
-                let cells = [
-                    width_of(&r.id),
-                    width_of(&r.start),
-                    width_of(&r.duration),
-                    r.services.len(),
-                    r.spans.len(),
-                    r.lines.len(),
-                    r.errors.to_string().len(),
-                    width_of(&r.root),
-                ];
-                for (w, c) in widths.iter_mut().zip(cells) {
-                    *w = (*w).max(c);
+                for (w, c) in widths.iter_mut().zip(&r.text) {
+                    *w = (*w).max(width_of(c));
                 }
                 widths
             },
         )
         .reduce(
-            || header_widths.clone(),
-            |a, b| a.into_iter().zip(b).map(|(a, b)| a.max(b)).collect(),
+            || header_widths,
+            |mut a, b| {
+                for (a, b) in a.iter_mut().zip(b) {
+                    *a = (*a).max(b);
+                }
+                a
+            },
         );
-    // Each column is padded by one space on each side.
-    let used: usize = widths[..7].iter().map(|w| w + 2).sum::<usize>() + 2;
-    let root_cols = opts.width_cols.saturating_sub(used).max(MIN_ROOT_COLS);
-    widths[7] = widths[7].min(root_cols).max(width_of(HEADERS[7]));
+    let status = Col::Status as usize;
+    natural[status] = natural[status].min(MAX_STATUS_COLS.max(header_widths[status]));
+    let short_id_cols = (SHORT_ID_DIGITS + 1).max(header_widths[Col::Id as usize]);
+    let has_opaque = traces.iter().any(|t| matches!(t.id, TraceKey::Opaque(_)));
+    let short_id_cols = if has_opaque {
+        // Opaque ids are never cut (no prefix finds them): the column keeps their width.
+        let opaque = traces
+            .iter()
+            .filter(|t| matches!(t.id, TraceKey::Opaque(_)))
+            .map(|t| width_of(&sanitize(&t.id.to_string())))
+            .max()
+            .unwrap_or(0);
+        short_id_cols.max(opaque)
+    } else {
+        short_id_cols
+    };
+    let layout = layout(&natural, short_id_cols, opts.width_cols);
     if traces.is_empty() {
-        return write_slice(out, &[], Some(&header), &widths, day.as_deref(), opts);
+        return write_slice(out, &[], Some(&header), &layout, day.as_deref(), opts);
     }
     write_in_parallel(out, traces, ROWS_PER_SLICE, b"", |text, n, slice| {
         let header = (n == 0).then_some(&header);
-        write_slice(text, slice, header, &widths, day.as_deref(), opts)
+        write_slice(text, slice, header, &layout, day.as_deref(), opts)
     })
 }
 
-/// Writes one slice of rows as a table with the given column widths, under `header` if any.
+/// Writes one slice of rows as a table laid out by `layout`, under `header` if any.
 fn write_slice(
     out: &mut dyn Write,
     slice: &[Row],
     header: Option<&Vec<String>>,
-    widths: &[usize],
+    layout: &Layout,
     day: Option<&str>,
     opts: &RenderOptions,
 ) -> io::Result<()> {
-    let mut table = grid::table(opts, header.cloned().unwrap_or_default());
-    for r in slice.iter().map(|t| row(t, day)) {
-        let errors = Cell::new(r.errors);
-        let errors = if r.errors > 0 && opts.color {
-            errors.fg(Color::Red)
-        } else {
-            errors
-        };
-        table.add_row(vec![
-            Cell::new(r.id),
-            Cell::new(r.start),
-            Cell::new(r.duration).set_alignment(CellAlignment::Right),
-            Cell::new(r.services).set_alignment(CellAlignment::Right),
-            Cell::new(r.spans).set_alignment(CellAlignment::Right),
-            Cell::new(r.lines).set_alignment(CellAlignment::Right),
-            errors.set_alignment(CellAlignment::Right),
-            Cell::new(fit(&r.root, widths[7]).trim_end()),
-        ]);
+    let keep = |i: &usize| layout.shown[*i];
+    let header = header.map_or_else(Vec::new, |h| {
+        (0..COLS).filter(keep).map(|i| h[i].clone()).collect()
+    });
+    let mut table = grid::table(opts, header);
+    for t in slice {
+        let Cells {
+            text,
+            errors,
+            failed,
+        } = row(t, day);
+        let cells: Vec<Cell> = text
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| keep(i))
+            .map(|(i, text)| {
+                let width = layout.widths[i];
+                let red = opts.color
+                    && ((i == Col::Errors as usize && errors)
+                        || (i == Col::Status as usize && failed));
+                let cell = if i == Col::Id as usize {
+                    Cell::new(shown_id(t, text, layout))
+                } else if width_of(&text) > width {
+                    Cell::new(fit(&text, width).trim_end())
+                } else {
+                    Cell::new(text)
+                };
+                let cell = if red { cell.fg(Color::Red) } else { cell };
+                match i {
+                    2..=6 => cell.set_alignment(CellAlignment::Right),
+                    _ => cell,
+                }
+            })
+            .collect();
+        table.add_row(cells);
     }
-    table.set_constraints(widths.iter().map(|w| {
-        let padded = u16::try_from(w + 2).unwrap_or(u16::MAX);
+    table.set_constraints((0..COLS).filter(keep).map(|i| {
+        let padded = u16::try_from(layout.widths[i] + 2).unwrap_or(u16::MAX);
         ColumnConstraint::Absolute(Width::Fixed(padded))
     }));
     grid::write_lines(out, &table)
-}
-
-/// Writes the traces as CSV (RFC 4180: fields with commas, quotes or newlines are quoted).
-pub fn write_csv(out: &mut dyn Write, traces: &[Row]) -> io::Result<()> {
-    writeln!(out, "trace_id,start,duration_ms,services,spans,lines,error_lines,failed_spans,root_service,root_name")?;
-    write_in_parallel(out, traces, CSV_ROWS_PER_TASK, b"", |text, _, rows| {
-        let (mut id, mut services) = (String::new(), String::new());
-        for t in rows {
-            id.clear();
-            {
-                use std::fmt::Write as _;
-                let _ = write!(id, "{}", t.id);
-            }
-            write_csv_field(text, &id)?;
-            text.push(b',');
-            if let Some(start) = t.start {
-                text.extend_from_slice(
-                    crate::records::time::format_rfc3339_micros(start).as_bytes(),
-                );
-            }
-            text.push(b',');
-            if let Some(d) = t.duration_ns() {
-                // Milliseconds with three decimals from integer nanoseconds (rounded half
-                // up), not through a float's exact formatting, the slowest field of a big table.
-                let micros = d.saturating_add(500).div_euclid(1000);
-                write!(
-                    text,
-                    "{}.{:03}",
-                    micros.div_euclid(1000),
-                    micros.rem_euclid(1000)
-                )?;
-            }
-            text.push(b',');
-            services.clear();
-            for (i, service) in t.services.iter().enumerate() {
-                if i > 0 {
-                    services.push(' ');
-                }
-                services.push_str(service);
-            }
-            write_csv_field(text, &services)?;
-            write!(
-                text,
-                ",{},{},{},{},",
-                t.span_count, t.lines, t.error_lines, t.failed_spans
-            )?;
-            write_csv_field(text, t.root_service.as_deref().unwrap_or_default())?;
-            text.push(b',');
-            write_csv_field(text, t.root_name.as_deref().unwrap_or_default())?;
-            text.push(b'\n');
-        }
-        Ok(())
-    })
-}
-
-/// CSV rows rendered per task (see [`write_in_parallel`]).
-const CSV_ROWS_PER_TASK: usize = 4096;
-
-/// One CSV field: control characters and bidi overrides escaped as on the terminal (log text
-/// is untrusted, and CSV is read by people too), quoted only when it holds a comma or a quote.
-fn write_csv_field<W: Write + ?Sized>(out: &mut W, field: &str) -> io::Result<()> {
-    let field = sanitize(field);
-    if field.contains([',', '"']) {
-        write!(out, "\"{}\"", field.replace('"', "\"\""))
-    } else {
-        out.write_all(field.as_bytes())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn csv_field(field: &str) -> String {
-        let mut out = Vec::new();
-        write_csv_field(&mut out, field).expect("write to a vector");
-        String::from_utf8(out).expect("UTF-8")
+    /// Natural widths of a typical table: full ids, a day in the START header.
+    const NATURAL: [usize; COLS] = [32, 16, 8, 8, 5, 5, 6, 6, 46, 60];
+
+    fn shown(l: &Layout) -> Vec<&'static str> {
+        (0..COLS)
+            .filter(|&i| l.shown[i])
+            .map(|i| HEADERS[i])
+            .collect()
+    }
+
+    fn total(l: &Layout) -> usize {
+        (0..COLS)
+            .filter(|&i| l.shown[i])
+            .map(|i| l.widths[i] + 2)
+            .sum()
     }
 
     #[test]
-    fn csv_quotes_only_when_needed_and_escapes_control_characters() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    fn wide_terminals_show_every_column_and_the_first_error_takes_the_rest() {
+        let l = layout(&NATURAL, 17, 220);
+        assert_eq!(shown(&l).len(), COLS);
+        assert_eq!(l.widths[Col::Root as usize], 46);
+        assert_eq!(l.widths[Col::FirstError as usize], 60);
+        let l = layout(&NATURAL, 17, 140);
+        assert_eq!(l.widths[Col::Root as usize], TEXT_COLS);
+        assert_eq!(l.widths[Col::FirstError as usize], TEXT_COLS + 2);
+        assert!(l.shown[Col::Start as usize] && !l.shown[Col::Spans as usize]);
+        assert!(total(&l) <= 140);
+        assert!(!l.short_ids);
+    }
+
+    #[test]
+    fn narrow_tables_drop_the_counts_first_and_fit() {
+        for width in [60, 80, 100, 120] {
+            let l = layout(&NATURAL, 17, width);
+            assert!(total(&l) <= width, "{width}: {l:?}");
+            assert!(l.shown[Col::Root as usize], "{width}");
+        }
+        let l = layout(&NATURAL, 17, 100);
         assert_eq!(
-            csv_field("\u{1b}]0;pwned\u{7}\nnext,\u{202e}"),
-            "\"\\x1b]0;pwned\\x07\\nnext,\\u{202e}\""
+            shown(&l),
+            ["TRACE ID", "DURATION", "STATUS", "ROOT", "FIRST ERROR"]
         );
+        assert!(!l.short_ids);
+        let l = layout(&NATURAL, 17, 60);
+        assert_eq!(shown(&l), ["TRACE ID", "DURATION", "STATUS", "ROOT"]);
+        assert!(l.short_ids);
+        // Without errors the first error is no column at all, and the counts fit sooner.
+        let mut quiet = NATURAL;
+        quiet[Col::FirstError as usize] = 11;
+        let l = layout(&quiet, 17, 100);
+        assert!(l.shown[Col::Errors as usize] && !l.shown[Col::FirstError as usize]);
+        let l = layout(&quiet, 17, 120);
+        assert!(l.shown[Col::Start as usize] && l.shown[Col::Spans as usize]);
     }
 }

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use owo_colors::Style;
 
-use crate::records::duration::{format_duration, format_offset_ms};
+use crate::records::duration::{format_duration, format_offset};
 use crate::records::level::Level;
 use crate::records::Record;
 use crate::render::sanitize::{sanitize, sanitize_bytes};
@@ -13,8 +13,8 @@ use crate::traces::{Trace, UNKNOWN_SERVICE};
 
 /// The service column never grows past this many columns.
 const MAX_SERVICE_COLS: usize = 24;
-/// Offsets are right-aligned in this many columns (`+12345.678ms`).
-const OFFSET_COLS: usize = 12;
+/// Offsets are right-aligned in this many columns (`+59m59.9s`, `+12.35ms`).
+const OFFSET_COLS: usize = 9;
 
 /// Writes every line of the trace, with continuation lines (stack traces) under their line.
 pub fn write_timeline(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions) -> io::Result<()> {
@@ -57,7 +57,7 @@ fn write_line(
     opts: &RenderOptions,
 ) -> io::Result<()> {
     let offset = match (r.time, t0) {
-        (Some(t), Some(t0)) => format_offset_ms(t - t0),
+        (Some(t), Some(t0)) => format_offset(t - t0),
         _ => "?".to_string(),
     };
     let service = sanitize(service_of(r));

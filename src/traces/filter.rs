@@ -6,121 +6,9 @@ use regex::Regex;
 use crate::records::duration::parse_duration_text;
 use crate::records::duration::DurationUnit;
 use crate::records::time::{parse_time_text, Nanos};
-use crate::records::AnyLine;
+use crate::records::{AnyLine, LineFields};
 use crate::traces::summary::TraceSummary;
-
-/// A comparison in `--where`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    /// `=`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-    /// `~`: the regex matches.
-    Matches,
-}
-
-/// `PATH OP VALUE`, as in `http.status>=500`, `user.id=42`, `msg~time ?out`.
-#[derive(Debug, Clone)]
-pub struct WhereClause {
-    /// Dotted path of the field.
-    pub path: String,
-    /// The comparison.
-    pub op: Op,
-    /// The value as written.
-    pub value: String,
-    regex: Option<Regex>,
-    number: Option<f64>,
-}
-
-/// Why a filter could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum FilterError {
-    /// `--where` without an operator.
-    #[error("--where {0:?}: expected PATH=VALUE, PATH!=VALUE, PATH<VALUE, PATH<=VALUE, PATH>VALUE, PATH>=VALUE or PATH~REGEX")]
-    Where(String),
-    /// A regex that does not compile.
-    #[error("invalid regex {0:?}: {1}")]
-    Regex(String, regex::Error),
-    /// A time that is neither RFC 3339 nor relative.
-    #[error("{0:?} is not a time: use RFC 3339 (2026-11-20T10:00Z) or a time ago (15m, 2h)")]
-    Time(String),
-}
-
-impl WhereClause {
-    /// Parses `PATH OP VALUE`.
-    pub fn parse(text: &str) -> Result<WhereClause, FilterError> {
-        // Two-character operators first, so `>=` is not read as `>` and `=value`.
-        const OPS: &[(&str, Op)] = &[
-            ("!=", Op::Ne),
-            ("<=", Op::Le),
-            (">=", Op::Ge),
-            ("=", Op::Eq),
-            ("<", Op::Lt),
-            (">", Op::Gt),
-            ("~", Op::Matches),
-        ];
-        let (at, op_text, op) = OPS
-            .iter()
-            .filter_map(|&(t, op)| text.find(t).map(|at| (at, t, op)))
-            .min_by_key(|&(at, t, _)| (at, std::cmp::Reverse(t.len())))
-            .ok_or_else(|| FilterError::Where(text.to_string()))?;
-        let path = text[..at].trim().to_string();
-        let value = text[at + op_text.len()..].trim().to_string();
-        if path.is_empty() {
-            return Err(FilterError::Where(text.to_string()));
-        }
-        let regex = match op {
-            Op::Matches => {
-                Some(Regex::new(&value).map_err(|e| FilterError::Regex(value.clone(), e))?)
-            }
-            _ => None,
-        };
-        let number = value.parse::<f64>().ok();
-        Ok(WhereClause {
-            path,
-            op,
-            value,
-            regex,
-            number,
-        })
-    }
-
-    /// Whether a field's value (as text) satisfies the clause; numbers compare as numbers.
-    pub fn test(&self, field: &str) -> bool {
-        if let Some(re) = &self.regex {
-            return re.is_match(field);
-        }
-        let ordering = match (self.number, field.trim().parse::<f64>().ok()) {
-            (Some(want), Some(got)) => got.partial_cmp(&want),
-            // A number asked for and text found (`status>=500` on `"status":"info"`): only
-            // "not equal" holds; comparing the text would make "info" >= "500".
-            (Some(_), None) => return self.op == Op::Ne,
-            (None, _) => Some(field.cmp(self.value.as_str())),
-        };
-        let Some(ordering) = ordering else {
-            return false;
-        };
-        use std::cmp::Ordering::{Equal, Greater, Less};
-        match self.op {
-            Op::Eq => ordering == Equal,
-            Op::Ne => ordering != Equal,
-            Op::Lt => ordering == Less,
-            Op::Le => ordering != Greater,
-            Op::Gt => ordering == Greater,
-            Op::Ge => ordering != Less,
-            Op::Matches => false,
-        }
-    }
-}
+pub use crate::traces::where_clause::{FilterError, Op, WhereClause, WhereField};
 
 /// What to keep. Every condition given must hold; a line-level condition holds when some line
 /// of the trace satisfies it.
@@ -135,6 +23,8 @@ pub struct TraceFilter {
     pub max_duration_ns: Option<i64>,
     /// Keep traces with an error line or a failed span.
     pub errors: bool,
+    /// Keep failed requests (see [`TraceSummary::failed`]).
+    pub failed: bool,
     /// Keep traces that end at or after this instant.
     pub since: Option<Nanos>,
     /// Keep traces that start at or before this instant.
@@ -151,18 +41,51 @@ impl TraceFilter {
         self.wheres.len() + usize::from(self.grep.is_some())
     }
 
-    /// The paths `--where` reads, in predicate order: the field table extracts them.
+    /// The paths `--where` reads from the JSON, in order: the field table extracts them, and
+    /// a line's `extras` hold them by their index in this list. The clauses on tracegrep's own
+    /// fields (`level`, `status`, …) read what every line already decodes.
     pub fn where_paths(&self) -> Vec<String> {
-        self.wheres.iter().map(|w| w.path.clone()).collect()
+        self.wheres
+            .iter()
+            .filter_map(|w| w.path().map(str::to_string))
+            .collect()
     }
 
     /// Bit `i` set when the line satisfies line predicate `i`; the line's `extras` hold the
-    /// fields of [`TraceFilter::where_paths`] by index.
-    pub fn test_line(&self, line: &AnyLine<'_>) -> u64 {
+    /// fields of [`TraceFilter::where_paths`] by index. `fallback` names the service of a line
+    /// that names none (its file), as the table does.
+    pub fn test_line(&self, line: &AnyLine<'_>, fallback: Option<&str>) -> u64 {
         let mut bits = 0u64;
-        for (i, value) in line.extras() {
-            let i = usize::from(i);
-            if i < 63 && self.wheres.get(i).is_some_and(|w| w.test(&value)) {
+        // The clause behind each extra path (extras are numbered by `where_paths`).
+        let mut clause_of = [0usize; 63];
+        let mut raw = 0;
+        for (i, w) in self.wheres.iter().enumerate().take(63) {
+            if w.path().is_some() {
+                clause_of[raw] = i;
+                raw += 1;
+            }
+        }
+        for (extra, value) in line.extras() {
+            let extra = usize::from(extra);
+            if extra < raw && self.wheres[clause_of[extra]].test(&value) {
+                bits |= 1 << clause_of[extra];
+            }
+        }
+        for (i, w) in self.wheres.iter().enumerate().take(63) {
+            let holds = match &w.field {
+                WhereField::Path(_) => continue,
+                WhereField::Level(_) => line.level().is_some_and(|l| w.test_level(l)),
+                WhereField::Duration(_) => line.duration_ns().is_some_and(|d| w.test_duration(d)),
+                WhereField::Status => line.status().is_some_and(|s| s.with_text(|s| w.test(s))),
+                WhereField::Service => match line.service_text() {
+                    Some(s) => w.test(&s),
+                    None => fallback
+                        .map(str::to_string)
+                        .or_else(|| line.service_hint())
+                        .is_some_and(|s| w.test(&s)),
+                },
+            };
+            if holds {
                 bits |= 1 << i;
             }
         }
@@ -198,6 +121,7 @@ impl TraceFilter {
             && self.min_duration_ns.is_none_or(|min| duration >= min)
             && self.max_duration_ns.is_none_or(|max| duration <= max)
             && (!self.errors || t.has_errors())
+            && (!self.failed || t.failed())
             && self.since.is_none_or(|s| t.end.is_some_and(|e| e >= s))
             && self.until.is_none_or(|u| t.start.is_some_and(|st| st <= u))
             && t.matched & all_lines == all_lines
@@ -249,31 +173,6 @@ fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn where_clauses() {
-        let rows = [
-            ("http.status>=500", "503", true),
-            ("http.status>=500", "404", false),
-            ("http.status>500", "500", false),
-            ("user.id=42", "42", true),
-            ("user.id=42", "42.0", true),
-            ("user.id!=42", "43", true),
-            ("route=GET /x", "GET /x", true),
-            ("msg~time ?out", "timeout", true),
-            ("level<=warn", "error", true),
-            ("status>=500", "info", false),
-            ("status=500", "info", false),
-            ("status!=500", "info", true),
-        ];
-        for (clause, value, want) in rows {
-            let c = WhereClause::parse(clause).unwrap();
-            assert_eq!(c.test(value), want, "{clause} on {value}");
-        }
-        assert!(WhereClause::parse("nothing").is_err());
-        assert!(WhereClause::parse("=5").is_err());
-        assert!(WhereClause::parse("a~(").is_err());
-    }
 
     #[test]
     fn instants() {

@@ -34,6 +34,9 @@ pub struct SpanAcc {
     /// if it is an error.
     last_level_at: Nanos,
     last_level: Option<Level>,
+    /// The status of the latest line that reported one, and when it was logged.
+    status: Option<Box<str>>,
+    status_at: Nanos,
     error_lines: u32,
     lines: u32,
     call: CallKind,
@@ -53,6 +56,8 @@ impl Default for SpanAcc {
             timed_at: 0,
             last_level_at: Nanos::MIN,
             last_level: None,
+            status: None,
+            status_at: Nanos::MIN,
             error_lines: 0,
             lines: 0,
             call: CallKind::Unknown,
@@ -537,6 +542,18 @@ impl SpanAcc {
         if level.is_some_and(|l| l >= Level::Error) {
             self.error_lines += 1;
         }
+        if let Some(status) = d.status() {
+            // Copied only when it changes: most spans report one status, on one line.
+            let at = time.unwrap_or(Nanos::MIN);
+            if at >= self.status_at {
+                self.status_at = at;
+                status.with_text(|text| {
+                    if self.status.as_deref() != Some(text) {
+                        self.status = Some(text.into());
+                    }
+                });
+            }
+        }
         if let Some(t) = time {
             self.first = self.first.min(t);
             self.last = self.last.max(t);
@@ -568,6 +585,10 @@ impl SpanAcc {
         if other.last_level_at >= self.last_level_at {
             (self.last_level_at, self.last_level) = (other.last_level_at, other.last_level);
         }
+        // Ties go to the later input, as they do line by line.
+        if other.status.is_some() && other.status_at >= self.status_at {
+            (self.status_at, self.status) = (other.status_at, other.status);
+        }
     }
 
     fn into_node(self, id: Option<SpanId>, service_key: Option<String>) -> SpanNode {
@@ -597,6 +618,7 @@ impl SpanAcc {
         };
         node.error = self.last_level.is_some_and(|l| l >= Level::Error);
         node.error_lines = self.error_lines as usize;
+        node.status = self.status.map(String::from);
         node.name = self
             .name
             .or(self.message)

@@ -8,10 +8,12 @@ pub mod filter;
 pub mod gates;
 pub mod group;
 pub mod infer;
+pub mod outcome;
 pub mod skew;
 pub mod stats;
 pub mod summary;
 pub mod tree;
+pub mod where_clause;
 
 use std::collections::BTreeMap;
 

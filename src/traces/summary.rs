@@ -3,6 +3,7 @@
 use crate::records::ids::TraceKey;
 use crate::records::time::Nanos;
 use crate::traces::group::{ErrorLine, TraceAcc};
+use crate::traces::outcome::{outcome_label, status_is_failure};
 use crate::traces::tree::{SpanKind, SpanNode, SpanTree};
 
 /// A trace seen from above.
@@ -36,6 +37,10 @@ pub struct TraceSummary {
     pub root_span: Option<crate::records::ids::SpanId>,
     /// How long the request took: the root span's duration.
     pub request_ns: Option<i64>,
+    /// The HTTP or gRPC status the root span's lines report.
+    pub root_status: Option<String>,
+    /// The root span failed: it ended at error level.
+    pub root_error: bool,
     /// Parents that never logged (placeholders in the tree): broken propagation.
     pub missing_parents: usize,
     /// The first few error lines.
@@ -82,9 +87,14 @@ impl TraceSummary {
         let start = tree.nodes.iter().filter_map(|n| n.start).min();
         let end = tree.nodes.iter().filter_map(|n| n.end).max();
         let root = root_of(&tree);
-        let (root_service, root_name) = match root {
-            Some(n) => (Some(n.service.clone()), Some(n.name.clone())),
-            None => (None, None),
+        let (root_service, root_name, root_status, root_error) = match root {
+            Some(n) => (
+                Some(n.service.clone()),
+                Some(n.name.clone()),
+                n.status.clone(),
+                n.error,
+            ),
+            None => (None, None, None, false),
         };
         let root_span = root.and_then(|n| n.id);
         // A root of one line has no duration of its own: the extent stands in for it.
@@ -111,6 +121,8 @@ impl TraceSummary {
             root_span,
             request_ns,
             correlation,
+            root_status,
+            root_error,
             tree: Some(Box::new(tree)),
         }
     }
@@ -148,6 +160,32 @@ impl TraceSummary {
     /// The trace has an error: a failed span or an error line.
     pub fn has_errors(&self) -> bool {
         self.failed_spans > 0 || self.error_lines > 0
+    }
+
+    /// The request failed: its root span ended at error level, or reports a server error
+    /// (HTTP 5xx, a gRPC server-error code). An error a callee logged and the caller survived
+    /// does not count.
+    pub fn failed(&self) -> bool {
+        self.root_error || self.root_status.as_deref().is_some_and(status_is_failure)
+    }
+
+    /// The root's outcome for a table: its status, else `ERROR` or `OK`; empty without a root.
+    pub fn outcome(&self) -> &str {
+        if self.root_service.is_none() {
+            return "";
+        }
+        outcome_label(self.root_status.as_deref(), self.failed())
+    }
+
+    /// The earliest error line of the trace.
+    pub fn first_error(&self) -> Option<&ErrorLine> {
+        self.error_samples.iter().min_by(|a, b| {
+            (a.time.unwrap_or(i64::MAX), &a.service, &a.message).cmp(&(
+                b.time.unwrap_or(i64::MAX),
+                &b.service,
+                &b.message,
+            ))
+        })
     }
 }
 

@@ -102,6 +102,8 @@ pub struct SpanNode {
     pub error: bool,
     /// Lines at error level or above.
     pub error_lines: usize,
+    /// The HTTP or gRPC status its latest line with one reports (`502`, `UNAVAILABLE`).
+    pub status: Option<String>,
     /// Indices of its lines in the trace's records (empty when built from summaries).
     pub records: Vec<usize>,
     /// How many lines it has.
@@ -165,6 +167,7 @@ pub fn new_node(id: Option<SpanId>, kind: SpanKind, service: String) -> SpanNode
         end: None,
         error: false,
         error_lines: 0,
+        status: None,
         records: Vec::new(),
         line_count: 0,
         critical: false,
@@ -371,6 +374,7 @@ fn fill_from_records(node: &mut SpanNode, records: &[Record]) {
         .last()
         .is_some_and(|r| r.level.is_some_and(|l| l >= Level::Error));
     node.call = lines.iter().fold(CallKind::Unknown, |k, r| k.merge(r.call));
+    node.status = lines.iter().rev().find_map(|r| r.status.clone());
     node.name = lines
         .iter()
         .find_map(|r| r.name.clone())

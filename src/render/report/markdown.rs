@@ -26,6 +26,9 @@ const DETAILED: usize = 3;
 const GANTT_SPANS: usize = 30;
 /// Gate reasons listed; the rest are counted.
 const REASONS: usize = 20;
+/// A first error's message is cut to this many characters in the table (the details below
+/// the table show the whole line).
+const FIRST_ERROR_CHARS: usize = 80;
 
 /// Writes the Markdown report.
 pub fn write_markdown(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<()> {
@@ -68,20 +71,26 @@ pub fn write_markdown(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Resul
     writeln!(out, "### Worst traces\n")?;
     writeln!(
         out,
-        "| | trace | root | duration | spans | errors | services |"
+        "| | trace | root | status | duration | spans | errors | first error | services |"
     )?;
-    writeln!(out, "|---|---|---|---:|---:|---:|---|")?;
+    writeln!(out, "|---|---|---|---|---:|---:|---:|---|---|")?;
     for &i in worst.iter().take(TABLE_ROWS) {
         let t = &input.traces[i];
         writeln!(
             out,
-            "| {} | `{}` | {} | {} | {} | {} | {} |",
+            "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} |",
             mark(input, i),
             t.id,
             cell(&root(t)),
+            cell(t.outcome()),
             duration(t),
             t.span_count,
             t.error_lines.max(t.failed_spans as u64),
+            t.first_error().map_or_else(String::new, |e| cell(&format!(
+                "{}: {}",
+                e.service,
+                truncate(&e.message, FIRST_ERROR_CHARS)
+            ))),
             cell(&t.services.join(", ")),
         )?;
     }
@@ -267,6 +276,14 @@ fn duration(t: &TraceSummary) -> String {
 }
 
 /// Text for a table cell: no line breaks, no HTML, no table or code syntax.
+/// `text` cut to `max` characters, with `…` when cut.
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
 fn cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in sanitize(text).chars() {
