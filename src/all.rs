@@ -291,8 +291,8 @@ pub fn run_all(
     }
     let verdict = config.gates.check(&rows, dropped_errors);
     failed |= write_reports(config, &scan, &rows, &verdict, out, err)?;
-    let shown = if config.reports.iter().any(|r| r.to == ReportTarget::Stdout) {
-        // The report took standard output's place.
+    let shown = if !config.print_rows {
+        // A report took standard output's place, or every report went to a file.
         rows.len()
     } else {
         let limit = config.limit.unwrap_or(usize::MAX).min(rows.len());
@@ -370,6 +370,7 @@ fn write_reports(
     };
     input.logs = logs.as_ref().map(|(l, n)| (l.as_slice(), n.as_slice()));
     let mut failed = false;
+    let mut written_to = Vec::new();
     for report in &config.reports {
         match &report.to {
             ReportTarget::Stdout => write_report(report.format, out, &input)?,
@@ -379,17 +380,35 @@ fn write_reports(
                     write_report(report.format, &mut w, &input)?;
                     w.flush()
                 });
-                if let Err(e) = written {
-                    writeln!(
-                        err,
-                        "tracegrep: {}: {}",
-                        path.display(),
-                        describe_io_error(&e)
-                    )?;
-                    failed = true;
+                match written {
+                    Ok(()) => written_to.push(path.display().to_string()),
+                    Err(e) => {
+                        out.flush()?;
+                        writeln!(
+                            err,
+                            "tracegrep: {}: {}",
+                            path.display(),
+                            describe_io_error(&e)
+                        )?;
+                        failed = true;
+                    }
                 }
             }
         }
+    }
+    // With nothing on standard output, a line says where the output went.
+    if !config.print_rows && !config.quiet && !written_to.is_empty() {
+        out.flush()?;
+        let what = if written_to.len() == 1 {
+            "report written to"
+        } else {
+            "reports written to"
+        };
+        writeln!(
+            err,
+            "tracegrep: {what} {}",
+            sanitize(&written_to.join(", "))
+        )?;
     }
     Ok(failed)
 }
