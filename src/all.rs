@@ -307,6 +307,9 @@ pub fn run_all(
         }
         limit
     };
+    // Standard output is block-buffered into a pipe: what it holds goes first, so that with
+    // `2>&1` the note below starts a line of its own instead of cutting into the last row.
+    out.flush()?;
     if shown < matched {
         let hint = if config.limit.is_some() || config.inputs != Inputs::Stdin {
             "--limit 0 shows all"
@@ -318,7 +321,6 @@ pub fn run_all(
             "tracegrep: showing {shown} of {matched} traces ({hint})"
         )?;
     }
-    out.flush()?;
     let gate_failed = report_gates(&verdict, &rows, &dropped_failures, err)?;
     discard(rows);
     Ok(if failed {
