@@ -29,7 +29,7 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
             cand --grep 'Keep only traces with a line matching this regex: its message, else anywhere in its JSON text (errors often keep their words in `error.message` or a stack trace)'
             cand --sort 'Order of the table: by start (oldest first, the default), or by duration, errors, spans or lines (largest first). With --stats: by spans (the default), duration (p95, slowest first) or errors (most failed spans first)'
             cand --limit 'Rows to show (default: what fits the terminal; all when piped; 0 for all)'
-            cand --report 'Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To standard output, to the file given by -o, or to `FMT=PATH`. Repeatable'
+            cand --report 'Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To standard output (instead of the table), to the file given by -o, or to `FMT=PATH`; with every report in a file, no table is printed unless --format is given. Repeatable'
             cand -o 'The file for a --report given without `=PATH`'
             cand --output 'The file for a --report given without `=PATH`'
             cand --max-duration 'Gate: fail when a trace is longer than this: `2s` for every trace, or `''GET /checkout=800ms''` for traces whose root operation is that. Repeatable'

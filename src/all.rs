@@ -8,7 +8,6 @@
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::app::stream_error;
@@ -22,6 +21,7 @@ use crate::input::plan::{units, Plan, StreamSource, Unit};
 use crate::input::stream::scan_stream;
 use crate::input::walk::describe_io_error;
 use crate::input::Source;
+use crate::progress::Progress;
 use crate::records::fields::FieldTable;
 use crate::records::ids::TraceKey;
 use crate::records::lines::LineScan;
@@ -36,9 +36,6 @@ use crate::traces::gates::{Gates, Verdict};
 use crate::traces::group::{TraceAcc, TraceMap, MAX_SPANS_PER_TRACE};
 use crate::traces::stats::StatsAcc;
 use crate::traces::summary::{Row, TraceSummary};
-
-/// Inputs at least this large get a progress bar (when stderr is a terminal).
-const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 
 /// Streams finish a trace once this many bytes of stream went by without a line of it and,
 /// when lines carry times, the stream's clock moved this far past its latest line (work a
@@ -296,8 +293,8 @@ pub fn run_all(
     }
     let verdict = config.gates.check(&rows, dropped_errors);
     failed |= write_reports(config, &scan, &rows, &verdict, out, err)?;
-    let shown = if config.reports.iter().any(|r| r.to == ReportTarget::Stdout) {
-        // The report took standard output's place.
+    let shown = if !config.print_rows {
+        // A report took standard output's place, or every report went to a file.
         rows.len()
     } else {
         let limit = config.limit.unwrap_or(usize::MAX).min(rows.len());
@@ -312,7 +309,8 @@ pub fn run_all(
         }
         limit
     };
-    // The rows reach the terminal before the note under them.
+    // Standard output is block-buffered into a pipe: what it holds goes first, so that with
+    // `2>&1` the note below starts a line of its own instead of cutting into the last row.
     out.flush()?;
     if shown < matched {
         let hint = if config.limit.is_some() || config.inputs != Inputs::Stdin {
@@ -325,7 +323,6 @@ pub fn run_all(
             "tracegrep: showing {shown} of {matched} traces ({hint})"
         )?;
     }
-    out.flush()?;
     let gate_failed = report_gates(&verdict, &rows, &dropped_failures, err)?;
     discard(rows);
     Ok(if failed {
@@ -381,6 +378,7 @@ fn write_reports(
     };
     input.logs = logs.as_ref().map(|(l, n)| (l.as_slice(), n.as_slice()));
     let mut failed = false;
+    let mut written_to = Vec::new();
     for report in &config.reports {
         match &report.to {
             ReportTarget::Stdout => write_report(report.format, out, &input)?,
@@ -390,17 +388,35 @@ fn write_reports(
                     write_report(report.format, &mut w, &input)?;
                     w.flush()
                 });
-                if let Err(e) = written {
-                    writeln!(
-                        err,
-                        "tracegrep: {}: {}",
-                        path.display(),
-                        describe_io_error(&e)
-                    )?;
-                    failed = true;
+                match written {
+                    Ok(()) => written_to.push(path.display().to_string()),
+                    Err(e) => {
+                        out.flush()?;
+                        writeln!(
+                            err,
+                            "tracegrep: {}: {}",
+                            path.display(),
+                            describe_io_error(&e)
+                        )?;
+                        failed = true;
+                    }
                 }
             }
         }
+    }
+    // With nothing on standard output, a line says where the output went.
+    if !config.print_rows && !config.quiet && !written_to.is_empty() {
+        out.flush()?;
+        let what = if written_to.len() == 1 {
+            "report written to"
+        } else {
+            "reports written to"
+        };
+        writeln!(
+            err,
+            "tracegrep: {what} {}",
+            sanitize(&written_to.join(", "))
+        )?;
     }
     Ok(failed)
 }
@@ -489,16 +505,15 @@ fn read_paths(
     paths: &[std::path::PathBuf],
     stderr_tty: bool,
 ) -> Read {
+    let plan = Plan::open(paths);
+    let progress = Progress::new(plan.plain_bytes(), stderr_tty, "traces");
     let Plan {
         sources,
         plain,
         streams,
         errors,
         notes,
-    } = Plan::open(paths);
-    let total: u64 = plain.iter().map(|(_, b)| b.len() as u64).sum();
-    let progress = progress_bar(total, stderr_tty);
-    let found = AtomicU64::new(0);
+    } = plan;
     // Each task adds its run of units (in input order) to one map, and the few maps are
     // merged at the end: a map per unit, merged pairwise, left every level's hash tables
     // behind (a million traces: 200 MB of them).
@@ -506,17 +521,15 @@ fn read_paths(
         .into_par_iter()
         .fold(Merged::default, |mut merged, unit| {
             let before = merged.traces.len();
+            let read = unit.plain_len();
             let (source, diag, error) = read_unit(scan, filter, unit, &sources, &mut merged.traces);
-            progress.inc(diag.bytes);
-            let added = (merged.traces.len() - before) as u64;
-            let traces = found.fetch_add(added, Ordering::Relaxed) + added;
-            progress.set_message(format!("~{traces} traces"));
+            progress.advance(read, (merged.traces.len() - before) as u64);
             merged.diags.push((source, diag));
             merged.errors.extend(error);
             merged
         })
         .reduce(Merged::default, Merged::merge);
-    progress.finish_and_clear();
+    progress.finish();
     let mut diags = vec![Diagnostics::default(); sources.len()];
     for (source, diag) in merged.diags {
         diags[source as usize] += &diag;
@@ -541,19 +554,6 @@ impl Merged {
         self.errors.extend(other.errors);
         self
     }
-}
-
-fn progress_bar(total: u64, stderr_tty: bool) -> ProgressBar {
-    if !stderr_tty || total < PROGRESS_MIN_BYTES {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} {msg}")
-    {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// Adds the lines of one unit to `traces`; returns its source, its diagnostics and, for a

@@ -16,6 +16,7 @@ use crate::input::plan::{units, Plan, StreamSource, Unit};
 use crate::input::stream::scan_stream;
 use crate::input::walk::describe_io_error;
 use crate::input::Source;
+use crate::progress::Progress;
 use crate::records::fields::FieldTable;
 use crate::records::ids::{TraceKey, TraceQuery};
 use crate::records::scan::{Block, ScanOutput, TraceSearch};
@@ -53,7 +54,7 @@ pub fn run(
         .with_context(|| format!("invalid trace id {:?}", config.trace_id))?;
     let mut gathered = match &config.inputs {
         Inputs::Stdin => search_stdin(&search),
-        Inputs::Paths(paths) => search_paths(&search, paths),
+        Inputs::Paths(paths) => search_paths(&search, paths, config.stderr_is_terminal),
     };
     if let Inputs::Paths(paths) = &config.inputs {
         follow_links(&search, &config.fields, paths, &mut gathered)?;
@@ -172,7 +173,7 @@ fn follow_links(
             continue;
         };
         // The same files again: their problems were reported by the first pass.
-        let found = search_paths(&more, paths);
+        let found = search_paths(&more, paths, false);
         for r in found.records {
             if seen.insert(r.line) {
                 gathered.records.push(r);
@@ -255,18 +256,26 @@ pub fn stream_error(
     }
 }
 
-fn search_paths(search: &TraceSearch, paths: &[std::path::PathBuf]) -> Gathered {
+fn search_paths(search: &TraceSearch, paths: &[std::path::PathBuf], stderr_tty: bool) -> Gathered {
+    let plan = Plan::open(paths);
+    let progress = Progress::new(plan.plain_bytes(), stderr_tty, "lines of the trace");
     let Plan {
         sources,
         plain,
         streams,
         mut errors,
         notes,
-    } = Plan::open(paths);
+    } = plan;
     let mut results: Vec<UnitResult> = units(&plain, streams)
         .into_par_iter()
-        .map(|u| run_unit(search, u, &sources))
+        .map(|u| {
+            let read = u.plain_len();
+            let result = run_unit(search, u, &sources);
+            progress.advance(read, result.output.records.len() as u64);
+            result
+        })
         .collect();
+    progress.finish();
     let mut diags = vec![Diagnostics::default(); sources.len()];
     let mut records = Vec::new();
     results.sort_by_key(|r| r.source);

@@ -114,7 +114,8 @@ pub struct Cli {
 
     /// Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained
     /// page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To
-    /// standard output, to the file given by -o, or to `FMT=PATH`. Repeatable.
+    /// standard output (instead of the table), to the file given by -o, or to `FMT=PATH`;
+    /// with every report in a file, no table is printed unless --format is given. Repeatable.
     #[arg(long, value_name = "FMT[=PATH]", help_heading = "CI", value_parser = parse_report)]
     pub report: Vec<ReportSpec>,
 

@@ -74,6 +74,9 @@ pub struct Config {
     pub stderr_is_terminal: bool,
     /// Reports to write (--all).
     pub reports: Vec<Report>,
+    /// The rows (table, JSON, CSV) go to standard output (--all): not when a report goes
+    /// there instead, nor when every report goes to a file and no --format was asked for.
+    pub print_rows: bool,
     /// CI gates (--all).
     pub gates: Gates,
     /// No trace is not a failure.
@@ -130,6 +133,7 @@ impl Config {
             // Without an id, the first positional argument is a path.
             paths.insert(0, PathBuf::from(std::mem::take(&mut trace_id)));
         }
+        let format_asked = cli.format.is_some();
         let format = match (mode, cli.format) {
             (Mode::Trace, None) => Format::Full,
             (Mode::Trace, Some(Format::Jsonl)) => Format::Json,
@@ -197,6 +201,13 @@ impl Config {
             fail_on_orphans: cli.fail_on_orphans,
         };
         let reports = resolve_reports(cli.report, cli.output)?;
+        // A report run writes files for later (CI artifacts): a table of every trace on the
+        // job's log would be noise, unless a --format says it is wanted.
+        let print_rows = if reports.iter().any(|r| r.to == ReportTarget::Stdout) {
+            false
+        } else {
+            reports.is_empty() || format_asked
+        };
         if mode != Mode::All && (!gates.is_empty() || !reports.is_empty() || cli.allow_empty) {
             bail!("reports and gates (--report, --fail-on-error, --max-duration, …) cover every trace: use them with --all");
         }
@@ -261,6 +272,7 @@ impl Config {
             limit,
             stderr_is_terminal,
             reports,
+            print_rows,
             gates,
             allow_empty: cli.allow_empty,
         })

@@ -26,6 +26,7 @@ pub mod embed;
 pub mod exit;
 pub mod follow;
 pub mod input;
+pub mod progress;
 pub mod records;
 pub mod render;
 pub mod traces;

@@ -27,8 +27,9 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     let stdout = io::stdout();
-    let stderr = io::stderr();
-    let mut err = stderr.lock();
+    // Not locked for the run: the progress bar is drawn on stderr from worker threads, which
+    // would wait forever for a lock this thread held. Each message line is one write.
+    let mut err = io::stderr();
     // A terminal gets each line as it is written; a pipe gets large blocks, which is much
     // faster for big outputs.
     if config.threads > 0 {

@@ -613,3 +613,46 @@ fn stats_sort_by_duration_errors_or_spans_and_refuse_the_rest() {
         );
     }
 }
+
+/// With stdout and stderr on one file (`2>&1`), the note after the rows starts a line of its
+/// own: the rows still buffered for stdout used to be written after it, so the last row ran
+/// into it. 2,000 traces make more than one 64 KiB buffer of JSON Lines.
+#[test]
+fn the_note_after_the_rows_starts_its_own_line() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("many.jsonl");
+    let mut text = String::new();
+    for i in 1..=2000u32 {
+        let _ = writeln!(
+            text,
+            r#"{{"time":"2026-11-20T10:00:01Z","trace_id":"{i:032x}","span_id":"{i:016x}","service":"svc","msg":"request number {i} handled"}}"#
+        );
+    }
+    std::fs::write(&input, text).expect("write");
+    let both = dir.path().join("both.txt");
+    let file = std::fs::File::create(&both).expect("create");
+    // assert_cmd pipes stdout and stderr apart; std's Command can give both one file.
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("tracegrep"))
+        .env_clear()
+        .args(["--all", "-q", "--limit", "300", "--format", "jsonl"])
+        .arg(&input)
+        .stdout(file.try_clone().expect("clone"))
+        .stderr(file)
+        .status()
+        .expect("ran");
+    assert_eq!(status.code(), Some(0));
+    let seen = std::fs::read_to_string(&both).expect("read");
+    let lines: Vec<&str> = seen.lines().collect();
+    assert_eq!(lines.len(), 301, "{seen}");
+    for line in &lines[..300] {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "not one JSON document: {line}"
+        );
+    }
+    assert_eq!(
+        lines[300],
+        "tracegrep: showing 300 of 2000 traces (--limit 0 shows all)"
+    );
+}

@@ -119,8 +119,8 @@ fn junit_report_is_well_formed_and_fails_the_right_cases() {
         .arg("--report")
         .arg(format!("junit={}", xml.display())));
     assert_eq!(out.code, 3, "{}", out.stderr);
-    // The table still goes to stdout when no report does.
-    assert!(out.stdout.contains("TRACE ID"));
+    // Every report went to a file and no --format was asked for: no table.
+    assert_eq!(out.stdout, "");
     let text = std::fs::read_to_string(&xml).expect("report written");
     insta::assert_snapshot!("ci__junit", text);
     let check = Process::new("python3")
@@ -547,4 +547,57 @@ fn html_report_embeds_the_worst_traces_in_full_and_lists_the_rest() {
     assert!(detail["spans"].as_array().is_some_and(|s| !s.is_empty()));
     assert!(detail["logs"].as_array().is_some_and(|l| !l.is_empty()));
     assert!(traces.iter().all(|t| t.get("spans").is_none()));
+}
+
+/// `--report md -o FILE` used to print the whole table as well: with every report in a file,
+/// standard output stays empty and stderr says where the report went; an explicit --format
+/// still prints the rows, and -q leaves out the note.
+#[test]
+fn reports_to_files_print_no_table_unless_a_format_is_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let md = dir.path().join("r.md");
+    let xml = dir.path().join("j.xml");
+    let out = run(tracegrep()
+        .args(["--all", "fixtures/ci", "--report", "md", "-o"])
+        .arg(&md));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        format!("tracegrep: report written to {}\n", md.display())
+    );
+    assert!(std::fs::read_to_string(&md)
+        .expect("md")
+        .starts_with("## tracegrep: 4 traces"));
+
+    let out = run(tracegrep()
+        .args(["--all", "fixtures/ci", "--report", "md", "-o"])
+        .arg(&md)
+        .arg("--report")
+        .arg(format!("junit={}", xml.display())));
+    assert_eq!(
+        out.stderr,
+        format!(
+            "tracegrep: reports written to {}, {}\n",
+            md.display(),
+            xml.display()
+        )
+    );
+
+    let out = run(tracegrep()
+        .args([
+            "--all",
+            "-q",
+            "fixtures/ci",
+            "--format",
+            "csv",
+            "--report",
+            "md",
+            "-o",
+        ])
+        .arg(&md));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.lines().count(), 5, "{}", out.stdout);
+    assert!(out.stdout.starts_with("trace_id,"), "{}", out.stdout);
+    assert_eq!(out.stderr, "");
 }

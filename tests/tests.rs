@@ -8,6 +8,7 @@ mod completions;
 mod conventions;
 mod follow;
 mod junit_xsd;
+mod pty;
 mod streams;
 mod truth;
 mod util;

@@ -88,9 +88,21 @@ impl Plan {
         plan
     }
 
-    /// Bytes of the plain files plus the on-disk size of the compressed ones.
+    /// Bytes of the plain files (what a progress bar counts: a compressed file's decoded
+    /// size is unknown until it is read).
     pub fn plain_bytes(&self) -> u64 {
         self.plain.iter().map(|(_, b)| b.len() as u64).sum()
+    }
+}
+
+impl Unit<'_> {
+    /// The bytes of a plain file this unit covers (0 for a compressed file): its share of
+    /// [`Plan::plain_bytes`].
+    pub fn plain_len(&self) -> u64 {
+        match self {
+            Unit::Chunk { range, .. } => range.len() as u64,
+            Unit::Stream(_) => 0,
+        }
     }
 }
 
