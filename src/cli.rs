@@ -198,8 +198,15 @@ pub struct Cli {
 }
 
 fn parse_span_arg(text: &str) -> Result<i64, String> {
-    crate::traces::filter::parse_span(text)
-        .ok_or_else(|| format!("not a duration: {text:?} (try 500ms, 2s, 1m)"))
+    crate::traces::filter::parse_span(text).ok_or_else(|| not_a_duration(text))
+}
+
+/// The one-line error for a duration without a unit or with an unknown one.
+fn not_a_duration(text: &str) -> String {
+    format!(
+        "not a duration: {text:?} (a number with a unit: 500ms, 2s, 1m30s; units {})",
+        crate::records::duration::DURATION_UNITS
+    )
 }
 
 fn parse_report(text: &str) -> Result<ReportSpec, String> {
@@ -214,8 +221,12 @@ fn parse_report(text: &str) -> Result<ReportSpec, String> {
 }
 
 fn parse_duration_gate(text: &str) -> Result<DurationGate, String> {
-    DurationGate::parse(text)
-        .ok_or_else(|| format!("not a duration gate: {text:?} (try 2s, or 'GET /checkout=800ms')"))
+    DurationGate::parse(text).ok_or_else(|| {
+        format!(
+            "not a duration gate: {text:?} (try 2s, or 'GET /checkout=800ms'; units {})",
+            crate::records::duration::DURATION_UNITS
+        )
+    })
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -231,13 +242,10 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 }
 
 fn parse_idle(text: &str) -> Result<std::time::Duration, String> {
-    crate::records::duration::parse_duration_text(
-        text,
-        crate::records::duration::DurationUnit::Seconds,
-    )
-    .and_then(|ns| u64::try_from(ns).ok())
-    .map(std::time::Duration::from_nanos)
-    .ok_or_else(|| format!("not a duration: {text:?} (try 5s, 500ms, 1m)"))
+    crate::records::duration::parse_duration_arg(text)
+        .and_then(|ns| u64::try_from(ns).ok())
+        .map(std::time::Duration::from_nanos)
+        .ok_or_else(|| not_a_duration(text))
 }
 
 /// Output formats.

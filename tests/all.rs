@@ -656,3 +656,30 @@ fn the_note_after_the_rows_starts_its_own_line() {
         "tracegrep: showing 300 of 2000 traces (--limit 0 shows all)"
     );
 }
+
+/// Stack traces after a record (plain, kubectl with pods interleaved, stern, CRI's stderr,
+/// logback's text around JSON) are the record's continuation, shown under it in the one-trace
+/// timeline: the summary on stderr does not count them as lines that are not JSON. messy's
+/// three are a banner, a Node warning and a truncated record.
+#[test]
+fn stack_traces_are_not_counted_as_damage() {
+    let out = run(tracegrep().args([
+        "--all",
+        "--format",
+        "csv",
+        "fixtures/messy",
+        "fixtures/kubectl/prefix-timestamps.log",
+        "fixtures/stern",
+        "fixtures/cri",
+        "fixtures/text-prefix",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "tracegrep: fixtures/messy/app.jsonl: 3 lines not JSON, 1 JSON line without a trace id, 1 line with invalid UTF-8 (decoded lossily)\n\
+         tracegrep: fixtures/kubectl/prefix-timestamps.log: 1 JSON line without a trace id\n\
+         tracegrep: fixtures/stern/default.log: 1 JSON line without a trace id\n\
+         tracegrep: fixtures/cri/checkout.log: 1 JSON line without a trace id\n\
+         tracegrep: fixtures/text-prefix/wrapper.log: 1 JSON line without a trace id\n"
+    );
+}

@@ -544,3 +544,44 @@ fn waterfall_bars_grow_with_the_width_and_nothing_wraps() {
     assert!(bars[3] >= 160 - 2 - 50 - 20 - 2, "{bars:?}");
     assert!(bars[4] - bars[3] >= 78, "{bars:?}");
 }
+
+/// A duration without a unit used to be read as milliseconds (seconds for --idle and the
+/// time-ago form of --since) without a word; it is refused with the units that are accepted,
+/// exit 2. `0` needs no unit.
+#[test]
+fn durations_need_a_unit() {
+    for args in [
+        &["--all", "--min-duration", "5", "fixtures/mixed"][..],
+        &["--all", "--shorter-than", "120", "fixtures/mixed"],
+        &["--all", "--longer-than", "1.5", "fixtures/mixed"],
+        &["--all", "--max-duration", "GET /x=5", "fixtures/mixed"],
+        &[
+            "--follow",
+            "--idle",
+            "5",
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "fixtures/mixed",
+        ],
+    ] {
+        let out = run(tracegrep().args(args));
+        assert_eq!(out.code, 2, "{args:?}: {}", out.snapshot());
+        assert!(
+            out.stderr.contains("units ns, us, ms, s, m, h"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert_eq!(out.stdout, "");
+    }
+    let out = run(tracegrep().args(["--all", "--since", "15", "fixtures/mixed"]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("a time ago with a unit"),
+        "{}",
+        out.stderr
+    );
+    let out = run(tracegrep().args(["--all", "-q", "--min-duration", "0", "fixtures/mixed"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = run(tracegrep().args(["--all", "-q", "--min-duration", "100ms", "fixtures/mixed"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.lines().count(), 2, "{}", out.stdout);
+}

@@ -77,6 +77,21 @@ pub fn parse_duration_text(s: &str, default_unit: DurationUnit) -> Option<i64> {
     i64::try_from(total).ok()
 }
 
+/// The units [`parse_duration_arg`] accepts, for error messages.
+pub const DURATION_UNITS: &str = "ns, us, ms, s, m, h";
+
+/// Parses a duration a person typed on the command line (`500ms`, `2s`, `1m30s`): unlike a
+/// log's duration field, a bare number has no unit to assume (`--idle 5` read as milliseconds
+/// was a surprise), so it is refused, except `0`, which is the same in every unit.
+pub fn parse_duration_arg(s: &str) -> Option<i64> {
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return t.bytes().all(|b| b == b'0' || b == b'.').then_some(0);
+    }
+    // Every component has a unit here, so the default is never used.
+    parse_duration_text(t, DurationUnit::Seconds)
+}
+
 /// Splits `digits[.digits]` off the front; at least one digit overall, as in Go.
 fn split_number(b: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
     let digits = |b: &[u8]| b.iter().take_while(|c| c.is_ascii_digit()).count();
@@ -347,5 +362,17 @@ mod tests {
         for &(ns, want) in rows {
             assert_eq!(format_offset(ns), want, "{ns}");
         }
+    }
+
+    #[test]
+    fn a_typed_duration_needs_a_unit() {
+        assert_eq!(parse_duration_arg("500ms"), Some(500_000_000));
+        assert_eq!(parse_duration_arg(" 1m30s "), Some(90_000_000_000));
+        assert_eq!(parse_duration_arg("0"), Some(0));
+        assert_eq!(parse_duration_arg("0.0"), Some(0));
+        assert_eq!(parse_duration_arg("5"), None);
+        assert_eq!(parse_duration_arg("1.5"), None);
+        assert_eq!(parse_duration_arg("1m30"), None);
+        assert_eq!(parse_duration_arg(""), None);
     }
 }

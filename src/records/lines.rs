@@ -10,7 +10,8 @@ use crate::records::envelope::unwrap_line;
 use crate::records::fields::FieldTable;
 use crate::records::scan::{
     block_limit, is_piece, join_pieces, line_end, run_end, run_start, skip_foreign_pieces,
-    trim_line, view_payload, Block,
+    starts_continuation, starts_record, strip_stern_prefix, trim_line, view_payload, Block,
+    MAX_CONTINUATION_LINES,
 };
 use crate::records::whole::{decode_whole_trace, is_whole_trace};
 use crate::records::{AnyLine, LineFields, LineIds, LineRef, LineView};
@@ -39,6 +40,7 @@ impl LineScan {
         let to = block.to.min(hay.len());
         let mut pos = skip_foreign_pieces(hay, block.from);
         let limit = block_limit(hay, pos, to, block.more_follows);
+        let mut stacks = Continuations::default();
         while pos < limit {
             let start = pos;
             let piece = is_piece(hay, start, start);
@@ -48,6 +50,7 @@ impl LineScan {
             let offset = block.base_offset + start as u64;
             let raw = trim_line(&hay[start..end], offset);
             if raw.is_empty() {
+                stacks.blank();
                 continue;
             }
             diag.candidate_lines += 1;
@@ -56,16 +59,23 @@ impl LineScan {
                 offset,
             };
             let visit = |view: &LineView<'_>, lossy: bool| diag_lines(view, lossy, line, &mut sink);
-            let counts = if piece {
+            let not_json = diag.not_json;
+            let (counts, pod) = if piece {
                 let first = run_start(hay, start, start);
                 match join_pieces(&hay[first..end], offset) {
-                    Some((joined, mut env)) => {
+                    Some((joined, first_env)) => {
+                        let pod = first_env.pod;
+                        let mut env = first_env;
                         env.payload = joined.strip_suffix(b"\n").unwrap_or(&joined);
-                        view_payload(&self.table, &env, diag, visit)
+                        let counts = view_payload(&self.table, &env, diag, visit);
+                        if counts.is_none() && stacks.continues(pod, env.payload) {
+                            diag.not_json = not_json;
+                        }
+                        (counts, pod)
                     }
                     None => {
                         diag.not_json += 1;
-                        None
+                        (None, None)
                     }
                 }
             } else {
@@ -75,6 +85,7 @@ impl LineScan {
                     // One line, many spans or log records (OTLP, Jaeger, Zipkin).
                     match decode_whole_trace(payload) {
                         Some(docs) => {
+                            stacks.record(env.pod);
                             for d in &docs {
                                 let ids = d.ids();
                                 diag.matched_lines += 1;
@@ -85,9 +96,15 @@ impl LineScan {
                     }
                     continue;
                 }
-                view_payload(&self.table, &env, diag, visit)
+                let counts = view_payload(&self.table, &env, diag, visit);
+                // A stack trace after a record is its continuation, not damage.
+                if counts.is_none() && stacks.continues(env.pod, env.payload) {
+                    diag.not_json = not_json;
+                }
+                (counts, env.pod)
             };
             if let Some((lossy, has_trace)) = counts {
+                stacks.record(pod);
                 diag.invalid_utf8 += u64::from(lossy);
                 if has_trace {
                     diag.matched_lines += 1;
@@ -97,6 +114,105 @@ impl LineScan {
             }
         }
         limit
+    }
+}
+
+/// How many streams (pods of an interleaved `kubectl logs --prefix`) at once may have a stack
+/// trace under way; past it the least recent is forgotten and its stack trace counts as damage.
+const MAX_OPEN_STREAMS: usize = 16;
+
+/// The JSON lines that a stack trace may still follow, one per stream (the pod an envelope
+/// names; `None` for a plain file), most recent first.
+///
+/// The one-trace search attaches the non-JSON lines after a record to it
+/// (`collect_continuation`, whose rules these follow); this scan keeps no text, but tells those
+/// lines apart from damage, so that "not JSON" on stderr counts only lines that are neither
+/// JSON nor a record's stack trace. It is touched once per JSON line (the front entry, in a
+/// plain file) and does real work only on lines that are not JSON.
+#[derive(Default)]
+struct Continuations<'h> {
+    open: Vec<OpenRecord<'h>>,
+}
+
+/// A stream's last JSON line and how much continued it.
+struct OpenRecord<'h> {
+    pod: Option<&'h str>,
+    /// Continuation lines so far.
+    lines: usize,
+    /// Blank lines in a row since the last of them.
+    blanks: u8,
+}
+
+impl<'h> Continuations<'h> {
+    /// A JSON line of `pod`'s stream: what follows in that stream may continue it.
+    fn record(&mut self, pod: Option<&'h str>) {
+        let fresh = OpenRecord {
+            pod,
+            lines: 0,
+            blanks: 0,
+        };
+        match self.open.iter().position(|o| o.pod == pod) {
+            Some(i) => {
+                self.open[..=i].rotate_right(1);
+                self.open[0] = fresh;
+            }
+            None => {
+                self.open.truncate(MAX_OPEN_STREAMS - 1);
+                self.open.insert(0, fresh);
+            }
+        }
+    }
+
+    /// An empty line: a second one in a row ends the latest stream's stack trace (Go dumps
+    /// separate goroutines with one).
+    fn blank(&mut self) {
+        if let Some(o) = self.open.first_mut() {
+            o.blanks = o.blanks.saturating_add(1);
+            if o.blanks > 1 {
+                self.open.remove(0);
+            }
+        }
+    }
+
+    /// A line of `pod`'s stream that is not JSON: whether it continues that stream's last JSON
+    /// line (it opens a stack trace, or one is under way). A line that does not ends it.
+    fn continues(&mut self, pod: Option<&str>, text: &[u8]) -> bool {
+        let mut text = text;
+        let found = self.open.iter().position(|o| match (o.pod, pod) {
+            // stern prefixes every line, JSON or not: `POD CONTAINER text`.
+            (Some(own), None) => match strip_stern_prefix(text, own) {
+                Some(rest) => {
+                    text = rest;
+                    true
+                }
+                None => false,
+            },
+            (own, pod) => own == pod,
+        });
+        let Some(i) = found else {
+            return false;
+        };
+        let o = &mut self.open[i];
+        if text.trim_ascii().is_empty() {
+            // Spaces alone: a blank line inside the stack trace.
+            o.blanks = o.blanks.saturating_add(1);
+            if o.blanks > 1 {
+                self.open.remove(i);
+                return false;
+            }
+            return true;
+        }
+        let continues = !starts_record(text)
+            && o.blanks <= 1
+            && o.lines < MAX_CONTINUATION_LINES
+            && (o.lines > 0 || starts_continuation(text));
+        if continues {
+            o.lines += 1;
+            o.blanks = 0;
+        } else {
+            self.open.remove(i);
+        }
+        continues
     }
 }
 
@@ -148,5 +264,75 @@ mod tests {
         assert_eq!(seen, ["a", "joined"]);
         assert_eq!(diag.not_json, 1);
         assert_eq!(diag.no_trace_id, 1);
+    }
+
+    /// Counts of (not JSON, JSON without a trace id) for a text scanned as one block.
+    fn damage(text: &str) -> (u64, u64) {
+        let scan = LineScan::new(FieldTable::new(&FieldOverrides::default()));
+        let mut diag = Diagnostics::default();
+        let block = Block {
+            bytes: text.as_bytes(),
+            from: 0,
+            to: text.len(),
+            base_offset: 0,
+            source: 0,
+            more_follows: false,
+        };
+        scan.scan_block(&block, &mut diag, |_, _, _| {});
+        (diag.not_json, diag.no_trace_id)
+    }
+
+    #[test]
+    fn a_stack_trace_after_a_record_is_not_damage() {
+        let java = concat!(
+            "{\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"msg\":\"failed\"}\n",
+            "java.lang.IllegalStateException: boom\n",
+            "\tat com.example.A.run(A.java:1)\n",
+            "Caused by: java.io.IOException: closed\n",
+            "\t... 3 more\n",
+            "{\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"msg\":\"next\"}\n",
+        );
+        assert_eq!(damage(java), (0, 0));
+        // Text that does not open a stack trace is damage, and ends what a record had open.
+        let banner = concat!(
+            "{\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"msg\":\"a\"}\n",
+            "=== app v1.2 starting ===\n",
+            "\tat com.example.A.run(A.java:1)\n",
+        );
+        assert_eq!(damage(banner), (2, 0));
+        // Before any record, a stack frame continues nothing; two blank lines end a trace.
+        assert_eq!(damage("\tat com.example.A.run(A.java:1)\n"), (1, 0));
+        let blanks = concat!(
+            "{\"msg\":\"panic\"}\n",
+            "goroutine 1 [running]:\n",
+            "\n",
+            "goroutine 2 [chan receive]:\n",
+            "\n",
+            "\n",
+            "main.main()\n",
+        );
+        assert_eq!(damage(blanks), (1, 1));
+        // A truncated record is damage even right after a record.
+        let cut = concat!("{\"msg\":\"a\"}\n", "{\"msg\":\"b\",\"trace_id\n");
+        assert_eq!(damage(cut), (1, 1));
+    }
+
+    #[test]
+    fn interleaved_pods_keep_their_own_stack_traces() {
+        let kubectl = concat!(
+            "[pod/payments-5b8c9d7f6-q4w7e/payments] {\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"msg\":\"x\"}\n",
+            "[pod/payments-5b8c9d7f6-q4w7e/payments] com.example.TimeoutException: late\n",
+            "[pod/checkout-7d9f8b6c5-k8m2p/checkout] {\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"msg\":\"y\"}\n",
+            "[pod/payments-5b8c9d7f6-q4w7e/payments] \tat com.example.Client.call(Client.java:9)\n",
+            // checkout's own stack trace must open with a frame or an exception: this does not.
+            "[pod/checkout-7d9f8b6c5-k8m2p/checkout] hello from checkout\n",
+        );
+        assert_eq!(damage(kubectl), (1, 0));
+        let stern = concat!(
+            "checkout-fraud-6b9f7c8d5-t5v8w fraud {\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\"}\n",
+            "checkout-fraud-6b9f7c8d5-t5v8w fraud com.example.ModelTimeoutException: slow\n",
+            "checkout-fraud-6b9f7c8d5-t5v8w fraud \tat com.example.Model.score(Model.java:77)\n",
+        );
+        assert_eq!(damage(stern), (0, 0));
     }
 }

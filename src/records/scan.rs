@@ -19,7 +19,7 @@ use crate::records::whole::{decode_whole_trace, is_whole_trace};
 use crate::records::{Decoded, LineRef, LineView, Record, SourceId};
 
 /// The longest run of non-JSON lines attached to a record as its continuation.
-const MAX_CONTINUATION_LINES: usize = 500;
+pub(crate) const MAX_CONTINUATION_LINES: usize = 500;
 
 /// The multi-literal searcher: SIMD Teddy when the CPU has it, else an automaton.
 #[derive(Debug, Clone)]
@@ -553,7 +553,7 @@ pub fn skip_foreign_pieces(hay: &[u8], from: usize) -> usize {
 }
 
 /// Whether a non-JSON line opens a stack trace or similar continuation of the line before.
-fn starts_continuation(line: &[u8]) -> bool {
+pub(crate) fn starts_continuation(line: &[u8]) -> bool {
     const OPENERS: &[&[u8]] = &[
         b"at ",
         b"Caused by",
@@ -590,7 +590,7 @@ fn names_an_exception(line: &[u8]) -> bool {
 }
 
 /// `POD CONTAINER text` → `text`, for a line of the given pod in stern's default output.
-fn strip_stern_prefix<'a>(line: &'a [u8], pod: &str) -> Option<&'a [u8]> {
+pub(crate) fn strip_stern_prefix<'a>(line: &'a [u8], pod: &str) -> Option<&'a [u8]> {
     let rest = line.strip_prefix(pod.as_bytes())?.strip_prefix(b" ")?;
     let space = memchr::memchr(b' ', rest)?;
     Some(&rest[space + 1..])
@@ -598,7 +598,7 @@ fn strip_stern_prefix<'a>(line: &'a [u8], pod: &str) -> Option<&'a [u8]> {
 
 /// Whether a payload starts a new record: a JSON object, possibly after a short text prefix
 /// (`INFO  {"…`); stack frames start with whitespace or a keyword and are not.
-fn starts_record(line: &[u8]) -> bool {
+pub(crate) fn starts_record(line: &[u8]) -> bool {
     if line.trim_ascii_start().starts_with(b"{") {
         return true;
     }

@@ -3,8 +3,7 @@
 
 use regex::Regex;
 
-use crate::records::duration::parse_duration_text;
-use crate::records::duration::DurationUnit;
+use crate::records::duration::parse_duration_arg;
 use crate::records::time::{parse_time_text, Nanos};
 use crate::records::{AnyLine, LineFields};
 use crate::traces::summary::TraceSummary;
@@ -135,7 +134,7 @@ pub fn parse_instant(text: &str, now: Nanos) -> Result<Nanos, FilterError> {
     if let Some(days) = t.strip_suffix('d').and_then(|d| d.parse::<i64>().ok()) {
         return Ok(now - days * 86_400 * 1_000_000_000);
     }
-    if let Some(ago) = parse_duration_text(t, DurationUnit::Seconds).filter(|_| !t.contains('-')) {
+    if let Some(ago) = parse_duration_arg(t).filter(|_| !t.contains('-')) {
         return Ok(now - ago);
     }
     if let Some(at) = parse_time_text(t) {
@@ -156,9 +155,10 @@ pub fn parse_instant(text: &str, now: Nanos) -> Result<Nanos, FilterError> {
     Err(FilterError::Time(text.to_string()))
 }
 
-/// Parses `--min-duration`/`--max-duration`: `500ms`, `2s`, `1m30s`; bare numbers are ms.
+/// Parses `--min-duration`/`--shorter-than`/`--max-duration`: `500ms`, `2s`, `1m30s`, with a
+/// unit (see [`parse_duration_arg`]).
 pub fn parse_span(text: &str) -> Option<i64> {
-    parse_duration_text(text, DurationUnit::Millis)
+    parse_duration_arg(text)
 }
 
 /// Whether `hay` contains `needle` (lowercase), ignoring ASCII case, without lowercasing a copy.

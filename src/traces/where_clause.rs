@@ -74,7 +74,7 @@ pub enum FilterError {
     #[error("invalid regex {0:?}: {1}")]
     Regex(String, regex::Error),
     /// A time that is neither RFC 3339 nor relative.
-    #[error("{0:?} is not a time: use RFC 3339 (2026-11-20T10:00Z) or a time ago (15m, 2h)")]
+    #[error("{0:?} is not a time: use RFC 3339 (2026-11-20T10:00Z) or a time ago with a unit (15m, 2h, 1d; ns, us, ms, s, m, h, d)")]
     Time(String),
 }
 
