@@ -17,7 +17,7 @@ use crate::input::stream::scan_stream;
 use crate::input::walk::describe_io_error;
 use crate::input::Source;
 use crate::records::fields::FieldTable;
-use crate::records::ids::TraceQuery;
+use crate::records::ids::{TraceKey, TraceQuery};
 use crate::records::scan::{Block, ScanOutput, TraceSearch};
 use crate::records::{Record, SourceId};
 use crate::render::{header, json, raw, timeline, waterfall};
@@ -49,12 +49,46 @@ pub fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
     let query = TraceQuery::parse(&config.trace_id);
+    let by_prefix = query.prefix.is_some();
     let search = TraceSearch::new(query, FieldTable::new(&config.fields))
         .with_context(|| format!("invalid trace id {:?}", config.trace_id))?;
-    let gathered = match &config.inputs {
+    let mut gathered = match &config.inputs {
         Inputs::Stdin => search_stdin(&search),
         Inputs::Paths(paths) => search_paths(&search, paths),
     };
+    if by_prefix {
+        let traces = traces_of(&gathered.records);
+        if traces.len() > 1 {
+            // As git does with an ambiguous short hash: name the candidates, pick none.
+            writeln!(
+                err,
+                "tracegrep: {} is the start of {} trace ids; give more digits:",
+                crate::render::sanitize::sanitize(&config.trace_id),
+                traces.len()
+            )?;
+            for id in traces.iter().take(AMBIGUOUS_SHOWN) {
+                writeln!(err, "tracegrep:   {id}")?;
+            }
+            if traces.len() > AMBIGUOUS_SHOWN {
+                writeln!(
+                    err,
+                    "tracegrep:   …and {} more",
+                    traces.len() - AMBIGUOUS_SHOWN
+                )?;
+            }
+            return Ok(ExitStatus::Error);
+        }
+        if let (Some(id), Inputs::Paths(paths)) = (traces.first(), &config.inputs) {
+            // Found by its first digits: search again by the whole id, so lines that spell
+            // it otherwise (Datadog's decimal low half, a 64-bit B3 id) join too.
+            let whole = TraceSearch::new(
+                TraceQuery::parse(&id.to_string()),
+                FieldTable::new(&config.fields),
+            )
+            .with_context(|| format!("invalid trace id {id}"))?;
+            gathered = search_paths(&whole, paths);
+        }
+    }
     for line in gathered.errors.iter().chain(&gathered.notes) {
         writeln!(err, "tracegrep: {line}")?;
     }
@@ -115,6 +149,26 @@ pub fn run(
     }
     out.flush()?;
     Ok(ExitStatus::of_search(true, failed))
+}
+
+/// Candidates listed when a prefix names several traces.
+const AMBIGUOUS_SHOWN: usize = 5;
+
+/// The distinct traces among records found by a prefix, sorted; a 64-bit id that is the low
+/// half of a 128-bit one found beside it is that trace.
+fn traces_of(records: &[Record]) -> Vec<TraceKey> {
+    let mut keys: Vec<TraceKey> = records.iter().map(|r| r.trace.clone()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let fulls: Vec<u64> = keys
+        .iter()
+        .filter_map(|k| match k {
+            TraceKey::Full(v) => Some(*v as u64),
+            _ => None,
+        })
+        .collect();
+    keys.retain(|k| !matches!(k, TraceKey::Low64(v) if fulls.contains(v)));
+    keys
 }
 
 /// Names the service of a record whose line named none: the file name, else a logger name.

@@ -29,7 +29,9 @@ tracegrep --all test-logs/ --report md --report html=traces.html --fail-on-error
 )]
 pub struct Cli {
     /// The trace id, in any spelling: 32 hex, GUID, traceparent, X-Ray, GCP path, Datadog
-    /// decimal, or any correlation id. Not given with --all or --stats.
+    /// decimal, or any correlation id; or its first 8 or more hex digits (`4bf92f35`, also
+    /// with a trailing `…` as a narrow table shows ids): when several traces start so, they
+    /// are listed and the exit status is 2. Not given with --all or --stats.
     #[arg(value_name = "TRACE_ID", required_unless_present_any = ["generate", "all", "stats"])]
     pub trace_id: Option<String>,
 

@@ -268,13 +268,11 @@ impl TraceSearch {
 
     /// The line's trace, if it is the one searched for.
     fn wanted(&self, decoded: &Decoded) -> Option<TraceKey> {
-        match &decoded.trace {
-            Some(t) if t.matches(&self.query.key) => Some(t.clone()),
-            Some(t @ TraceKey::Opaque(s)) if s.eq_ignore_ascii_case(&self.query.literal) => {
-                Some(t.clone())
-            }
-            _ => None,
-        }
+        decoded
+            .trace
+            .as_ref()
+            .filter(|t| self.query.wants(t))
+            .cloned()
     }
 
     /// The records of the wanted trace in a whole-trace document (OTLP, Jaeger, Zipkin).
