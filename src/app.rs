@@ -125,14 +125,14 @@ pub fn run(
             writeln!(out)?;
             waterfall::write_waterfall(out, &trace, &opts)?;
             writeln!(out)?;
-            timeline::write_timeline(out, &trace, &opts)?;
+            timeline::write_timeline(out, &trace, &opts, &config.timeline_fields)?;
         }
         Format::Waterfall => {
             header::write_header(out, &trace, &opts)?;
             writeln!(out)?;
             waterfall::write_waterfall(out, &trace, &opts)?;
         }
-        Format::Timeline => timeline::write_timeline(out, &trace, &opts)?,
+        Format::Timeline => timeline::write_timeline(out, &trace, &opts, &config.timeline_fields)?,
         Format::Json => json::write_json(out, &trace, &names)?,
         Format::Table | Format::Jsonl | Format::Csv => {
             anyhow::bail!("--format table, jsonl and csv need --all")

@@ -171,6 +171,13 @@ pub struct Cli {
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
+    /// The fields the timeline shows after each message: `a,b.c` (dotted paths, in that
+    /// order, when a line has them), `none`, or `auto` (the default: up to 4 small fields
+    /// tracegrep does not already show, leaving out ids, time, level, message, service and
+    /// process noise such as pid, hostname and caller; see docs/timeline-fields.md).
+    #[arg(long, value_name = "LIST", help_heading = "Fields")]
+    pub fields: Option<String>,
+
     /// Read the trace id from this field (a dotted path such as `ctx.trace`), before the
     /// built-in names.
     #[arg(long, value_name = "PATH", help_heading = "Fields")]

@@ -133,6 +133,60 @@ tracegrep:   …and 2 more
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
+/// The timeline shows the fields that explain a line (the gateway's bare `upstream response`
+/// names its upstream), `--fields` picks them or hides them, and their text is escaped.
+#[test]
+fn the_timeline_shows_the_fields_that_explain_a_line() {
+    let timeline = |fields: &[&str]| {
+        let out = run(tracegrep()
+            .args(["--format", "timeline", "-q"])
+            .args(fields)
+            .args([TRACE, "fixtures/mixed"]));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stdout
+    };
+    let line_of = |text: &str, needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let auto = timeline(&[]);
+    let upstream = line_of(&auto, "span=a008223a89130d36 status=200");
+    assert!(
+        upstream.ends_with("duration=112ms upstream=checkout"),
+        "{upstream}"
+    );
+    let declined = line_of(&auto, "card declined");
+    assert!(
+        declined.contains(r#"error="issuer-gw: 502 Bad Gateway""#),
+        "{declined}"
+    );
+    assert!(
+        !auto.contains("dd.env=") && !auto.contains("trace_flags="),
+        "{auto}"
+    );
+    let named = timeline(&["--fields", "attempt,upstream"]);
+    assert!(line_of(&named, "card declined").ends_with("attempt=1 upstream=issuer-gw"));
+    let none = timeline(&["--fields", "none"]);
+    assert!(line_of(&none, "span=a008223a89130d36 status=200").ends_with("duration=112ms"));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("evil.jsonl");
+    std::fs::write(
+        &log,
+        r#"{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","msg":"hi","who\u001b[2J":"\u001b]0;pwned\u0007 x"}"#,
+    )
+    .expect("write log");
+    let out = run(tracegrep().args(["--format", "timeline", TRACE]).arg(&log));
+    assert!(!out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{7}'));
+    assert!(
+        out.stdout.contains(r#"who\x1b[2J="\x1b]0;pwned\x07 x""#),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn json_follows_the_documented_schema() {
     let out = run(tracegrep().args(["--format", "json", TRACE, "fixtures/mixed"]));
