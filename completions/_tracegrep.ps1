@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'tracegrep' -ScriptBlock {
             [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'With --follow: how long the trace must be quiet before its waterfall is printed (`5s`, `500ms`, `1m`)')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Number of threads to search with (default: one per core)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Number of threads to search with (default: one per core)')
+            [CompletionResult]::new('--fields', '--fields', [CompletionResultType]::ParameterName, 'The fields the timeline shows after each message: `a,b.c` (dotted paths, in that order, when a line has them), `none`, or `auto` (the default: up to 4 small fields tracegrep does not already show, leaving out ids, time, level, message, service and process noise such as pid, hostname and caller; see docs/timeline-fields.md)')
             [CompletionResult]::new('--trace-field', '--trace-field', [CompletionResultType]::ParameterName, 'Read the trace id from this field (a dotted path such as `ctx.trace`), before the built-in names')
             [CompletionResult]::new('--span-field', '--span-field', [CompletionResultType]::ParameterName, 'Read the span id from this field (dotted path)')
             [CompletionResult]::new('--parent-field', '--parent-field', [CompletionResultType]::ParameterName, 'Read the parent span id from this field (dotted path)')

@@ -23,7 +23,7 @@ _tracegrep() {
 
     case "${cmd}" in
         tracegrep)
-            opts="-o -f -q -j -h -V --format --all --stats --errors --failed --service --longer-than --min-duration --shorter-than --since --until --where --grep --sort --limit --report --output --fail-on-error --max-duration --max-error-rate --fail-on-orphans --allow-empty --color --width --follow --idle --quiet --threads --trace-field --span-field --parent-field --time-field --service-field --generate --help --version"
+            opts="-o -f -q -j -h -V --format --all --stats --errors --failed --service --longer-than --min-duration --shorter-than --since --until --where --grep --sort --limit --report --output --fail-on-error --max-duration --max-error-rate --fail-on-orphans --allow-empty --color --width --follow --idle --quiet --threads --fields --trace-field --span-field --parent-field --time-field --service-field --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -110,6 +110,10 @@ _tracegrep() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fields)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

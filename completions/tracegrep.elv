@@ -39,6 +39,7 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
             cand --idle 'With --follow: how long the trace must be quiet before its waterfall is printed (`5s`, `500ms`, `1m`)'
             cand -j 'Number of threads to search with (default: one per core)'
             cand --threads 'Number of threads to search with (default: one per core)'
+            cand --fields 'The fields the timeline shows after each message: `a,b.c` (dotted paths, in that order, when a line has them), `none`, or `auto` (the default: up to 4 small fields tracegrep does not already show, leaving out ids, time, level, message, service and process noise such as pid, hostname and caller; see docs/timeline-fields.md)'
             cand --trace-field 'Read the trace id from this field (a dotted path such as `ctx.trace`), before the built-in names'
             cand --span-field 'Read the span id from this field (dotted path)'
             cand --parent-field 'Read the parent span id from this field (dotted path)'

@@ -29,6 +29,7 @@ never\t'Never'"
 complete -c tracegrep -l width -d 'Width of the output in columns (default: the terminal\'s, or 100 when piped)' -r
 complete -c tracegrep -l idle -d 'With --follow: how long the trace must be quiet before its waterfall is printed (`5s`, `500ms`, `1m`)' -r
 complete -c tracegrep -s j -l threads -d 'Number of threads to search with (default: one per core)' -r
+complete -c tracegrep -l fields -d 'The fields the timeline shows after each message: `a,b.c` (dotted paths, in that order, when a line has them), `none`, or `auto` (the default: up to 4 small fields tracegrep does not already show, leaving out ids, time, level, message, service and process noise such as pid, hostname and caller; see docs/timeline-fields.md)' -r
 complete -c tracegrep -l trace-field -d 'Read the trace id from this field (a dotted path such as `ctx.trace`), before the built-in names' -r
 complete -c tracegrep -l span-field -d 'Read the span id from this field (dotted path)' -r
 complete -c tracegrep -l parent-field -d 'Read the parent span id from this field (dotted path)' -r

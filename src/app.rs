@@ -50,13 +50,47 @@ pub fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
     let query = TraceQuery::parse(&config.trace_id);
+    let by_prefix = query.prefix.is_some();
     let search = TraceSearch::new(query, FieldTable::new(&config.fields))
         .with_context(|| format!("invalid trace id {:?}", config.trace_id))?;
     let mut gathered = match &config.inputs {
         Inputs::Stdin => search_stdin(&search),
         Inputs::Paths(paths) => search_paths(&search, paths, config.stderr_is_terminal),
     };
-    if let Inputs::Paths(paths) = &config.inputs {
+    if by_prefix {
+        let traces = traces_of(&gathered.records);
+        if traces.len() > 1 {
+            // As git does with an ambiguous short hash: name the candidates, pick none.
+            writeln!(
+                err,
+                "tracegrep: {} is the start of {} trace ids; give more digits:",
+                crate::render::sanitize::sanitize(&config.trace_id),
+                traces.len()
+            )?;
+            for id in traces.iter().take(AMBIGUOUS_SHOWN) {
+                writeln!(err, "tracegrep:   {id}")?;
+            }
+            if traces.len() > AMBIGUOUS_SHOWN {
+                writeln!(
+                    err,
+                    "tracegrep:   …and {} more",
+                    traces.len() - AMBIGUOUS_SHOWN
+                )?;
+            }
+            return Ok(ExitStatus::Error);
+        }
+        if let (Some(id), Inputs::Paths(paths)) = (traces.first(), &config.inputs) {
+            // Found by its first digits: search again by the whole id, so lines that spell
+            // it otherwise (Datadog's decimal low half, a 64-bit B3 id) join too.
+            let whole = TraceSearch::new(
+                TraceQuery::parse(&id.to_string()),
+                FieldTable::new(&config.fields),
+            )
+            .with_context(|| format!("invalid trace id {id}"))?;
+            gathered = search_paths(&whole, paths, config.stderr_is_terminal);
+            follow_links(&whole, &config.fields, paths, &mut gathered)?;
+        }
+    } else if let Inputs::Paths(paths) = &config.inputs {
         follow_links(&search, &config.fields, paths, &mut gathered)?;
     }
     for line in gathered.errors.iter().chain(&gathered.notes) {
@@ -95,14 +129,14 @@ pub fn run(
             writeln!(out)?;
             waterfall::write_waterfall(out, &trace, &opts)?;
             writeln!(out)?;
-            timeline::write_timeline(out, &trace, &opts)?;
+            timeline::write_timeline(out, &trace, &opts, &config.timeline_fields)?;
         }
         Format::Waterfall => {
             header::write_header(out, &trace, &opts)?;
             writeln!(out)?;
             waterfall::write_waterfall(out, &trace, &opts)?;
         }
-        Format::Timeline => timeline::write_timeline(out, &trace, &opts)?,
+        Format::Timeline => timeline::write_timeline(out, &trace, &opts, &config.timeline_fields)?,
         Format::Json => json::write_json(out, &trace, &names)?,
         Format::Table | Format::Jsonl | Format::Csv => {
             anyhow::bail!("--format table, jsonl and csv need --all")
@@ -181,6 +215,26 @@ fn follow_links(
         }
     }
     Ok(())
+}
+
+/// Candidates listed when a prefix names several traces.
+const AMBIGUOUS_SHOWN: usize = 5;
+
+/// The distinct traces among records found by a prefix, sorted; a 64-bit id that is the low
+/// half of a 128-bit one found beside it is that trace.
+fn traces_of(records: &[Record]) -> Vec<TraceKey> {
+    let mut keys: Vec<TraceKey> = records.iter().map(|r| r.trace.clone()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let fulls: Vec<u64> = keys
+        .iter()
+        .filter_map(|k| match k {
+            TraceKey::Full(v) => Some(*v as u64),
+            _ => None,
+        })
+        .collect();
+    keys.retain(|k| !matches!(k, TraceKey::Low64(v) if fulls.contains(v)));
+    keys
 }
 
 /// Names the service of a record whose line named none: the file name, else a logger name.

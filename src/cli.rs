@@ -29,7 +29,9 @@ tracegrep --all test-logs/ --report md --report html=traces.html --fail-on-error
 )]
 pub struct Cli {
     /// The trace id, in any spelling: 32 hex, GUID, traceparent, X-Ray, GCP path, Datadog
-    /// decimal, or any correlation id. Not given with --all or --stats.
+    /// decimal, or any correlation id; or its first 8 or more hex digits (`4bf92f35`, also
+    /// with a trailing `…` as a narrow table shows ids): when several traces start so, they
+    /// are listed and the exit status is 2. Not given with --all or --stats.
     #[arg(value_name = "TRACE_ID", required_unless_present_any = ["generate", "all", "stats"])]
     pub trace_id: Option<String>,
 
@@ -170,6 +172,13 @@ pub struct Cli {
     /// Number of threads to search with (default: one per core).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
+
+    /// The fields the timeline shows after each message: `a,b.c` (dotted paths, in that
+    /// order, when a line has them), `none`, or `auto` (the default: up to 4 small fields
+    /// tracegrep does not already show, leaving out ids, time, level, message, service and
+    /// process noise such as pid, hostname and caller; see docs/timeline-fields.md).
+    #[arg(long, value_name = "LIST", help_heading = "Fields")]
+    pub fields: Option<String>,
 
     /// Read the trace id from this field (a dotted path such as `ctx.trace`), before the
     /// built-in names.

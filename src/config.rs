@@ -56,6 +56,8 @@ pub struct Config {
     pub threads: usize,
     /// User-named fields.
     pub fields: FieldOverrides,
+    /// The fields the timeline shows beside each message (`--fields`).
+    pub timeline_fields: crate::render::fields::FieldChoice,
     /// Follow growing inputs.
     pub follow: bool,
     /// Quiet time before a waterfall in follow mode.
@@ -258,6 +260,10 @@ impl Config {
             threads: cli.threads.unwrap_or(0),
             follow: cli.follow,
             idle: cli.idle,
+            timeline_fields: cli
+                .fields
+                .as_deref()
+                .map_or_else(Default::default, crate::render::fields::FieldChoice::parse),
             fields: FieldOverrides {
                 trace: cli.trace_field,
                 span: cli.span_field,

@@ -200,7 +200,14 @@ pub fn run_follow(
                 t0 = t0.or(r.time);
                 match config.format {
                     Format::Full | Format::Timeline => {
-                        write_record(out, &r, t0, FOLLOW_SERVICE_COLS, &opts)?;
+                        write_record(
+                            out,
+                            &r,
+                            t0,
+                            FOLLOW_SERVICE_COLS,
+                            &opts,
+                            &config.timeline_fields,
+                        )?;
                     }
                     Format::Raw => {
                         let name = &names[r.line.source as usize];

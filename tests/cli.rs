@@ -71,6 +71,122 @@ fn every_spelling_of_the_id_finds_the_same_lines() {
     assert_eq!(json_of(&out.stdout)["lines"], 27);
 }
 
+/// The first digits of an id find its trace, as the README writes it (`4bf92f35…`) and as a
+/// narrow table cuts it, in the spellings whose start they are; the trace is then searched by
+/// its whole id, so the lines that spell only its decimal low half join too.
+#[test]
+fn a_prefix_of_the_id_finds_the_trace() {
+    for prefix in [
+        "4bf92f35",
+        "4BF92F35",
+        "4bf92f35…",
+        "4bf92f35...",
+        "4bf92f3577b34da6…",
+        "4bf92f35-77b3-4da6",
+        "4BF92F35-77B3",
+        "00-4bf92f3577b3",
+    ] {
+        let out = run(tracegrep().args(["--format", "json", prefix, "fixtures/mixed"]));
+        assert_eq!(out.code, 0, "{prefix}: {}", out.stderr);
+        let doc = json_of(&out.stdout);
+        assert_eq!(doc["trace_id"], TRACE, "{prefix}");
+        assert_eq!(doc["lines"], 27, "{prefix}");
+    }
+    // Too short to look up, or not the start of any id.
+    let out = run(tracegrep().args(["4bf92f3", "fixtures/mixed"]));
+    assert_eq!(out.code, 1);
+    let out = run(tracegrep().args(["4bf92f36…", "fixtures/mixed"]));
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "tracegrep: no lines of trace 4bf92f36… in 5 sources\n"
+    );
+}
+
+/// A prefix that starts several ids names them and picks none (exit 2), as git does with an
+/// ambiguous short hash.
+#[test]
+fn an_ambiguous_prefix_lists_the_traces() {
+    let mut text = String::new();
+    for i in 0..7u32 {
+        text.push_str(&format!(
+            "{{\"time\":\"2026-11-20T10:00:00Z\",\"trace_id\":\"abcdef01{i:024x}\",\"msg\":\"x\"}}\n"
+        ));
+    }
+    let out = run(tracegrep().arg("abcdef01").write_stdin(text.clone()));
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "tracegrep: abcdef01 is the start of 7 trace ids; give more digits:
+tracegrep:   abcdef01000000000000000000000000
+tracegrep:   abcdef01000000000000000000000001
+tracegrep:   abcdef01000000000000000000000002
+tracegrep:   abcdef01000000000000000000000003
+tracegrep:   abcdef01000000000000000000000004
+tracegrep:   …and 2 more
+"
+    );
+    let out = run(tracegrep()
+        .args(["--format", "json", "abcdef01000000000000000000000006…"])
+        .write_stdin(text));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// The timeline shows the fields that explain a line (the gateway's bare `upstream response`
+/// names its upstream), `--fields` picks them or hides them, and their text is escaped.
+#[test]
+fn the_timeline_shows_the_fields_that_explain_a_line() {
+    let timeline = |fields: &[&str]| {
+        let out = run(tracegrep()
+            .args(["--format", "timeline", "-q"])
+            .args(fields)
+            .args([TRACE, "fixtures/mixed"]));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stdout
+    };
+    let line_of = |text: &str, needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let auto = timeline(&[]);
+    let upstream = line_of(&auto, "span=a008223a89130d36 status=200");
+    assert!(
+        upstream.ends_with("duration=112ms upstream=checkout"),
+        "{upstream}"
+    );
+    let declined = line_of(&auto, "card declined");
+    assert!(
+        declined.contains(r#"error="issuer-gw: 502 Bad Gateway""#),
+        "{declined}"
+    );
+    assert!(
+        !auto.contains("dd.env=") && !auto.contains("trace_flags="),
+        "{auto}"
+    );
+    let named = timeline(&["--fields", "attempt,upstream"]);
+    assert!(line_of(&named, "card declined").ends_with("attempt=1 upstream=issuer-gw"));
+    let none = timeline(&["--fields", "none"]);
+    assert!(line_of(&none, "span=a008223a89130d36 status=200").ends_with("duration=112ms"));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("evil.jsonl");
+    std::fs::write(
+        &log,
+        r#"{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","msg":"hi","who\u001b[2J":"\u001b]0;pwned\u0007 x"}"#,
+    )
+    .expect("write log");
+    let out = run(tracegrep().args(["--format", "timeline", TRACE]).arg(&log));
+    assert!(!out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{7}'));
+    assert!(
+        out.stdout.contains(r#"who\x1b[2J="\x1b]0;pwned\x07 x""#),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn json_follows_the_documented_schema() {
     let out = run(tracegrep().args(["--format", "json", TRACE, "fixtures/mixed"]));

@@ -353,6 +353,62 @@ fn parse_xray(value: &str) -> Option<TraceKey> {
     (v != 0).then_some(TraceKey::Full(v))
 }
 
+/// The first hex digits of a trace id, as a table that cut the id shows them (`4bf92f35…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdPrefix {
+    /// The digits, as a number.
+    pub value: u128,
+    /// How many hex digits (8 to 31).
+    pub digits: u32,
+}
+
+/// Fewer hex digits than this say too little to look a trace up by (git asks for 4; ids in
+/// logs are far more numerous than commits).
+const MIN_PREFIX_DIGITS: usize = 8;
+
+impl IdPrefix {
+    /// The prefix in `text`: 8 to 31 hex digits, GUID dashes allowed where a GUID has them,
+    /// after an optional traceparent `00-`.
+    pub fn parse(text: &str) -> Option<IdPrefix> {
+        let t = text.strip_prefix("00-").unwrap_or(text);
+        let mut value: u128 = 0;
+        let mut digits = 0usize;
+        for (i, c) in t.char_indices() {
+            if c == '-' && matches!(i, 8 | 13 | 18 | 23) {
+                continue;
+            }
+            value = (value << 4) | u128::from(c.to_digit(16)?);
+            digits += 1;
+            if digits > 31 {
+                return None;
+            }
+        }
+        (digits >= MIN_PREFIX_DIGITS && !t.ends_with('-')).then_some(IdPrefix {
+            value,
+            digits: digits as u32,
+        })
+    }
+
+    /// Whether `key`, written as tracegrep writes it (32 hex, or 16 for a 64-bit id), starts
+    /// with these digits.
+    pub fn matches(&self, key: &TraceKey) -> bool {
+        let (v, width) = match key {
+            TraceKey::Full(v) => (*v, 32),
+            TraceKey::Low64(v) => (u128::from(*v), 16),
+            TraceKey::Opaque(_) => return false,
+        };
+        self.digits <= width && v >> (4 * (width - self.digits)) == self.value
+    }
+
+    /// The first eight digits in both cases: every hex, GUID, traceparent, X-Ray and GCP
+    /// spelling of an id starts with them.
+    fn needles(&self) -> [Vec<u8>; 2] {
+        let head = format!("{:08x}", self.value >> (4 * (self.digits - 8)));
+        let upper = head.to_ascii_uppercase().into_bytes();
+        [head.into_bytes(), upper]
+    }
+}
+
 /// The id the user asked for, parsed from any spelling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceQuery {
@@ -360,12 +416,49 @@ pub struct TraceQuery {
     pub key: TraceKey,
     /// The text as typed, trimmed: also matched exactly against correlation ids.
     pub literal: String,
+    /// Hex digits that may be the start of ids (`4bf92f35`, `4bf92f3577b34da6…`): lines of
+    /// every trace whose id starts so are found too, and the caller picks among them.
+    pub prefix: Option<IdPrefix>,
+    /// Lines are also compared with `key` (false when the id ended with `…`: only a prefix).
+    pub exact: bool,
 }
 
 impl TraceQuery {
     /// Parses what the user typed: hex, GUID, traceparent, X-Ray, GCP path, B3, Jaeger or a
-    /// Datadog decimal; anything else is an opaque correlation id.
+    /// Datadog decimal; anything else is an opaque correlation id. 8 to 31 hex digits (but 16,
+    /// a 64-bit id) are also a prefix of ids, and a trailing `…` or `...` makes them only
+    /// that.
     pub fn parse(text: &str) -> TraceQuery {
+        let trimmed = text.trim();
+        let cut = trimmed
+            .strip_suffix('…')
+            .or_else(|| trimmed.strip_suffix("..."))
+            .map(str::trim_end);
+        if let Some(prefix) = cut.and_then(IdPrefix::parse) {
+            return TraceQuery {
+                key: TraceKey::Opaque(trimmed.into()),
+                literal: trimmed.to_string(),
+                prefix: Some(prefix),
+                exact: false,
+            };
+        }
+        let mut query = TraceQuery::parse_whole(cut.unwrap_or(trimmed));
+        // 16 bare digits are a 64-bit id; a long run of decimal digits is Datadog's.
+        let decimal = query.literal.len() > 16 && query.literal.bytes().all(|b| b.is_ascii_digit());
+        let bare64 = query.literal.len() == 16;
+        query.prefix = IdPrefix::parse(&query.literal).filter(|_| !bare64 && !decimal);
+        query
+    }
+
+    /// Whether a line's trace is the one asked for, or one the prefix may mean.
+    pub fn wants(&self, trace: &TraceKey) -> bool {
+        (self.exact
+            && (trace.matches(&self.key)
+                || matches!(trace, TraceKey::Opaque(s) if s.eq_ignore_ascii_case(&self.literal))))
+            || self.prefix.is_some_and(|p| p.matches(trace))
+    }
+
+    fn parse_whole(text: &str) -> TraceQuery {
         let literal = text.trim().to_string();
         let t = literal.as_str();
         let key = if t.starts_with("00-") && t.len() >= 55 {
@@ -390,13 +483,28 @@ impl TraceQuery {
             })
         };
         let key = key.unwrap_or_else(|| TraceKey::Opaque(literal.clone().into()));
-        TraceQuery { key, literal }
+        TraceQuery {
+            key,
+            literal,
+            prefix: None,
+            exact: true,
+        }
     }
 
     /// Byte strings of which at least one appears in every line that spells this trace in any
     /// form we decode. The prefilter searches for these; the parser then decides.
     pub fn needles(&self) -> Vec<Vec<u8>> {
         let mut out: Vec<Vec<u8>> = Vec::new();
+        if let Some(p) = self.prefix {
+            for n in p.needles() {
+                if !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+        }
+        if !self.exact {
+            return out;
+        }
         match &self.key {
             TraceKey::Full(v) => push_low64_needles(&mut out, *v as u64),
             TraceKey::Low64(v) => push_low64_needles(&mut out, *v),
@@ -448,6 +556,48 @@ mod tests {
     use super::*;
 
     const FULL: u128 = 0x4bf92f3577b34da6a3ce929d0e0e4736;
+
+    #[test]
+    fn prefixes() {
+        let p = |t: &str| TraceQuery::parse(t);
+        let q = p("4bf92f35");
+        assert_eq!(
+            q.prefix,
+            Some(IdPrefix {
+                value: 0x4bf92f35,
+                digits: 8
+            })
+        );
+        assert!(q.exact && q.wants(&TraceKey::Full(FULL)));
+        assert!(
+            q.wants(&TraceKey::Low64(0x4bf92f35)),
+            "a short Jaeger id, as before"
+        );
+        assert!(!q.wants(&TraceKey::Full(FULL + (1 << 100))));
+        let q = p("4bf92f3577b34da6…");
+        assert!(!q.exact && q.wants(&TraceKey::Full(FULL)));
+        assert!(!q.wants(&TraceKey::Low64(0xa3ce929d0e0e4736)));
+        assert!(p("a3ce929d…").wants(&TraceKey::Low64(0xa3ce929d0e0e4736)));
+        assert_eq!(p("4BF92F35-77B3...").prefix.map(|p| p.digits), Some(12));
+        assert_eq!(p("00-4bf92f3577").prefix.map(|p| p.digits), Some(10));
+        // Whole ids, 64-bit ids, decimal ids, short or dashed anywhere else: no prefix.
+        for whole in [
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "a3ce929d0e0e4736",
+            "11803532876627986230",
+            "4bf92f3",
+            "4bf9-2f35",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "1-4bf92f35-77b34da6a3ce929d0e0e4736",
+        ] {
+            assert_eq!(p(whole).prefix, None, "{whole}");
+        }
+        // A prefix is found by its first eight digits in both cases.
+        assert_eq!(
+            p("4bf92f35…").needles(),
+            [b"4bf92f35".to_vec(), b"4BF92F35".to_vec()]
+        );
+    }
 
     #[test]
     fn query_spellings() {

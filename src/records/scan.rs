@@ -281,10 +281,7 @@ impl TraceSearch {
 
     /// The line's trace, if it is the one searched for.
     fn wanted(&self, decoded: &Decoded) -> Option<TraceKey> {
-        let is_query = |t: &TraceKey| match t {
-            TraceKey::Opaque(s) if s.eq_ignore_ascii_case(&self.query.literal) => true,
-            t => t.matches(&self.query.key),
-        };
+        let is_query = |t: &TraceKey| self.query.wants(t);
         match (&decoded.trace, &decoded.correlation) {
             (Some(t), _) if is_query(t) => Some(t.clone()),
             // The request's correlation id beside another trace id: the line is the request's,

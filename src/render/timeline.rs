@@ -7,6 +7,7 @@ use owo_colors::Style;
 use crate::records::duration::{format_duration, format_offset};
 use crate::records::level::Level;
 use crate::records::Record;
+use crate::render::fields::{line_fields, FieldChoice};
 use crate::render::sanitize::{sanitize, sanitize_bytes};
 use crate::render::term::{fit, paint, width_of, RenderOptions, ServiceColors};
 use crate::traces::{Trace, UNKNOWN_SERVICE};
@@ -17,7 +18,12 @@ const MAX_SERVICE_COLS: usize = 24;
 const OFFSET_COLS: usize = 9;
 
 /// Writes every line of the trace, with continuation lines (stack traces) under their line.
-pub fn write_timeline(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions) -> io::Result<()> {
+pub fn write_timeline(
+    out: &mut dyn Write,
+    trace: &Trace,
+    opts: &RenderOptions,
+    shown: &FieldChoice,
+) -> io::Result<()> {
     let service_cols = trace
         .records
         .iter()
@@ -27,7 +33,15 @@ pub fn write_timeline(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions) 
         .min(MAX_SERVICE_COLS);
     let colors = ServiceColors::of_trace(trace);
     for r in &trace.records {
-        write_line(out, r, trace.stats.start, service_cols, &colors, opts)?;
+        write_line(
+            out,
+            r,
+            trace.stats.start,
+            service_cols,
+            &colors,
+            opts,
+            shown,
+        )?;
     }
     Ok(())
 }
@@ -36,15 +50,25 @@ pub fn write_timeline(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions) 
 pub const FOLLOW_SERVICE_COLS: usize = 16;
 
 /// Writes one line of the timeline: offset from `t0`, service (in `service_cols` columns),
-/// level, message and the fields that matter, then its continuation lines.
+/// level, message, the fields tracegrep reads (span, status, duration) and those `shown`
+/// picks, then its continuation lines.
 pub fn write_record(
     out: &mut dyn Write,
     r: &Record,
     t0: Option<i64>,
     service_cols: usize,
     opts: &RenderOptions,
+    shown: &FieldChoice,
 ) -> io::Result<()> {
-    write_line(out, r, t0, service_cols, &ServiceColors::default(), opts)
+    write_line(
+        out,
+        r,
+        t0,
+        service_cols,
+        &ServiceColors::default(),
+        opts,
+        shown,
+    )
 }
 
 /// [`write_record`] with the colours of the services shown together.
@@ -55,6 +79,7 @@ fn write_line(
     service_cols: usize,
     colors: &ServiceColors,
     opts: &RenderOptions,
+    shown: &FieldChoice,
 ) -> io::Result<()> {
     let offset = match (r.time, t0) {
         (Some(t), Some(t0)) => format_offset(t - t0),
@@ -75,6 +100,9 @@ fn write_line(
     }
     if let Some(d) = r.duration_ns {
         fields.push(format!("duration={}", format_duration(d)));
+    }
+    for (name, value) in line_fields(&r.raw, shown) {
+        fields.push(format!("{}={}", sanitize(&name), quoted(&sanitize(&value))));
     }
     let fields = fields.join(" ");
     writeln!(
@@ -112,6 +140,15 @@ fn write_line(
         )?;
     }
     Ok(())
+}
+
+/// A value as logfmt writes it: quoted when it holds a space, a quote or an `=` (or is empty).
+fn quoted(value: &str) -> String {
+    if value.is_empty() || value.contains([' ', '"', '=']) {
+        format!("\"{}\"", value.replace('"', "\\\""))
+    } else {
+        value.to_string()
+    }
 }
 
 fn service_of(r: &Record) -> &str {
