@@ -37,6 +37,9 @@ pub enum Role {
     Level(NumericLevelScale),
     /// The human message.
     Message,
+    /// A message template (Serilog's `@mt`): the message once the line's properties are put
+    /// in (see `records::template`).
+    Template,
     /// A field that may carry a whole JSON record as a string (Docker `log`, journald `MESSAGE`).
     Envelope,
     /// The emitting service.
@@ -156,7 +159,7 @@ impl Role {
             Role::TimeSeconds => Slot::TimeSeconds,
             Role::TimeNanos => Slot::TimeNanos,
             Role::Level(_) => Slot::Level,
-            Role::Message | Role::Envelope => Slot::Message,
+            Role::Message | Role::Template | Role::Envelope => Slot::Message,
             Role::Service => Slot::Service,
             Role::ServiceHint => Slot::ServiceHint,
             Role::BunyanVersion => Slot::BunyanVersion,
@@ -352,7 +355,7 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("record.message", Role::Message),
     ("jsonPayload.message", Role::Message),
     ("textPayload", Role::Message),
-    ("@mt", Role::Message),
+    ("@mt", Role::Template),
     ("MESSAGE", Role::Envelope),
     ("log", Role::Envelope),
     // Services.

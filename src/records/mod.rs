@@ -16,6 +16,7 @@ pub mod lines;
 mod parser_bench;
 pub mod scan;
 pub mod skim;
+pub mod template;
 pub mod time;
 pub mod whole;
 
@@ -539,7 +540,7 @@ impl LineFields for LineView<'_> {
         name_of(self.e)
     }
     fn message(&self) -> Option<String> {
-        text_of(self.e, Slot::Message)
+        self.message_text().map(std::borrow::Cow::into_owned)
     }
     fn call(&self) -> CallKind {
         call_of(self.e)
@@ -686,9 +687,16 @@ impl<'v> LineView<'v> {
         self.e
     }
 
-    /// The message, borrowed when it had no escapes.
+    /// The message, borrowed when it had no escapes and is no template (a Serilog `@mt` is
+    /// rendered with the line's properties, which costs a parse of the line: only here, when
+    /// the message is asked for).
     pub fn message_text(&self) -> Option<std::borrow::Cow<'_, str>> {
-        self.e.get(Slot::Message).map(|f| f.value.as_text())
+        let found = self.e.get(Slot::Message)?;
+        let text = found.value.as_text();
+        if found.role == Role::Template && text.contains('{') {
+            return Some(template::render_with_line(&text, self.env.payload).into());
+        }
+        Some(text)
     }
 
     /// Values of the table's extra paths, by index.
@@ -699,6 +707,13 @@ impl<'v> LineView<'v> {
     /// Every field, owned.
     pub fn decode(&self) -> Decoded {
         let mut d = decode(self.e);
+        if self
+            .e
+            .get(Slot::Message)
+            .is_some_and(|f| f.role == Role::Template)
+        {
+            d.message = self.message_text().map(std::borrow::Cow::into_owned);
+        }
         d.time = d.time.or(self.env.time);
         d.level = d.level.or(self.env.level);
         if d.service.is_none() {
