@@ -74,7 +74,7 @@ _tracegrep() {
                     return 0
                     ;;
                 --report)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "md html json junit" -- "${cur}"))
                     return 0
                     ;;
                 --output)

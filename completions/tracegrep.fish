@@ -19,7 +19,10 @@ errors\t'Most error lines and failed spans first'
 spans\t'Most spans first'
 lines\t'Most lines first'"
 complete -c tracegrep -l limit -d 'Rows to show (default: what fits the terminal; all when piped; 0 for all)' -r
-complete -c tracegrep -l report -d 'Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To standard output (instead of the table), to the file given by -o, or to `FMT=PATH`; with every report in a file, no table is printed unless --format is given. Repeatable' -r
+complete -c tracegrep -l report -d 'Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To standard output (instead of the table), to the file given by -o, or to `FMT=PATH`; with every report in a file, no table is printed unless --format is given. Repeatable' -r -f -a "md\t'Markdown for GitHub and GitLab: summary, worst traces, Mermaid gantt charts'
+html\t'One self-contained HTML page: sortable table, interactive waterfalls'
+json\t'JSON, schema `tracegrep.report` v1 (docs/json-schema.md)'
+junit\t'JUnit XML: one test case per trace, failed when a gate fails for it'"
 complete -c tracegrep -s o -l output -d 'The file for a --report given without `=PATH`' -r -F
 complete -c tracegrep -l max-duration -d 'Gate: fail when a trace is longer than this: `2s` for every trace, or `\'GET /checkout=800ms\'` for traces whose root operation is that. Repeatable' -r
 complete -c tracegrep -l max-error-rate -d 'Gate: fail when more than this share of traces has errors (`1%`, `0.01`)' -r

@@ -6,6 +6,41 @@ use clap::{Parser, ValueEnum};
 
 use crate::traces::gates::DurationGate;
 
+/// What the exit statuses mean (`--help` and the man page's EXIT STATUS).
+pub const EXIT_STATUS: &str = "0 the trace was found (--all: some trace was), 1 it was not, 2 an \
+error occurred (a file could not be read), 3 a CI gate failed, 130 --follow was interrupted.";
+
+/// Examples for `--help` and the man page's EXAMPLES, each line short enough for 80 columns
+/// so that no terminal splits a trace id.
+pub const EXAMPLES: &str = "\
+tracegrep 4bf92f3577b34da6a3ce929d0e0e4736 logs/
+tracegrep 4bf92f35 logs/*.jsonl.gz
+cat app.log | tracegrep 4BF92F35-77B3-4DA6-A3CE-929D0E0E4736
+kubectl logs -f deploy/checkout --prefix --timestamps \\
+    | tracegrep --follow 4bf92f3577b34da6a3ce929d0e0e4736
+tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq .
+tracegrep --all --failed --sort duration logs/
+tracegrep --stats --service payment logs/
+tracegrep --all test-logs/ --report md --report html=traces.html \\
+    --fail-on-error --max-duration 2s";
+
+/// `--help`'s closing text: [`EXIT_STATUS`] and [`EXAMPLES`], indented (a test keeps them
+/// equal; `concat!` takes only literals).
+const AFTER_HELP: &str = concat!(
+    "Exit status: 0 the trace was found (--all: some trace was), 1 it was not, 2 an error ",
+    "occurred (a file could not be read), 3 a CI gate failed, 130 --follow was interrupted.",
+    "\n\nExamples:\n  tracegrep 4bf92f3577b34da6a3ce929d0e0e4736 logs/\n",
+    "  tracegrep 4bf92f35 logs/*.jsonl.gz\n",
+    "  cat app.log | tracegrep 4BF92F35-77B3-4DA6-A3CE-929D0E0E4736\n",
+    "  kubectl logs -f deploy/checkout --prefix --timestamps \\\n",
+    "      | tracegrep --follow 4bf92f3577b34da6a3ce929d0e0e4736\n",
+    "  tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq .\n",
+    "  tracegrep --all --failed --sort duration logs/\n",
+    "  tracegrep --stats --service payment logs/\n",
+    "  tracegrep --all test-logs/ --report md --report html=traces.html \\\n",
+    "      --fail-on-error --max-duration 2s",
+);
+
 /// Find one distributed trace in JSON logs and show it as a waterfall and a timeline.
 #[derive(Debug, Parser)]
 #[command(
@@ -17,15 +52,7 @@ tracegrep reads JSON Lines (plain, gzip or zstd, told by their first bytes) from
 directories (recursively) or standard input, finds every line of the trace in any spelling of \
 its id (hex, GUID, W3C traceparent, X-Ray, GCP, Datadog decimal), rebuilds the span tree and \
 prints a header, a waterfall and a timeline. Field names are recognised without configuration.",
-    after_help = "Exit status: 0 the trace was found (--all: some trace was), 1 it was not, 2 an error occurred (a file could not be read), 3 a CI gate failed, 130 --follow was interrupted.\n\n\
-Examples:\n  tracegrep 4bf92f3577b34da6a3ce929d0e0e4736 logs/\n  \
-tracegrep 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 logs/*.jsonl.gz\n  \
-cat app.log | tracegrep 4BF92F35-77B3-4DA6-A3CE-929D0E0E4736\n  \
-kubectl logs -f deploy/checkout --prefix --timestamps | tracegrep --follow 4bf92f3577b34da6a3ce929d0e0e4736\n  \
-tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq .\n  \
-tracegrep --all --failed --sort duration logs/\n  \
-tracegrep --stats --service payment logs/\n  \
-tracegrep --all test-logs/ --report md --report html=traces.html --fail-on-error --max-duration 2s"
+    after_help = AFTER_HELP
 )]
 pub struct Cli {
     /// The trace id, in any spelling: 32 hex, GUID, traceparent, X-Ray, GCP path, Datadog
@@ -118,7 +145,7 @@ pub struct Cli {
     /// page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To
     /// standard output (instead of the table), to the file given by -o, or to `FMT=PATH`;
     /// with every report in a file, no table is printed unless --format is given. Repeatable.
-    #[arg(long, value_name = "FMT[=PATH]", help_heading = "CI", value_parser = parse_report)]
+    #[arg(long, value_name = "FMT[=PATH]", help_heading = "CI", value_parser = ReportParser)]
     pub report: Vec<ReportSpec>,
 
     /// The file for a --report given without `=PATH`.
@@ -216,6 +243,42 @@ fn not_a_duration(text: &str) -> String {
         "not a duration: {text:?} (a number with a unit: 500ms, 2s, 1m30s; units {})",
         crate::records::duration::DURATION_UNITS
     )
+}
+
+/// Parses `--report FMT[=PATH]`, and tells completions the formats (a plain function parser
+/// would leave shells to offer file names).
+#[derive(Clone)]
+struct ReportParser;
+
+impl clap::builder::TypedValueParser for ReportParser {
+    type Value = ReportSpec;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<ReportSpec, clap::Error> {
+        let text = value.to_string_lossy();
+        parse_report(&text).map_err(|message| {
+            let arg = arg.map_or_else(|| "--report".to_string(), ToString::to_string);
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("invalid value {text:?} for '{arg}': {message}\n"),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            ReportFormat::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
 }
 
 fn parse_report(text: &str) -> Result<ReportSpec, String> {
@@ -341,4 +404,18 @@ pub enum Generate {
     Elvish,
     /// The man page (roff).
     Man,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn help_shows_the_exit_statuses_and_examples_of_the_man_page() {
+        let help = super::AFTER_HELP.replace('\n', " ");
+        let status = super::EXIT_STATUS.replace('\n', " ");
+        assert!(help.contains(&status), "{help}");
+        for line in super::EXAMPLES.lines() {
+            assert!(super::AFTER_HELP.contains(line.trim()), "{line}");
+            assert!(line.len() <= 76, "{line}");
+        }
+    }
 }

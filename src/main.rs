@@ -73,10 +73,31 @@ fn fail(e: &anyhow::Error) -> ExitCode {
     ExitStatus::Error.into()
 }
 
+/// The man page: clap_mangen's sections, with the text after the options under EXIT STATUS
+/// and EXAMPLES (clap_mangen would file it under "EXTRA").
+fn write_man(cmd: clap::Command, out: &mut dyn Write) -> io::Result<()> {
+    let man = clap_mangen::Man::new(cmd);
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    writeln!(out, ".SH \"EXIT STATUS\"")?;
+    writeln!(out, "{}", tracegrep::cli::EXIT_STATUS)?;
+    writeln!(out, ".SH EXAMPLES")?;
+    writeln!(out, ".nf")?;
+    for line in tracegrep::cli::EXAMPLES.lines() {
+        // Backslashes are roff escapes: written as `\e`.
+        writeln!(out, "{}", line.replace('\\', "\\e"))?;
+    }
+    writeln!(out, ".fi")?;
+    man.render_version_section(out)
+}
+
 fn generate(what: Generate, out: &mut dyn Write) -> io::Result<()> {
     let mut cmd = Cli::command();
     let shell = match what {
-        Generate::Man => return clap_mangen::Man::new(cmd).render(out),
+        Generate::Man => return write_man(cmd, out),
         Generate::Bash => clap_complete::Shell::Bash,
         Generate::Zsh => clap_complete::Shell::Zsh,
         Generate::Fish => clap_complete::Shell::Fish,
