@@ -5,6 +5,7 @@ mod all;
 mod ci;
 mod cli;
 mod completions;
+mod conformance;
 mod conventions;
 mod follow;
 mod junit_xsd;

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Regenerates conformance/corpus/ from the pinned libraries (conformance/README.md).
+#
+#   bash conformance/regenerate.sh            # every corpus
+#   ONLY=node bash conformance/regenerate.sh  # one language: node | python
+#
+# Needs node + npm (Node 20) and python3 (3.11) with pip. Installs into /tmp/tracegrep-conformance
+# (npm ci from the committed lockfile; pip --target from the pinned requirements), never into the
+# repository. Ids are seeded, so a rerun writes the same trace and span ids; times, ports and
+# durations are the real ones of the run. CI does not run this: the corpus is committed.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+# A fixed work folder: stack traces in the corpus name it, so reruns stay comparable.
+work=/tmp/tracegrep-conformance
+out="$work/out"
+only="${ONLY:-}"
+rm -rf "$out"
+mkdir -p "$out"
+
+if [ -z "$only" ] || [ "$only" = node ]; then
+  mkdir -p "$work/node"
+  cp "$here"/node/package.json "$here"/node/package-lock.json "$here"/node/*.js "$work/node/"
+  (cd "$work/node" && npm ci --no-audit --no-fund --loglevel=error)
+  for lib in pino winston bunyan; do
+    flags=()
+    # One set of whole-trace exports per SDK is enough: they do not depend on the logger.
+    [ "$lib" = pino ] && flags=(--exports)
+    (cd "$work/node" && node gen.js "$lib" "$out/node-$lib" "${flags[@]}")
+  done
+fi
+
+if [ -z "$only" ] || [ "$only" = python ]; then
+  if [ -f "$here/python/requirements.txt" ]; then
+    mkdir -p "$work/python"
+    cp "$here"/python/*.py "$here"/python/requirements.txt "$work/python/"
+    python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$work/python/site" \
+      -r "$work/python/requirements.txt"
+    for lib in structlog json-logger gcp; do
+      flags=()
+      [ "$lib" = structlog ] && flags=(--exports)
+      (cd "$work/python" && PYTHONPATH="$work/python/site" python3 gen.py "$lib" "$out/python-$lib" "${flags[@]}")
+    done
+  fi
+fi
+
+for dir in "$out"/*/; do
+  python3 "$here/envelope.py" "$dir"
+  name="$(basename "$dir")"
+  rm -rf "$here/corpus/$name"
+  mkdir -p "$here/corpus"
+  cp -r "$dir" "$here/corpus/$name"
+done
+du -sh "$here/corpus"
+echo "now: cargo test --test tests conformance -- --nocapture"
