@@ -34,15 +34,21 @@ impl Source {
     }
 
     /// The service a line of this source belongs to when it names none: the file name without
-    /// its extensions (`checkout.jsonl.gz` → `checkout`).
+    /// its extensions (`checkout.jsonl.gz` → `checkout`). Container runtimes name files
+    /// otherwise: a CRI log (`…/<container>/0.log`, rotated `1.log`) takes its directory's
+    /// name, and a Docker json-file log (`<container id>-json.log`) names no service.
     pub fn fallback_service(&self) -> Option<String> {
-        let name = self
-            .path
-            .as_ref()?
-            .file_name()?
-            .to_string_lossy()
-            .into_owned();
+        let path = self.path.as_ref()?;
+        let name = path.file_name()?.to_string_lossy().into_owned();
         let stem = name.split('.').next().unwrap_or_default();
+        if !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()) {
+            let dir = path.parent()?.file_name()?.to_string_lossy().into_owned();
+            return (!dir.is_empty()).then_some(dir);
+        }
+        let id = stem.strip_suffix("-json").unwrap_or(stem);
+        if id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
         (!stem.is_empty()).then(|| stem.to_string())
     }
 }
