@@ -74,10 +74,10 @@ pub fn infer_parents(nodes: &mut [SpanNode], entry: Option<usize>) {
     orphans.sort_by_key(|&i| (nodes[i].duration_ns().unwrap_or(i64::MAX), i));
     let timing = nodes.len() <= MAX_SPANS_FOR_INFERENCE;
     // Asked of every pair of spans below: decided once per span.
-    let incoming: Vec<bool> = if timing {
-        nodes.iter().map(|n| is_incoming_request(&n.name)).collect()
+    let incoming = if timing {
+        Facts::of(nodes)
     } else {
-        Vec::new()
+        Facts::default()
     };
     if timing {
         refine_transaction_links(nodes, &incoming);
@@ -117,7 +117,7 @@ pub fn infer_parents(nodes: &mut [SpanNode], entry: Option<usize>) {
 /// An ECS `transaction.id` names the service's entry span, an ancestor but not always the
 /// parent: a span inside a tighter span of that transaction (a batch inside a job) goes under
 /// the tightest one.
-fn refine_transaction_links(nodes: &mut [SpanNode], incoming: &[bool]) {
+fn refine_transaction_links(nodes: &mut [SpanNode], incoming: &Facts) {
     let mut hinted: Vec<usize> = (0..nodes.len())
         .filter(|&i| nodes[i].link == Link::Transaction)
         .collect();
@@ -149,7 +149,7 @@ fn set_parent(nodes: &mut [SpanNode], child: usize, parent: usize, link: Link) {
 /// The same service's tightest span that encloses span `i` and may have children: one that
 /// encloses it exactly if there is one, else one that does within the rounding of
 /// millisecond timestamps.
-fn enclosing_in_service(nodes: &[SpanNode], i: usize, incoming: &[bool]) -> Option<usize> {
+fn enclosing_in_service(nodes: &[SpanNode], i: usize, incoming: &Facts) -> Option<usize> {
     let x = &nodes[i];
     if x.kind == SpanKind::Placeholder
         || matches!(x.call, crate::records::call::CallKind::Consume(_))
@@ -167,16 +167,18 @@ fn enclosing_in_service(nodes: &[SpanNode], i: usize, incoming: &[bool]) -> Opti
 
 fn tightest_enclosing(
     nodes: &[SpanNode],
-    incoming: &[bool],
+    incoming: &Facts,
     i: usize,
     (start, end): (i64, i64),
     tolerance: i64,
     allowed: &dyn Fn(usize) -> bool,
 ) -> Option<usize> {
-    let x = &nodes[i];
     let length = end - start;
-    let x_incoming = incoming[i];
-    (0..nodes.len())
+    let x_incoming = incoming.incoming[i];
+    // Only the spans of the same service that may have children are candidates.
+    incoming.groups[incoming.group[i]]
+        .iter()
+        .copied()
         .filter(|&c| c != i)
         .filter(|&c| match (nodes[c].start, nodes[c].end) {
             (Some(cs), Some(ce)) => {
@@ -186,15 +188,9 @@ fn tightest_enclosing(
             }
             _ => false,
         })
-        .filter(|&c| {
-            let n = &nodes[c];
-            n.kind == SpanKind::Logged
-                && !n.call.is_leaf()
-                && n.service == x.service
-                // A request the service received was sent by another process, not by the
-                // service's own handling of another request.
-                && !(x_incoming && incoming[c])
-        })
+        // A request the service received was sent by another process, not by the service's
+        // own handling of another request.
+        .filter(|&c| !(x_incoming && incoming.incoming[c]))
         .filter(|&c| !has_ancestor(nodes, c, i) && allowed(c))
         .min_by_key(|&c| {
             let n = &nodes[c];
@@ -212,19 +208,18 @@ fn only_enclosing_chain(
     nodes: &[SpanNode],
     i: usize,
     entry: Option<usize>,
-    incoming: &[bool],
+    incoming: &Facts,
 ) -> Option<usize> {
     let x = &nodes[i];
     if x.kind != SpanKind::Logged {
         return None;
     }
     let (start, end) = (x.start?, x.end?);
-    let mut found: Vec<usize> = (0..nodes.len())
+    let own = incoming.group[i];
+    let mut found: Vec<usize> = (incoming.groups.iter().enumerate())
+        .filter(|&(g, _)| g != own)
+        .flat_map(|(_, members)| members.iter().copied())
         .filter(|&c| c != i && Some(c) != entry)
-        .filter(|&c| {
-            let n = &nodes[c];
-            n.kind == SpanKind::Logged && !n.call.is_leaf() && n.service != x.service
-        })
         .filter(|&c| match (nodes[c].start, nodes[c].end) {
             (Some(cs), Some(ce)) => cs <= start && ce >= end,
             _ => false,
@@ -235,11 +230,49 @@ fn only_enclosing_chain(
     let innermost = *found.first()?;
     // Only a call out of the other service (a client span, not a request it received) tells
     // that this span is its callee.
-    if incoming[innermost] {
+    if incoming.incoming[innermost] {
         return None;
     }
     let chain = found.windows(2).all(|w| has_ancestor(nodes, w[0], w[1]));
     chain.then_some(innermost)
+}
+
+/// What inference asks of every pair of spans, decided once per span: whether it reads like
+/// a request its service received, and, per service, the spans that may have children (not
+/// a database, cache or publish call; one that logged lines).
+#[derive(Default)]
+struct Facts {
+    incoming: Vec<bool>,
+    /// Each span's service, as an index into `groups`.
+    group: Vec<usize>,
+    /// Per service, the spans that may be a parent.
+    groups: Vec<Vec<usize>>,
+}
+
+impl Facts {
+    fn of(nodes: &[SpanNode]) -> Facts {
+        let mut index: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let group = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let g = *index.entry(n.service.as_str()).or_insert_with(|| {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                });
+                if n.kind == SpanKind::Logged && !n.call.is_leaf() {
+                    groups[g].push(i);
+                }
+                g
+            })
+            .collect();
+        Facts {
+            incoming: nodes.iter().map(|n| is_incoming_request(&n.name)).collect(),
+            group,
+            groups,
+        }
+    }
 }
 
 /// Whether an operation name reads like a request a server received: `GET /path` or a gRPC
