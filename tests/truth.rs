@@ -6,17 +6,27 @@ use std::process::Command;
 
 use crate::util::root;
 
-pub fn bench_dir() -> PathBuf {
+/// The team's generator beside the repository (`../shared/bench`, or `TRACEGREP_SHARED`).
+/// A fresh clone has none: the tests that need it say so and pass; under CI (`CI` set) it
+/// must be there.
+pub fn bench_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("TRACEGREP_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("..").join("shared"))
         .join("bench");
+    if dir.join("gen_logs.py").is_file() {
+        return Some(dir);
+    }
     assert!(
-        dir.join("gen_logs.py").is_file(),
-        "{} not found: clone ../shared beside the repository or set TRACEGREP_SHARED",
+        std::env::var_os("CI").is_none(),
+        "{} not found: CI needs ../shared beside the repository (or TRACEGREP_SHARED)",
         dir.display()
     );
-    dir
+    eprintln!(
+        "skipped: {} not found (clone ../shared beside the repository or set TRACEGREP_SHARED)",
+        dir.display()
+    );
+    None
 }
 
 pub fn python(args: &[&str]) -> std::process::Output {
@@ -28,16 +38,16 @@ pub fn python(args: &[&str]) -> std::process::Output {
 
 /// 20 MB of generated logs (seed 7) with their `truth.json`, made once per run of the tests
 /// and kept in the system's temp directory for the next (the generator is deterministic).
-pub fn generated_logs() -> &'static std::path::Path {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+pub fn generated_logs() -> Option<&'static std::path::Path> {
+    static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
         let dir = std::env::temp_dir().join("tracegrep-tests-gen-20M-seed7");
         if dir.join("truth.json").is_file() {
-            return dir;
+            return Some(dir);
         }
         // Made beside, then renamed: another run of the tests may be making it too.
         let part = tempfile::tempdir_in(std::env::temp_dir()).expect("tempdir");
-        let gen = bench_dir().join("gen_logs.py");
+        let gen = bench_dir()?.join("gen_logs.py");
         let out = part.path().to_str().expect("utf-8 temp path");
         let made = python(&[
             gen.to_str().expect("utf-8 path"),
@@ -59,13 +69,16 @@ pub fn generated_logs() -> &'static std::path::Path {
             // Someone else's copy got there first: the same bytes.
             let _ = std::fs::remove_dir_all(&part);
         }
-        dir
+        Some(dir)
     })
+    .as_deref()
 }
 
 #[test]
 fn needles_match_the_ground_truth() {
-    let bench = bench_dir();
+    let Some(bench) = bench_dir() else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let out_dir = dir.path().to_str().expect("utf-8 temp path");
     let gen = bench.join("gen_logs.py");
@@ -173,7 +186,9 @@ fn needles_match_the_ground_truth() {
 /// goes (idle ones every few MiB), and every one still matches the ground truth.
 #[test]
 fn a_stream_on_stdin_matches_the_ground_truth() {
-    let bench = bench_dir();
+    let Some(bench) = bench_dir() else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let out_dir = dir.path().to_str().expect("utf-8 temp path");
     let gen = bench.join("gen_logs.py");
