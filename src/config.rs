@@ -7,6 +7,7 @@ use anyhow::bail;
 
 use crate::cli::{Cli, ColorChoice, Format, ReportFormat, ReportSpec, SortKey};
 use crate::records::fields::FieldOverrides;
+pub use crate::render::view::TraceView;
 use crate::traces::filter::{parse_instant, TraceFilter, WhereClause};
 use crate::traces::gates::Gates;
 use crate::traces::stats::StatsOrder;
@@ -24,65 +25,113 @@ pub enum Inputs {
     Paths(Vec<PathBuf>),
 }
 
-/// What the run shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the run shows, with the options that only that view has.
+#[derive(Debug, Clone)]
 pub enum Mode {
     /// One trace, by id.
-    Trace,
-    /// A table of every trace.
-    All,
-    /// Statistics over every trace.
-    Stats,
+    Trace(TraceMode),
+    /// One trace, as its lines arrive (`--follow`).
+    Follow(FollowMode),
+    /// A table (or JSON, CSV) of every trace, reports and gates (`--all`).
+    All(AllMode),
+    /// Statistics over every trace (`--stats`).
+    Stats(StatsMode),
+}
+
+/// One trace.
+#[derive(Debug, Clone)]
+pub struct TraceMode {
+    /// The id as typed.
+    pub trace_id: String,
+    /// What to print.
+    pub view: TraceView,
+    /// The fields the timeline shows beside each message (`--fields`).
+    pub timeline_fields: crate::render::fields::FieldChoice,
+}
+
+/// One trace, followed.
+#[derive(Debug, Clone)]
+pub struct FollowMode {
+    /// The trace and how it prints.
+    pub trace: TraceMode,
+    /// Quiet time before a waterfall.
+    pub idle: std::time::Duration,
+}
+
+/// Which traces a view of every trace keeps, and how many it shows.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// Which traces to keep.
+    pub filter: TraceFilter,
+    /// Rows to show; `None` for all.
+    pub limit: Option<usize>,
+}
+
+/// Every trace.
+#[derive(Debug, Clone)]
+pub struct AllMode {
+    /// Which traces, how many.
+    pub selection: Selection,
+    /// Row order.
+    pub sort: SortKey,
+    /// What the rows print as.
+    pub format: RowFormat,
+    /// Reports to write.
+    pub reports: Vec<Report>,
+    /// The rows go to standard output: not when a report goes there instead, nor when every
+    /// report goes to a file and no --format was asked for.
+    pub print_rows: bool,
+    /// CI gates.
+    pub gates: Gates,
+    /// No trace is not a failure.
+    pub allow_empty: bool,
+}
+
+/// What the rows of `--all` print as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowFormat {
+    /// A table for people.
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON document per line.
+    Jsonl,
+    /// Comma-separated values.
+    Csv,
+}
+
+/// Statistics over every trace.
+#[derive(Debug, Clone)]
+pub struct StatsMode {
+    /// Which traces, how many rows.
+    pub selection: Selection,
+    /// Row order.
+    pub order: StatsOrder,
+    /// JSON instead of a table.
+    pub json: bool,
 }
 
 /// Everything a run needs to know, read-only after it is built.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The id as typed.
-    pub trace_id: String,
     /// Where to read.
     pub inputs: Inputs,
-    /// What to print.
-    pub format: Format,
     /// Colour on stdout.
     pub color: bool,
     /// Output width in columns.
     pub width_cols: usize,
     /// Stdout is a terminal.
     pub stdout_is_terminal: bool,
+    /// Stderr is a terminal (progress bars).
+    pub stderr_is_terminal: bool,
     /// Suppress the per-file diagnostics summary.
     pub quiet: bool,
     /// Threads for the search (0: one per core).
     pub threads: usize,
     /// User-named fields.
     pub fields: FieldOverrides,
-    /// The fields the timeline shows beside each message (`--fields`).
-    pub timeline_fields: crate::render::fields::FieldChoice,
-    /// Follow growing inputs.
-    pub follow: bool,
-    /// Quiet time before a waterfall in follow mode.
-    pub idle: std::time::Duration,
-    /// One trace, all of them, or statistics.
+    /// What the run shows.
     pub mode: Mode,
-    /// Which traces to keep (--all, --stats).
-    pub filter: TraceFilter,
-    /// Table order.
-    pub sort: SortKey,
-    /// Order of the statistics' rows (--stats).
-    pub stats_order: StatsOrder,
-    /// Rows to show; `None` for all.
-    pub limit: Option<usize>,
-    /// Stderr is a terminal (progress bars).
-    pub stderr_is_terminal: bool,
-    /// Reports to write (--all).
-    pub reports: Vec<Report>,
-    /// The rows (table, JSON, CSV) go to standard output (--all): not when a report goes
-    /// there instead, nor when every report goes to a file and no --format was asked for.
-    pub print_rows: bool,
-    /// CI gates (--all).
-    pub gates: Gates,
-    /// No trace is not a failure.
-    pub allow_empty: bool,
 }
 
 /// A report to write and where.
@@ -122,38 +171,57 @@ impl Config {
                 PIPED_WIDTH_COLS
             }
         });
-        let mode = if cli.all {
-            Mode::All
+        // Which view, before the formats it allows.
+        #[derive(PartialEq)]
+        enum View {
+            Trace,
+            All,
+            Stats,
+        }
+        let view = if cli.all {
+            View::All
         } else if cli.stats {
-            Mode::Stats
+            View::Stats
         } else {
-            Mode::Trace
+            View::Trace
         };
         let mut paths = cli.paths;
         let mut trace_id = cli.trace_id.unwrap_or_default();
-        if mode != Mode::Trace && !trace_id.is_empty() {
+        if view != View::Trace && !trace_id.is_empty() {
             // Without an id, the first positional argument is a path.
             paths.insert(0, PathBuf::from(std::mem::take(&mut trace_id)));
         }
         let format_asked = cli.format.is_some();
-        let format = match (mode, cli.format) {
-            (Mode::Trace, None) => Format::Full,
-            (Mode::Trace, Some(Format::Jsonl)) => Format::Json,
-            (Mode::Trace, Some(f @ (Format::Table | Format::Csv))) => {
-                bail!("--format {} needs --all", format_name(f))
+        let trace_view = match cli.format {
+            None | Some(Format::Full) => TraceView::Full,
+            Some(Format::Waterfall) => TraceView::Waterfall,
+            Some(Format::Timeline) => TraceView::Timeline,
+            Some(Format::Json | Format::Jsonl) => TraceView::Json,
+            Some(Format::Raw) => TraceView::Raw,
+            Some(f @ (Format::Table | Format::Csv)) => {
+                if view == View::Trace {
+                    bail!("--format {} needs --all", format_name(f))
+                }
+                TraceView::Full
             }
-            (Mode::Trace, Some(f)) => f,
-            (Mode::All | Mode::Stats, None) => Format::Table,
-            (Mode::All, Some(f @ (Format::Table | Format::Json | Format::Jsonl | Format::Csv))) => {
-                f
-            }
-            (Mode::Stats, Some(f @ (Format::Table | Format::Json))) => f,
-            (Mode::All, Some(f)) => bail!(
+        };
+        let row_format = match cli.format {
+            None | Some(Format::Table) => Some(RowFormat::Table),
+            Some(Format::Json) => Some(RowFormat::Json),
+            Some(Format::Jsonl) => Some(RowFormat::Jsonl),
+            Some(Format::Csv) => Some(RowFormat::Csv),
+            Some(_) => None,
+        };
+        match (&view, cli.format) {
+            (View::All, Some(f)) if row_format.is_none() => bail!(
                 "--all prints table, json, jsonl or csv, not {}",
                 format_name(f)
             ),
-            (_, Some(f)) => bail!("--stats prints table or json, not {}", format_name(f)),
-        };
+            (View::Stats, Some(f)) if !matches!(f, Format::Table | Format::Json) => {
+                bail!("--stats prints table or json, not {}", format_name(f))
+            }
+            _ => {}
+        }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
@@ -193,7 +261,7 @@ impl Config {
             || filter.since.is_some()
             || filter.until.is_some()
             || filter.line_predicates() > 0;
-        if mode == Mode::Trace && filtering {
+        if view == View::Trace && filtering {
             bail!("filters (--errors, --failed, --service, --where, …) select traces: use them with --all or --stats");
         }
         let gates = Gates {
@@ -210,18 +278,18 @@ impl Config {
         } else {
             reports.is_empty() || format_asked
         };
-        if mode != Mode::All && (!gates.is_empty() || !reports.is_empty() || cli.allow_empty) {
+        if view != View::All && (!gates.is_empty() || !reports.is_empty() || cli.allow_empty) {
             bail!("reports and gates (--report, --fail-on-error, --max-duration, …) cover every trace: use them with --all");
         }
-        if mode != Mode::Trace && cli.follow {
+        if view != View::Trace && cli.follow {
             bail!("--follow shows one trace; it does not go with --all or --stats");
         }
         let stats_order =
-            match (mode, cli.sort) {
-                (Mode::Stats, None | Some(SortKey::Spans)) => StatsOrder::Spans,
-                (Mode::Stats, Some(SortKey::Duration)) => StatsOrder::Duration,
-                (Mode::Stats, Some(SortKey::Errors)) => StatsOrder::Errors,
-                (Mode::Stats, Some(key @ (SortKey::Start | SortKey::Lines))) => {
+            match (&view, cli.sort) {
+                (View::Stats, None | Some(SortKey::Spans)) => StatsOrder::Spans,
+                (View::Stats, Some(SortKey::Duration)) => StatsOrder::Duration,
+                (View::Stats, Some(SortKey::Errors)) => StatsOrder::Errors,
+                (View::Stats, Some(key @ (SortKey::Start | SortKey::Lines))) => {
                     bail!(
                 "--sort {} orders traces; --stats rows sort by spans, duration (p95) or errors",
                 if key == SortKey::Start { "start" } else { "lines" }
@@ -249,21 +317,44 @@ impl Config {
         } else {
             Inputs::Stdin
         };
-        Ok(Config {
+        let selection = Selection { filter, limit };
+        let trace = TraceMode {
             trace_id,
-            inputs,
-            format,
-            color,
-            width_cols,
-            stdout_is_terminal,
-            quiet: cli.quiet,
-            threads: cli.threads.unwrap_or(0),
-            follow: cli.follow,
-            idle: cli.idle,
+            view: trace_view,
             timeline_fields: cli
                 .fields
                 .as_deref()
                 .map_or_else(Default::default, crate::render::fields::FieldChoice::parse),
+        };
+        let mode = match view {
+            View::Trace if cli.follow => Mode::Follow(FollowMode {
+                trace,
+                idle: cli.idle,
+            }),
+            View::Trace => Mode::Trace(trace),
+            View::All => Mode::All(AllMode {
+                selection,
+                sort: cli.sort.unwrap_or(SortKey::Start),
+                format: row_format.unwrap_or(RowFormat::Table),
+                reports,
+                print_rows,
+                gates,
+                allow_empty: cli.allow_empty,
+            }),
+            View::Stats => Mode::Stats(StatsMode {
+                selection,
+                order: stats_order,
+                json: cli.format == Some(Format::Json),
+            }),
+        };
+        Ok(Config {
+            inputs,
+            color,
+            width_cols,
+            stdout_is_terminal,
+            stderr_is_terminal,
+            quiet: cli.quiet,
+            threads: cli.threads.unwrap_or(0),
             fields: FieldOverrides {
                 trace: cli.trace_field,
                 span: cli.span_field,
@@ -272,15 +363,6 @@ impl Config {
                 service: cli.service_field,
             },
             mode,
-            filter,
-            sort: cli.sort.unwrap_or(SortKey::Start),
-            stats_order,
-            limit,
-            stderr_is_terminal,
-            reports,
-            print_rows,
-            gates,
-            allow_empty: cli.allow_empty,
         })
     }
 }

@@ -17,16 +17,14 @@
 
 #![warn(missing_docs)]
 
-pub mod all;
-pub mod app;
 pub mod cli;
 pub mod config;
 pub mod diag;
-pub mod embed;
 pub mod exit;
-pub mod follow;
 pub mod input;
+pub mod modes;
 pub mod progress;
 pub mod records;
 pub mod render;
+pub mod search;
 pub mod traces;

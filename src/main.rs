@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use tracegrep::cli::{Cli, Generate};
-use tracegrep::config::{Config, Mode};
+use tracegrep::config::Config;
 use tracegrep::exit::ExitStatus;
 
 /// Every trace of a big input is a few small allocations made on one thread and freed on
@@ -38,13 +38,7 @@ fn main() -> ExitCode {
             .num_threads(config.threads)
             .build_global();
     }
-    let run = if config.follow {
-        tracegrep::follow::run_follow
-    } else if config.mode == Mode::Trace {
-        tracegrep::app::run
-    } else {
-        tracegrep::all::run_all
-    };
+    let run = tracegrep::modes::run;
     let result = if stdout.is_terminal() {
         run(&config, &mut io::LineWriter::new(stdout.lock()), &mut err)
     } else {

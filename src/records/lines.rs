@@ -6,15 +6,16 @@
 //! counted in [`Diagnostics`].
 
 use crate::diag::Diagnostics;
+use crate::records::block::{Block, BlockScan, LineSink};
 use crate::records::envelope::unwrap_line;
 use crate::records::fields::FieldTable;
 use crate::records::scan::{
     block_limit, is_piece, join_pieces, line_end, run_end, run_start, skip_foreign_pieces,
-    starts_continuation, starts_record, strip_stern_prefix, trim_line, view_payload, Block,
+    starts_continuation, starts_record, strip_stern_prefix, trim_line, view_payload,
     MAX_CONTINUATION_LINES,
 };
 use crate::records::whole::{decode_whole_trace, is_whole_trace};
-use crate::records::{AnyLine, LineFields, LineIds, LineRef, LineView};
+use crate::records::{AnyLine, LineFields, LineRef, LineView};
 
 /// Decodes every line of blocks.
 #[derive(Debug, Clone)]
@@ -27,14 +28,17 @@ impl LineScan {
     pub fn new(table: FieldTable) -> LineScan {
         LineScan { table }
     }
+}
 
-    /// Decodes the lines of a block (see [`Block`]) and hands each to `sink` as a borrowed
-    /// view; returns where the next call for the same source must start.
-    pub fn scan_block(
+impl<K: LineSink> BlockScan<K> for LineScan {
+    /// Decodes the lines of a block (see [`Block`]) and hands each line with a trace id to
+    /// `sink` as a borrowed view; returns where the next call for the same source must start.
+    fn scan_block(
         &self,
         block: &Block<'_>,
+        fallback: Option<&str>,
         diag: &mut Diagnostics,
-        mut sink: impl FnMut(&AnyLine<'_>, &LineIds, LineRef),
+        sink: &mut K,
     ) -> usize {
         let hay = block.bytes;
         let to = block.to.min(hay.len());
@@ -58,7 +62,8 @@ impl LineScan {
                 source: block.source,
                 offset,
             };
-            let visit = |view: &LineView<'_>, lossy: bool| diag_lines(view, lossy, line, &mut sink);
+            let visit =
+                |view: &LineView<'_>, lossy: bool| diag_lines(view, lossy, line, fallback, sink);
             let not_json = diag.not_json;
             let (counts, pod) = if piece {
                 let first = run_start(hay, start, start);
@@ -89,7 +94,7 @@ impl LineScan {
                             for d in &docs {
                                 let ids = d.ids();
                                 diag.matched_lines += 1;
-                                sink(&AnyLine::Decoded(d), &ids, line);
+                                sink.line(&AnyLine::Decoded(d), &ids, line, fallback);
                             }
                         }
                         None => diag.not_json += 1,
@@ -221,13 +226,14 @@ fn diag_lines(
     view: &LineView<'_>,
     lossy: bool,
     line: LineRef,
-    sink: &mut impl FnMut(&AnyLine<'_>, &LineIds, LineRef),
+    fallback: Option<&str>,
+    sink: &mut impl LineSink,
 ) -> (bool, bool) {
     // The ids are decoded once here and handed on.
     let ids = view.ids();
     let has_trace = ids.trace.is_some();
     if has_trace {
-        sink(&AnyLine::View(view), &ids, line);
+        sink.line(&AnyLine::View(view), &ids, line, fallback);
     }
     (lossy, has_trace)
 }
@@ -236,6 +242,7 @@ fn diag_lines(
 mod tests {
     use super::*;
     use crate::records::fields::FieldOverrides;
+    use crate::records::LineIds;
 
     #[test]
     fn every_line_with_an_id_reaches_the_sink() {
@@ -258,9 +265,10 @@ mod tests {
             source: 0,
             more_follows: false,
         };
-        scan.scan_block(&block, &mut diag, |d, _, _| {
+        let mut sink = |d: &AnyLine<'_>, _: &LineIds, _: LineRef, _: Option<&str>| {
             seen.push(d.message_text().unwrap_or_default().into_owned())
-        });
+        };
+        scan.scan_block(&block, None, &mut diag, &mut sink);
         assert_eq!(seen, ["a", "joined"]);
         assert_eq!(diag.not_json, 1);
         assert_eq!(diag.no_trace_id, 1);
@@ -278,7 +286,8 @@ mod tests {
             source: 0,
             more_follows: false,
         };
-        scan.scan_block(&block, &mut diag, |_, _, _| {});
+        let mut sink = |_: &AnyLine<'_>, _: &LineIds, _: LineRef, _: Option<&str>| {};
+        scan.scan_block(&block, None, &mut diag, &mut sink);
         (diag.not_json, diag.no_trace_id)
     }
 

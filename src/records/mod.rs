@@ -4,6 +4,7 @@
 //! one-pass extractor ([`extract`]) and the decoders for ids, times, levels and durations. It
 //! hands [`Record`]s to the traces stage and knows nothing of terminals.
 
+pub mod block;
 pub mod call;
 pub mod duration;
 pub mod envelope;
@@ -15,6 +16,7 @@ pub mod lines;
 #[cfg(feature = "parser-bench")]
 mod parser_bench;
 pub mod scan;
+pub mod service;
 pub mod skim;
 pub mod template;
 pub mod time;

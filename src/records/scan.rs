@@ -8,6 +8,7 @@
 use aho_corasick::{packed, AhoCorasick, MatchKind};
 
 use crate::diag::Diagnostics;
+use crate::records::block::{Block, BlockScan};
 use crate::records::envelope::{
     envelope_stream, envelope_text, is_docker_fragment, unwrap_line, Envelope,
 };
@@ -15,6 +16,7 @@ use crate::records::extract::{extract_into, Extracted};
 use crate::records::fields::FieldTable;
 use crate::records::ids::TraceKey;
 use crate::records::ids::TraceQuery;
+use crate::records::service::name_record_service;
 use crate::records::whole::{decode_whole_trace, is_whole_trace};
 use crate::records::{Decoded, LineRef, LineView, Record, SourceId};
 
@@ -66,68 +68,6 @@ pub struct TraceSearch {
     follow_correlation: bool,
 }
 
-/// Lines to scan: those of `bytes` that start in `from..to`.
-#[derive(Debug, Clone, Copy)]
-pub struct Block<'a> {
-    /// The source's bytes (all of a mapped file, or a stream's current buffer).
-    pub bytes: &'a [u8],
-    /// First line to scan; must be a line start.
-    pub from: usize,
-    /// Lines starting at or after this are left to the next block.
-    pub to: usize,
-    /// Where `bytes[0]` is in the source.
-    pub base_offset: u64,
-    /// The source.
-    pub source: SourceId,
-    /// The source goes on past `bytes` (a stream read block by block): a split line at the
-    /// end is then left for the next call.
-    pub more_follows: bool,
-}
-
-impl<'a> Block<'a> {
-    /// The lines of a mapped file that start in `range` (a chunk of it).
-    pub fn of_chunk(
-        bytes: &'a [u8],
-        range: &std::ops::Range<usize>,
-        source: SourceId,
-    ) -> Block<'a> {
-        Block {
-            bytes,
-            from: range.start,
-            to: range.end,
-            base_offset: 0,
-            source,
-            more_follows: false,
-        }
-    }
-
-    /// A stream's buffer, `offset` bytes into `source`, all of it to scan.
-    pub fn of_stream(
-        bytes: &'a [u8],
-        offset: u64,
-        source: SourceId,
-        more_follows: bool,
-    ) -> Block<'a> {
-        Block {
-            bytes,
-            from: 0,
-            to: bytes.len(),
-            base_offset: offset,
-            source,
-            more_follows,
-        }
-    }
-}
-
-/// What a scan of one block found.
-#[derive(Debug, Default)]
-pub struct ScanOutput {
-    /// The trace's records, in the order met.
-    pub records: Vec<Record>,
-    /// What was met on the way.
-    pub diag: Diagnostics,
-}
-
 /// Why a search could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -175,10 +115,17 @@ impl TraceSearch {
         &self.query
     }
 
-    /// Scans the lines of a block (see [`Block`]). Lines before `from` and after `to` may be
-    /// read to join the pieces of a split line or to collect a stack trace. Returns where the
-    /// next call for the same source must start.
-    pub fn scan_block(&self, block: &Block<'_>, out: &mut ScanOutput) -> usize {
+    /// Scans the lines of a block (see [`Block`]) for the trace's records, named by `fallback`
+    /// when their line names no service. Lines before `from` and after `to` may be read to
+    /// join the pieces of a split line or to collect a stack trace. Returns where the next
+    /// call for the same source must start.
+    fn scan_records(
+        &self,
+        block: &Block<'_>,
+        fallback: Option<&str>,
+        diag: &mut Diagnostics,
+        records: &mut Vec<Record>,
+    ) -> usize {
         let Block {
             bytes: hay,
             from,
@@ -197,7 +144,7 @@ impl TraceSearch {
             };
             let hit_at = pos + hit;
             let start = memchr::memrchr(b'\n', &hay[pos..hit_at]).map_or(pos, |i| pos + i + 1);
-            out.diag.candidate_lines += 1;
+            diag.candidate_lines += 1;
             let piece = is_piece(hay, start, pos);
             let (first, last) = if piece {
                 (run_start(hay, start, pos), run_end(hay, start))
@@ -207,7 +154,7 @@ impl TraceSearch {
             let end = line_end(hay, last);
             pos = end.saturating_add(1).min(hay.len().max(end));
             let parsed = if piece {
-                self.parse_run(hay, first, end, base_offset, source, &mut out.diag)
+                self.parse_run(hay, first, end, base_offset, source, diag)
             } else {
                 let raw = &hay[start..end];
                 let offset = base_offset + start as u64;
@@ -215,15 +162,16 @@ impl TraceSearch {
                 let payload = env.payload.trim_ascii_start();
                 if is_whole_trace(payload) {
                     let line = LineRef { source, offset };
-                    self.whole_trace_records(payload, raw, line, out);
+                    self.whole_trace_records(payload, raw, line, fallback, diag, records);
                     continue;
                 }
-                self.parse_payload(env, raw, offset, source, &mut out.diag)
+                self.parse_payload(env, raw, offset, source, diag)
             };
             if let Some((mut record, pod)) = parsed {
                 pos = pos.max(collect_continuation(hay, pos, pod, &mut record));
-                out.diag.matched_lines += 1;
-                out.records.push(record);
+                diag.matched_lines += 1;
+                name_record_service(&mut record, fallback);
+                records.push(record);
             }
         }
         limit
@@ -292,17 +240,39 @@ impl TraceSearch {
     }
 
     /// The records of the wanted trace in a whole-trace document (OTLP, Jaeger, Zipkin).
-    fn whole_trace_records(&self, json: &[u8], raw: &[u8], line: LineRef, out: &mut ScanOutput) {
+    fn whole_trace_records(
+        &self,
+        json: &[u8],
+        raw: &[u8],
+        line: LineRef,
+        fallback: Option<&str>,
+        diag: &mut Diagnostics,
+        records: &mut Vec<Record>,
+    ) {
         let Some(docs) = decode_whole_trace(json) else {
-            out.diag.not_json += 1;
+            diag.not_json += 1;
             return;
         };
         for d in docs {
             if let Some(trace) = self.wanted(&d) {
-                out.diag.matched_lines += 1;
-                out.records.push(make_record(d, trace, line, raw, false));
+                diag.matched_lines += 1;
+                let mut record = make_record(d, trace, line, raw, false);
+                name_record_service(&mut record, fallback);
+                records.push(record);
             }
         }
+    }
+}
+
+impl BlockScan<Vec<Record>> for TraceSearch {
+    fn scan_block(
+        &self,
+        block: &Block<'_>,
+        fallback: Option<&str>,
+        diag: &mut Diagnostics,
+        records: &mut Vec<Record>,
+    ) -> usize {
+        self.scan_records(block, fallback, diag, records)
     }
 }
 
@@ -700,6 +670,13 @@ mod tests {
         }
     }
 
+    /// What a scan found, as the tests read it.
+    #[derive(Default)]
+    struct Found {
+        records: Vec<Record>,
+        diag: Diagnostics,
+    }
+
     fn search(id: &str) -> TraceSearch {
         TraceSearch::new(
             TraceQuery::parse(id),
@@ -732,8 +709,13 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "1-4bf92f35-77b34da6a3ce929d0e0e4736",
         ] {
-            let mut out = ScanOutput::default();
-            search(id).scan_block(&block(text.as_bytes(), 0, text.len(), false), &mut out);
+            let mut out = Found::default();
+            search(id).scan_block(
+                &block(text.as_bytes(), 0, text.len(), false),
+                None,
+                &mut out.diag,
+                &mut out.records,
+            );
             let msgs: Vec<_> = out
                 .records
                 .iter()
@@ -775,8 +757,13 @@ mod tests {
                     _ => line.insert(at, b"{}[]\\\":,0-9eE.\n\xff"[(next() % 16) as usize]),
                 }
             }
-            let mut out = ScanOutput::default();
-            search.scan_block(&block(&line, 0, line.len(), false), &mut out);
+            let mut out = Found::default();
+            search.scan_block(
+                &block(&line, 0, line.len(), false),
+                None,
+                &mut out.diag,
+                &mut out.records,
+            );
         }
     }
 
@@ -784,7 +771,7 @@ mod tests {
 
     fn scan_all(text: &str, cuts: &[usize]) -> Vec<Record> {
         let s = search(ID);
-        let mut out = ScanOutput::default();
+        let mut out = Found::default();
         let mut from = 0;
         for &cut in cuts.iter().chain([&text.len()]) {
             // Cut points are moved to line starts, as the chunker does.
@@ -792,7 +779,12 @@ mod tests {
                 .find('\n')
                 .map_or(text.len(), |i| cut + i + 1)
                 .max(from);
-            s.scan_block(&block(text.as_bytes(), from, to, false), &mut out);
+            s.scan_block(
+                &block(text.as_bytes(), from, to, false),
+                None,
+                &mut out.diag,
+                &mut out.records,
+            );
             from = to;
         }
         out.records
@@ -826,15 +818,25 @@ mod tests {
     fn split_lines_wait_for_the_rest_of_a_stream() {
         let first = "2026-11-20T10:00:01Z stdout P {\"msg\":\"a\",\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\n";
         let s = search(ID);
-        let mut out = ScanOutput::default();
+        let mut out = Found::default();
         assert_eq!(
-            s.scan_block(&block(first.as_bytes(), 0, first.len(), true), &mut out),
+            s.scan_block(
+                &block(first.as_bytes(), 0, first.len(), true),
+                None,
+                &mut out.diag,
+                &mut out.records
+            ),
             0
         );
         assert!(out.records.is_empty());
         let whole =
             format!("{first}2026-11-20T10:00:01Z stdout F \"span_id\":\"00f067aa0ba902b7\"}}\n");
-        let used = s.scan_block(&block(whole.as_bytes(), 0, whole.len(), true), &mut out);
+        let used = s.scan_block(
+            &block(whole.as_bytes(), 0, whole.len(), true),
+            None,
+            &mut out.diag,
+            &mut out.records,
+        );
         assert_eq!(used, whole.len());
         assert_eq!(out.records.len(), 1);
     }

@@ -18,4 +18,5 @@ pub mod stats;
 pub mod table;
 pub mod term;
 pub mod timeline;
+pub mod view;
 pub mod waterfall;

@@ -4,6 +4,7 @@
 use regex::Regex;
 
 use crate::records::duration::parse_duration_arg;
+use crate::records::service::unnamed_service;
 use crate::records::time::{parse_time_text, Nanos};
 use crate::records::{AnyLine, LineFields};
 use crate::traces::summary::TraceSummary;
@@ -78,10 +79,7 @@ impl TraceFilter {
                 WhereField::Status => line.status().is_some_and(|s| s.with_text(|s| w.test(s))),
                 WhereField::Service => match line.service_text() {
                     Some(s) => w.test(&s),
-                    None => fallback
-                        .map(str::to_string)
-                        .or_else(|| line.service_hint())
-                        .is_some_and(|s| w.test(&s)),
+                    None => unnamed_service(fallback, line).is_some_and(|s| w.test(&s)),
                 },
             };
             if holds {

@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::records::call::CallKind;
 use crate::records::ids::{SpanId, TraceKey};
 use crate::records::level::Level;
+use crate::records::service::{line_service_or_unknown, unnamed_service};
 use crate::records::time::Nanos;
 #[cfg(test)]
 use crate::records::Decoded;
@@ -650,17 +651,14 @@ impl Shard {
         acc.lines += 1;
         acc.matched |= matched;
         let level = d.level();
-        let service = || fallback.map(str::to_string).or_else(|| d.service_hint());
+        let service = || unnamed_service(fallback, d);
         if let Some(l) = level.filter(|l| *l >= Level::Error) {
             acc.error_lines += 1;
             let samples = acc.error_samples.get_or_insert_default();
             if samples.len() < ERROR_SAMPLES || samples.iter().any(|e| e.time > time) {
                 samples.push(ErrorLine {
                     time,
-                    service: d
-                        .service()
-                        .or_else(service)
-                        .unwrap_or_else(|| UNKNOWN_SERVICE.to_string()),
+                    service: line_service_or_unknown(d, fallback),
                     span: ids.span,
                     level: l,
                     message: d.message().unwrap_or_default(),
@@ -674,10 +672,7 @@ impl Shard {
             Some(id) => acc.spans.entry(id).add(d, ids, (level, time), &service),
             None => {
                 // Lines without a span id gather per service, as one synthetic span.
-                let name = d
-                    .service()
-                    .or_else(service)
-                    .unwrap_or_else(|| UNKNOWN_SERVICE.to_string());
+                let name = line_service_or_unknown(d, fallback);
                 let at = match acc.unspanned.iter().position(|(s, _)| *s == name) {
                     Some(at) => at,
                     None => {

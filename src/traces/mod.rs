@@ -60,8 +60,7 @@ impl TraceStats {
     }
 }
 
-/// The name used for lines that name no service and come from no file.
-pub const UNKNOWN_SERVICE: &str = "unknown";
+pub use crate::records::service::UNKNOWN_SERVICE;
 
 /// Orders the records, builds the tree and counts. `records` must all belong to one trace.
 pub fn assemble(mut records: Vec<Record>) -> Option<Trace> {

@@ -12,8 +12,11 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::cli::ReportFormat;
-use crate::embed::LogLine;
+use crate::records::ids::SpanId;
+use crate::records::level::Level;
 use crate::records::time::format_rfc3339_micros;
+use crate::records::time::Nanos;
+use crate::records::SourceId;
 use crate::render::json::{ms, summary_report, SummaryReport};
 use crate::traces::gates::Verdict;
 use crate::traces::group::ErrorLine;
@@ -23,6 +26,27 @@ use crate::traces::summary::Row;
 pub const SCHEMA: &str = "tracegrep.report";
 /// Its version; bumped only for changes that break readers.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// One log line of a trace, as the HTML report shows it.
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    /// When it was logged.
+    pub time: Option<Nanos>,
+    /// Its service.
+    pub service: String,
+    /// Its level.
+    pub level: Option<Level>,
+    /// Its message.
+    pub message: Option<String>,
+    /// Its span.
+    pub span: Option<SpanId>,
+    /// The line's JSON (cut at 1 KiB), for its fields.
+    pub fields: Option<String>,
+    /// Which file.
+    pub source: SourceId,
+    /// Where in it.
+    pub offset: u64,
+}
 
 /// What every report shows.
 pub struct ReportInput<'a> {

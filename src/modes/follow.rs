@@ -1,6 +1,6 @@
 //! Follow mode: the search as a long-running loop over growing files or a live stream.
 //!
-//! Like `app`, this module knows every stage; it differs in time: reader threads feed blocks
+//! It reads through the same scan as the one-trace search; it differs in time: reader threads feed blocks
 //! of bytes through a bounded channel, each new line of the trace is printed as it arrives,
 //! and the waterfall is printed when the trace has been quiet for a while, when stdin ends, and
 //! on Ctrl-C. Memory is bounded: the channel holds a few blocks, a source's carry-over holds
@@ -14,21 +14,22 @@ use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::app::name_service;
-use crate::cli::Format;
-use crate::config::{Config, Inputs};
+use crate::config::{Config, FollowMode, Inputs, TraceView};
+use crate::diag::Diagnostics;
 use crate::exit::ExitStatus;
-use crate::input::open::{decode_stream, sniff};
+use crate::input::open::sniff;
 use crate::input::tail::{Tail, TailEvent};
 use crate::input::walk::{collect_files, describe_io_error};
 use crate::input::Source;
+use crate::records::block::{Block, BlockScan};
 use crate::records::fields::FieldTable;
 use crate::records::ids::TraceQuery;
-use crate::records::scan::{Block, ScanOutput, TraceSearch};
+use crate::records::scan::TraceSearch;
 use crate::records::{Record, SourceId};
-use crate::render::term::RenderOptions;
+use crate::render::raw;
 use crate::render::timeline::{write_record, FOLLOW_SERVICE_COLS};
-use crate::render::{header, json, raw, waterfall};
+use crate::render::view::{write_trace, write_waterfall, ViewOptions};
+use crate::search::open_stdin;
 use crate::traces::assemble;
 
 /// Records kept for the waterfall; past this the oldest are dropped (and counted).
@@ -64,21 +65,20 @@ struct Carry {
 }
 
 /// Runs follow mode until stdin ends or Ctrl-C.
-pub fn run_follow(
+pub fn run(
     config: &Config,
+    mode: &FollowMode,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
+    let trace_id = &mode.trace.trace_id;
     let interrupted = Arc::new(AtomicBool::new(false));
     {
         let flag = Arc::clone(&interrupted);
         // Failing to install the handler only loses the final waterfall on Ctrl-C.
         let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     }
-    let search = TraceSearch::new(
-        TraceQuery::parse(&config.trace_id),
-        FieldTable::new(&config.fields),
-    )?;
+    let search = TraceSearch::new(TraceQuery::parse(trace_id), FieldTable::new(&config.fields))?;
     let (tx, rx) = sync_channel::<Event>(CHANNEL_BLOCKS);
     let stop = Arc::new(AtomicBool::new(false));
     let mut failed = false;
@@ -129,7 +129,17 @@ pub fn run_follow(
     };
     drop(tx);
     let names: Vec<String> = sources.iter().map(|s| s.display.clone()).collect();
-    let opts = config.render_options();
+    // A line naming no service takes its file's name (see `records::service`).
+    let fallbacks: Vec<Option<String>> = sources.iter().map(Source::fallback_service).collect();
+    let term = config.render_options();
+    let opts = ViewOptions {
+        term: &term,
+        timeline_fields: &mode.trace.timeline_fields,
+        sources: &names,
+        name_raw_lines: !matches!(config.inputs, Inputs::Stdin),
+        stdout_is_terminal: config.stdout_is_terminal,
+    };
+    let view = mode.trace.view;
     let mut carries: Vec<Carry> = sources.iter().map(|_| Carry::default()).collect();
     let mut records: VecDeque<Record> = VecDeque::new();
     let mut dropped = 0u64;
@@ -149,25 +159,17 @@ pub fn run_follow(
             // Every reader is gone: nothing more can arrive.
             Err(RecvTimeoutError::Disconnected) => break ExitStatus::Found,
         };
-        let mut fresh = ScanOutput::default();
+        let mut fresh = Vec::new();
         match event {
             Some(Event::Data(source, bytes)) => {
-                scan_carry(
-                    &search,
-                    source,
-                    &mut carries[source as usize],
-                    Some(&bytes),
-                    &mut fresh,
-                );
+                let fallback = fallbacks[source as usize].as_deref();
+                let carry = &mut carries[source as usize];
+                scan_carry(&search, source, fallback, carry, Some(&bytes), &mut fresh);
             }
             Some(Event::Restart(source, why)) => {
-                scan_carry(
-                    &search,
-                    source,
-                    &mut carries[source as usize],
-                    None,
-                    &mut fresh,
-                );
+                let fallback = fallbacks[source as usize].as_deref();
+                let carry = &mut carries[source as usize];
+                scan_carry(&search, source, fallback, carry, None, &mut fresh);
                 carries[source as usize] = Carry::default();
                 if !config.quiet {
                     writeln!(
@@ -178,13 +180,9 @@ pub fn run_follow(
                 }
             }
             Some(Event::End(source)) => {
-                scan_carry(
-                    &search,
-                    source,
-                    &mut carries[source as usize],
-                    None,
-                    &mut fresh,
-                );
+                let fallback = fallbacks[source as usize].as_deref();
+                let carry = &mut carries[source as usize];
+                scan_carry(&search, source, fallback, carry, None, &mut fresh);
                 carries[source as usize].ended = true;
             }
             Some(Event::Failed(source, reason)) => {
@@ -194,35 +192,29 @@ pub fn run_follow(
             }
             None => {}
         }
-        if !fresh.records.is_empty() {
-            for mut r in fresh.records {
-                name_service(&mut r, &sources);
+        if !fresh.is_empty() {
+            for r in fresh {
                 t0 = t0.or(r.time);
-                match config.format {
-                    Format::Full | Format::Timeline => {
+                match view {
+                    TraceView::Full | TraceView::Timeline => {
                         write_record(
                             out,
                             &r,
                             t0,
                             FOLLOW_SERVICE_COLS,
-                            &opts,
-                            &config.timeline_fields,
+                            &term,
+                            opts.timeline_fields,
                         )?;
                     }
-                    Format::Raw => {
-                        let name = &names[r.line.source as usize];
-                        let prefix = if matches!(config.inputs, Inputs::Stdin) {
-                            ""
+                    TraceView::Raw => {
+                        let prefix = if opts.name_raw_lines {
+                            names[r.line.source as usize].as_str()
                         } else {
-                            name
+                            ""
                         };
                         raw::write_raw_line(out, prefix, &r.raw, config.stdout_is_terminal)?;
                     }
-                    Format::Waterfall
-                    | Format::Json
-                    | Format::Table
-                    | Format::Jsonl
-                    | Format::Csv => {}
+                    TraceView::Waterfall | TraceView::Json => {}
                 }
                 records.push_back(r);
                 if records.len() > MAX_FOLLOW_RECORDS {
@@ -234,8 +226,8 @@ pub fn run_follow(
             last_new = Some(Instant::now());
             shown_since_waterfall = true;
         }
-        if shown_since_waterfall && last_new.is_some_and(|t| t.elapsed() >= config.idle) {
-            write_summary(out, &records, &names, config.format, &opts)?;
+        if shown_since_waterfall && last_new.is_some_and(|t| t.elapsed() >= mode.idle) {
+            write_summary(out, &records, view, &opts)?;
             shown_since_waterfall = false;
         }
     };
@@ -248,12 +240,12 @@ pub fn run_follow(
             writeln!(
                 err,
                 "tracegrep: no lines of trace {} arrived",
-                crate::render::sanitize::sanitize(&config.trace_id)
+                crate::render::sanitize::sanitize(trace_id)
             )?;
             status = ExitStatus::NoMatch;
         }
     } else if shown_since_waterfall || status == ExitStatus::Interrupted {
-        write_summary(out, &records, &names, config.format, &opts)?;
+        write_summary(out, &records, view, &opts)?;
     }
     out.flush()?;
     Ok(match status {
@@ -268,9 +260,10 @@ pub fn run_follow(
 fn scan_carry(
     search: &TraceSearch,
     source: SourceId,
+    fallback: Option<&str>,
     carry: &mut Carry,
     more: Option<&[u8]>,
-    out: &mut ScanOutput,
+    records: &mut Vec<Record>,
 ) {
     let finishing = more.is_none();
     if let Some(more) = more {
@@ -284,19 +277,14 @@ fn scan_carry(
     if complete == 0 {
         return;
     }
-    let block = Block {
-        bytes: &carry.bytes[..complete],
-        from: 0,
-        to: complete,
-        base_offset: carry.offset,
-        source,
-        more_follows: !finishing,
-    };
+    let block = Block::of_stream(&carry.bytes[..complete], carry.offset, source, !finishing);
+    // Follow mode reports no per-source summary: what the scan counts is not shown.
+    let mut diag = Diagnostics::default();
+    let used = search.scan_block(&block, fallback, &mut diag, records);
     let used = if finishing {
-        search.scan_block(&block, out);
         complete
     } else {
-        search.scan_block(&block, out).min(complete)
+        used.min(complete)
     };
     carry.bytes.drain(..used);
     carry.offset += used as u64;
@@ -306,23 +294,20 @@ fn scan_carry(
 fn write_summary(
     out: &mut dyn Write,
     records: &VecDeque<Record>,
-    names: &[String],
-    format: Format,
-    opts: &RenderOptions,
+    view: TraceView,
+    opts: &ViewOptions<'_>,
 ) -> io::Result<()> {
     let Some(trace) = assemble(records.iter().cloned().collect()) else {
         return Ok(());
     };
-    match format {
-        Format::Full | Format::Waterfall => {
+    match view {
+        TraceView::Full | TraceView::Waterfall => {
             writeln!(out)?;
-            header::write_header(out, &trace, opts)?;
-            writeln!(out)?;
-            waterfall::write_waterfall(out, &trace, opts)?;
+            write_waterfall(out, &trace, opts.term)?;
             writeln!(out)?;
         }
-        Format::Json => json::write_json(out, &trace, names)?,
-        Format::Timeline | Format::Raw | Format::Table | Format::Jsonl | Format::Csv => {}
+        TraceView::Json => write_trace(out, &trace, view, opts)?,
+        TraceView::Timeline | TraceView::Raw => {}
     }
     out.flush()
 }
@@ -344,7 +329,7 @@ fn check_followable(path: &std::path::Path) -> Result<(), String> {
 
 fn spawn_stdin_reader(tx: SyncSender<Event>) {
     std::thread::spawn(move || {
-        let (_, mut reader) = match decode_stream(io::stdin()) {
+        let (_, mut reader) = match open_stdin() {
             Ok(r) => r,
             Err(e) => {
                 let _ = tx.send(Event::Failed(0, describe_io_error(&e)));

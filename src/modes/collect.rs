@@ -1,0 +1,200 @@
+//! What is kept of every trace: each finished trace is summarised (in parallel for files),
+//! the filters decide, and the kept traces become rows or fold into statistics. On a stream,
+//! at most a cap of rows is kept (the best by the sort order); the gates still judge the rest.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+use crate::cli::SortKey;
+use crate::records::ids::TraceKey;
+use crate::traces::filter::TraceFilter;
+use crate::traces::gates::Gates;
+use crate::traces::group::{TraceAcc, TraceMap};
+use crate::traces::stats::StatsAcc;
+use crate::traces::summary::{Row, TraceSummary};
+
+/// Rows a stream keeps (the best by the sort order) when no `--limit` is given: table rows,
+/// and rows with their span trees for the JSON formats.
+const STREAM_MAX_ROWS: usize = 100_000;
+const STREAM_MAX_TREES: usize = 10_000;
+
+/// What a collector keeps, and how many on a stream.
+pub struct Keep<'c> {
+    /// Which traces.
+    pub filter: &'c TraceFilter,
+    /// The gates that judge the rows a stream lets go of.
+    pub gates: &'c Gates,
+    /// The order of the rows (which a stream keeps).
+    pub sort: SortKey,
+    /// Summaries keep their span trees (the JSON formats and reports).
+    pub trees: bool,
+    /// Statistics instead of rows (`--stats`).
+    pub stats: bool,
+    /// `--limit`.
+    pub limit: Option<usize>,
+}
+
+/// The summarised traces that passed the filters, as rows or folded into statistics.
+pub struct Collected {
+    /// Traces seen.
+    pub seen: usize,
+    /// Traces that passed the filters.
+    pub matched: usize,
+    /// The rows kept (all that matched, unless a stream had to cut).
+    pub rows: Vec<Row>,
+    /// The statistics, in `--stats` mode.
+    pub stats: Option<StatsAcc>,
+    /// Rows a stream let go of past its cap: their gate failures (`ID: reason`).
+    pub dropped_failures: Vec<String>,
+    /// Of the rows a stream let go of, how many had errors, of how many (for the error rate).
+    pub dropped_errors: (usize, usize),
+    /// Traces that reached the span cap, and their lines in no kept span.
+    pub untracked: (u64, u64),
+}
+
+/// Decides, trace by trace, what is kept of the summaries: the tree only for the JSON
+/// formats, nothing but statistics for `--stats`, and on a stream at most `cap` rows.
+pub struct Collector<'c> {
+    filter: &'c TraceFilter,
+    gates: &'c Gates,
+    sort: SortKey,
+    /// Summaries keep their span trees (the JSON formats, and statistics until counted).
+    keep_tree: bool,
+    cap: Option<usize>,
+    collected: Collected,
+    /// See [`Collected::untracked`]; atomic because traces are summarised in parallel.
+    untracked: (AtomicU64, AtomicU64),
+}
+
+impl<'c> Collector<'c> {
+    /// A collector keeping what `keep` says; a stream (`stream`) keeps at most `--limit`
+    /// rows, or 100,000 (10,000 with span trees).
+    pub fn new(keep: &Keep<'c>, stream: bool) -> Collector<'c> {
+        let keep_tree = keep.stats || keep.trees;
+        let default_cap = if keep_tree {
+            STREAM_MAX_TREES
+        } else {
+            STREAM_MAX_ROWS
+        };
+        Collector {
+            filter: keep.filter,
+            gates: keep.gates,
+            sort: keep.sort,
+            keep_tree,
+            cap: stream.then(|| keep.limit.unwrap_or(default_cap)),
+            collected: Collected {
+                seen: 0,
+                matched: 0,
+                rows: Vec::new(),
+                stats: keep.stats.then(StatsAcc::default),
+                dropped_failures: Vec::new(),
+                dropped_errors: (0, 0),
+                untracked: (0, 0),
+            },
+            untracked: (AtomicU64::new(0), AtomicU64::new(0)),
+        }
+    }
+
+    /// The summary of a finished trace, if the filters keep it, in the shape to keep.
+    fn summarise(&self, id: TraceKey, acc: TraceAcc) -> Option<Row> {
+        let t = TraceSummary::new(id, acc);
+        if t.untracked_lines > 0 {
+            self.untracked.0.fetch_add(1, Ordering::Relaxed);
+            self.untracked
+                .1
+                .fetch_add(t.untracked_lines, Ordering::Relaxed);
+        }
+        let t = if self.keep_tree { t } else { t.without_tree() };
+        self.filter.keeps(&t).then(|| Box::new(t))
+    }
+
+    /// Takes finished traces one by one (streams).
+    pub fn add(&mut self, finished: Vec<(TraceKey, TraceAcc)>) {
+        for (id, acc) in finished {
+            self.collected.seen += 1;
+            let Some(t) = self.summarise(id, acc) else {
+                continue;
+            };
+            self.collected.matched += 1;
+            match &mut self.collected.stats {
+                Some(stats) => stats.add(&t),
+                None => self.collected.rows.push(t),
+            }
+            // Trimmed in batches: a stream holds up to a quarter more than its cap.
+            if let Some(cap) = self.cap {
+                if self.collected.rows.len() >= cap.saturating_add(cap / 4).max(1) {
+                    self.trim(cap);
+                }
+            }
+        }
+    }
+
+    /// Sorts the rows and lets go of those past `cap`; the gates still judge them.
+    fn trim(&mut self, cap: usize) {
+        sort(&mut self.collected.rows, self.sort);
+        if self.collected.rows.len() <= cap {
+            return;
+        }
+        let dropped = self.collected.rows.split_off(cap);
+        let c = &mut self.collected;
+        c.dropped_errors.0 += dropped.iter().filter(|t| t.has_errors()).count();
+        c.dropped_errors.1 += dropped.len();
+        for t in &dropped {
+            for reason in self.gates.check_trace(t) {
+                c.dropped_failures.push(format!("{}: {reason}", t.id));
+            }
+        }
+    }
+
+    /// Takes every trace of a finished map at once, summarised in parallel (files).
+    pub fn add_all(&mut self, traces: TraceMap) {
+        self.collected.seen += traces.len();
+        let mut stats = self.collected.stats.take();
+        let this = &*self;
+        let mut rows = Vec::new();
+        match &mut stats {
+            Some(stats) => {
+                *stats = traces
+                    .into_par_iter()
+                    .filter_map(|(id, acc)| this.summarise(id, acc))
+                    .fold(StatsAcc::default, |mut a, t| {
+                        a.add(&t);
+                        a
+                    })
+                    .reduce(StatsAcc::default, StatsAcc::merge);
+            }
+            None => rows = traces.map_shards(|id, acc| this.summarise(id, acc)),
+        }
+        self.collected.matched += stats.as_ref().map_or(rows.len(), StatsAcc::traces);
+        self.collected.rows.extend(rows);
+        self.collected.stats = stats;
+    }
+
+    /// The rows in order (and within a stream's cap).
+    pub fn finish(mut self) -> Collected {
+        self.trim(self.cap.unwrap_or(usize::MAX));
+        self.collected.untracked = (self.untracked.0.into_inner(), self.untracked.1.into_inner());
+        self.collected
+    }
+}
+
+/// Orders the rows; ties fall back to the start, then the id, so output never depends on
+/// thread scheduling.
+pub fn sort(traces: &mut [Row], key: SortKey) {
+    let by_start = |a: &TraceSummary, b: &TraceSummary| {
+        (a.start.unwrap_or(i64::MAX), &a.id).cmp(&(b.start.unwrap_or(i64::MAX), &b.id))
+    };
+    // Unstable is as deterministic here: ties end at the id, and ids are unique.
+    traces.sort_unstable_by(|a, b| {
+        let primary = match key {
+            SortKey::Start => std::cmp::Ordering::Equal,
+            SortKey::Duration => b.duration_ns().cmp(&a.duration_ns()),
+            SortKey::Errors => (b.failed_spans as u64 + b.error_lines)
+                .cmp(&(a.failed_spans as u64 + a.error_lines)),
+            SortKey::Spans => b.span_count.cmp(&a.span_count),
+            SortKey::Lines => b.lines.cmp(&a.lines),
+        };
+        primary.then_with(|| by_start(a, b))
+    });
+}

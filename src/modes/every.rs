@@ -1,0 +1,158 @@
+//! Reading every trace: files in parallel into maps of traces merged in input order, or a
+//! stream whose idle traces are finished as it goes (bounded memory). Both read through the
+//! search worker with the every-line scan; the sinks here add each line to its trace.
+
+use std::path::PathBuf;
+
+use crate::modes::collect::Collector;
+use crate::records::block::LineSink;
+use crate::records::lines::LineScan;
+use crate::records::{AnyLine, LineIds, LineRef};
+use crate::search::{search_files, search_stdin, Gather, ProgressLabel, Searched};
+use crate::traces::filter::TraceFilter;
+use crate::traces::group::TraceMap;
+
+/// Streams finish a trace once this many bytes of stream went by without a line of it and,
+/// when lines carry times, the stream's clock moved this far past its latest line (work a
+/// queue consumer does half a minute later still joins its trace).
+const STREAM_IDLE_BYTES: u64 = 64 << 20;
+const STREAM_IDLE_NANOS: i64 = 5 * 60 * 1_000_000_000;
+
+/// How often (in stream bytes) a stream looks for finished traces.
+const STREAM_SWEEP_BYTES: u64 = 8 << 20;
+
+/// At most this many traces stay open on a stream; past it the longest idle ones finish.
+const STREAM_MAX_OPEN: usize = 20_000;
+
+/// Adds each line to its trace, with the bits of the filter's line predicates it meets.
+struct TraceSink<'f> {
+    traces: TraceMap,
+    filter: &'f TraceFilter,
+}
+
+impl TraceSink<'_> {
+    /// Adds a line; returns its time, if it has one.
+    fn add(
+        &mut self,
+        line: &AnyLine<'_>,
+        ids: &LineIds,
+        at: LineRef,
+        fallback: Option<&str>,
+    ) -> Option<i64> {
+        let matched = if self.filter.line_predicates() > 0 {
+            self.filter.test_line(line, fallback)
+        } else {
+            0
+        };
+        self.traces
+            .add_with_ids(line, ids, matched, fallback, at.offset)
+    }
+}
+
+impl LineSink for TraceSink<'_> {
+    fn line(&mut self, line: &AnyLine<'_>, ids: &LineIds, at: LineRef, fallback: Option<&str>) {
+        self.add(line, ids, at, fallback);
+    }
+}
+
+impl Gather for TraceSink<'_> {
+    fn merge(&mut self, later: Self) {
+        self.traces.merge(later.traces);
+    }
+    fn found(&self) -> u64 {
+        self.traces.len() as u64
+    }
+}
+
+/// Reads every line of the files under `paths` into traces.
+pub fn read_files(
+    scan: &LineScan,
+    filter: &TraceFilter,
+    paths: &[PathBuf],
+    stderr_is_terminal: bool,
+) -> (Searched, TraceMap) {
+    let progress = ProgressLabel {
+        stderr_is_terminal,
+        noun: "traces",
+    };
+    let new_sink = || TraceSink {
+        traces: TraceMap::default(),
+        filter,
+    };
+    let (searched, sink) = search_files(scan, paths, progress, new_sink);
+    (searched, sink.traces)
+}
+
+/// Finishes a stream's idle traces as it goes, so memory stays bounded however long it runs.
+struct Sweeper<'s, 'c> {
+    collector: &'s mut Collector<'c>,
+    next: u64,
+    /// The latest time a line logged so far.
+    clock: Option<i64>,
+}
+
+impl Sweeper<'_, '_> {
+    /// Called before each line with its offset. Sweeps happen at fixed offsets (every
+    /// [`STREAM_SWEEP_BYTES`]), at the first line past each, so which traces a stream finishes
+    /// early does not depend on how much each read from the pipe returned.
+    fn sweep(&mut self, traces: &mut TraceMap, offset: u64) {
+        if offset < self.next {
+            return;
+        }
+        let at = self.next;
+        self.next = (offset / STREAM_SWEEP_BYTES + 1) * STREAM_SWEEP_BYTES;
+        traces.join_low_halves();
+        // Notes about correlation ids with several traces are only given for files.
+        let _ = traces.join_correlations();
+        let before = at.saturating_sub(STREAM_IDLE_BYTES);
+        let before_time = self.clock.map(|c| c.saturating_sub(STREAM_IDLE_NANOS));
+        let idle = traces.take_idle(before, before_time, STREAM_MAX_OPEN);
+        self.collector.add(idle);
+    }
+}
+
+/// Adds each line of a stream to its trace, sweeping idle traces into the collector first.
+struct StreamSink<'s, 'c, 'f> {
+    traces: TraceSink<'f>,
+    sweeper: Sweeper<'s, 'c>,
+}
+
+impl LineSink for StreamSink<'_, '_, '_> {
+    fn line(&mut self, line: &AnyLine<'_>, ids: &LineIds, at: LineRef, fallback: Option<&str>) {
+        self.sweeper.sweep(&mut self.traces.traces, at.offset);
+        if let Some(t) = self.traces.add(line, ids, at, fallback) {
+            self.sweeper.clock = Some(self.sweeper.clock.map_or(t, |c| c.max(t)));
+        }
+    }
+}
+
+/// Reads stdin, handing finished traces to `collector` as the stream goes and the rest at
+/// its end.
+pub fn read_stdin(
+    scan: &LineScan,
+    filter: &TraceFilter,
+    collector: &mut Collector<'_>,
+) -> Searched {
+    let mut sink = StreamSink {
+        traces: TraceSink {
+            traces: TraceMap::default(),
+            filter,
+        },
+        sweeper: Sweeper {
+            collector,
+            next: STREAM_SWEEP_BYTES,
+            clock: None,
+        },
+    };
+    let searched = search_stdin(scan, &mut sink);
+    let StreamSink {
+        traces: TraceSink { mut traces, .. },
+        sweeper,
+    } = sink;
+    traces.join_low_halves();
+    let _ = traces.join_correlations();
+    sweeper
+        .collector
+        .add(traces.take_idle(u64::MAX, None, usize::MAX));
+    searched
+}

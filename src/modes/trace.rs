@@ -1,0 +1,214 @@
+//! One trace: every spelling of its id searched at once, the lines of the ids linked to it
+//! (correlation ids) searched for next, the trace assembled and shown in the view asked for.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::config::{Config, Inputs, TraceMode};
+use crate::diag::{source_summaries, Diagnostics};
+use crate::exit::ExitStatus;
+use crate::records::fields::FieldTable;
+use crate::records::ids::{TraceKey, TraceQuery};
+use crate::records::scan::TraceSearch;
+use crate::records::Record;
+use crate::render::sanitize::sanitize;
+use crate::render::view::{write_trace, ViewOptions};
+use crate::search::{search_files, search_stdin, ProgressLabel, Searched};
+use crate::traces::assemble;
+
+/// What searching all inputs gave.
+struct Gathered {
+    searched: Searched,
+    /// The trace's records, by source and then in the order met.
+    records: Vec<Record>,
+}
+
+/// Runs the one-trace search, writing results to `out` and messages to `err`.
+pub fn run(
+    config: &Config,
+    mode: &TraceMode,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<ExitStatus> {
+    let query = TraceQuery::parse(&mode.trace_id);
+    let by_prefix = query.prefix.is_some();
+    let search = TraceSearch::new(query, FieldTable::new(&config.fields))
+        .with_context(|| format!("invalid trace id {:?}", mode.trace_id))?;
+    let mut gathered = gather(&search, &config.inputs, config.stderr_is_terminal);
+    if by_prefix {
+        let traces = traces_of(&gathered.records);
+        if traces.len() > 1 {
+            // As git does with an ambiguous short hash: name the candidates, pick none.
+            writeln!(
+                err,
+                "tracegrep: {} is the start of {} trace ids; give more digits:",
+                sanitize(&mode.trace_id),
+                traces.len()
+            )?;
+            for id in traces.iter().take(AMBIGUOUS_SHOWN) {
+                writeln!(err, "tracegrep:   {id}")?;
+            }
+            if traces.len() > AMBIGUOUS_SHOWN {
+                writeln!(
+                    err,
+                    "tracegrep:   …and {} more",
+                    traces.len() - AMBIGUOUS_SHOWN
+                )?;
+            }
+            return Ok(ExitStatus::Error);
+        }
+        if let (Some(id), Inputs::Paths(paths)) = (traces.first(), &config.inputs) {
+            // Found by its first digits: search again by the whole id, so lines that spell
+            // it otherwise (Datadog's decimal low half, a 64-bit B3 id) join too.
+            let whole = TraceSearch::new(
+                TraceQuery::parse(&id.to_string()),
+                FieldTable::new(&config.fields),
+            )
+            .with_context(|| format!("invalid trace id {id}"))?;
+            gathered = search_paths(&whole, paths, config.stderr_is_terminal);
+            follow_links(&whole, &config.fields, paths, &mut gathered)?;
+        }
+    } else if let Inputs::Paths(paths) = &config.inputs {
+        follow_links(&search, &config.fields, paths, &mut gathered)?;
+    }
+    let Gathered { searched, records } = gathered;
+    for line in searched.errors.iter().chain(&searched.notes) {
+        writeln!(err, "tracegrep: {line}")?;
+    }
+    if !config.quiet {
+        for line in source_summaries(searched.per_source(), Diagnostics::problems) {
+            writeln!(err, "tracegrep: {line}")?;
+        }
+    }
+    let failed = !searched.errors.is_empty();
+    let Some(trace) = assemble(records) else {
+        let count = searched.sources.len();
+        writeln!(
+            err,
+            "tracegrep: no lines of trace {} in {count} source{}",
+            sanitize(&mode.trace_id),
+            if count == 1 { "" } else { "s" }
+        )?;
+        return Ok(ExitStatus::of_search(false, failed));
+    };
+    let term = config.render_options();
+    let names = searched.names();
+    let opts = ViewOptions {
+        term: &term,
+        timeline_fields: &mode.timeline_fields,
+        sources: &names,
+        name_raw_lines: !matches!(config.inputs, Inputs::Stdin),
+        stdout_is_terminal: config.stdout_is_terminal,
+    };
+    write_trace(out, &trace, mode.view, &opts)?;
+    out.flush()?;
+    Ok(ExitStatus::of_search(true, failed))
+}
+
+/// Searches the inputs for the records of `search`'s trace.
+fn gather(search: &TraceSearch, inputs: &Inputs, stderr_is_terminal: bool) -> Gathered {
+    match inputs {
+        Inputs::Stdin => {
+            let mut records = Vec::new();
+            let searched = search_stdin(search, &mut records);
+            Gathered { searched, records }
+        }
+        Inputs::Paths(paths) => search_paths(search, paths, stderr_is_terminal),
+    }
+}
+
+/// Searches files for the records of `search`'s trace.
+fn search_paths(search: &TraceSearch, paths: &[PathBuf], stderr_is_terminal: bool) -> Gathered {
+    let progress = ProgressLabel {
+        stderr_is_terminal,
+        noun: "lines of the trace",
+    };
+    let (searched, mut records) = search_files(search, paths, progress, Vec::new);
+    // Compressed files are read first; the records keep the order of the sources.
+    records.sort_by_key(|r| r.line.source);
+    Gathered { searched, records }
+}
+
+/// Most ids a request's lines link to that are searched for in a second pass.
+const MAX_LINKED_IDS: usize = 4;
+
+/// A request's ids are one request: the trace ids its correlation id was logged with, and the
+/// correlation ids logged beside its trace id, are searched for too, so the lines that carry
+/// only one of them join (a legacy service that only forwards `x-correlation-id`, middleware
+/// lines before the span). Files only: stdin cannot be read twice.
+fn follow_links(
+    search: &TraceSearch,
+    fields: &crate::records::fields::FieldOverrides,
+    paths: &[PathBuf],
+    gathered: &mut Gathered,
+) -> anyhow::Result<()> {
+    let query = &search.query().key;
+    let is_query = |k: &TraceKey| k.matches(query) || query.matches(k);
+    let mut linked: Vec<TraceKey> = Vec::new();
+    let mut traces_of_correlation: Vec<&TraceKey> = Vec::new();
+    for r in &gathered.records {
+        let (trace, correlation) = (&r.trace, r.correlation.as_ref());
+        if !is_query(trace) {
+            // Matched by its correlation id: its trace is the request's.
+            traces_of_correlation.push(trace);
+            if !linked.contains(trace) {
+                linked.push(trace.clone());
+            }
+        } else if let Some(c) = correlation {
+            if !is_query(c) && !linked.contains(c) {
+                linked.push(c.clone());
+            }
+        }
+    }
+    traces_of_correlation.sort_unstable_by_key(|k| k.to_string());
+    traces_of_correlation.dedup();
+    if traces_of_correlation.len() > 1 {
+        let ids: Vec<String> = traces_of_correlation
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        gathered.searched.notes.push(format!(
+            "correlation id {} was logged with {} trace ids ({}): broken propagation or a retry that started a new trace; their lines are shown together",
+            search.query().literal,
+            ids.len(),
+            ids.join(", ")
+        ));
+    }
+    let mut seen: rustc_hash::FxHashSet<crate::records::LineRef> =
+        gathered.records.iter().map(|r| r.line).collect();
+    for key in linked.into_iter().take(MAX_LINKED_IDS) {
+        let Ok(more) = TraceSearch::linked(&key, FieldTable::new(fields)) else {
+            continue;
+        };
+        // The same files again: their problems were reported by the first pass.
+        let found = search_paths(&more, paths, false);
+        for r in found.records {
+            if seen.insert(r.line) {
+                gathered.records.push(r);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Candidates listed when a prefix names several traces.
+const AMBIGUOUS_SHOWN: usize = 5;
+
+/// The distinct traces among records found by a prefix, sorted; a 64-bit id that is the low
+/// half of a 128-bit one found beside it is that trace.
+fn traces_of(records: &[Record]) -> Vec<TraceKey> {
+    let mut keys: Vec<TraceKey> = records.iter().map(|r| r.trace.clone()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let fulls: Vec<u64> = keys
+        .iter()
+        .filter_map(|k| match k {
+            TraceKey::Full(v) => Some(*v as u64),
+            _ => None,
+        })
+        .collect();
+    keys.retain(|k| !matches!(k, TraceKey::Low64(v) if fulls.contains(v)));
+    keys
+}

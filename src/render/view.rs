@@ -1,0 +1,76 @@
+//! One trace in the view the user asked for: the dispatch the one-trace search and follow
+//! mode share.
+
+use std::io::{self, Write};
+
+use crate::render::fields::FieldChoice;
+use crate::render::term::RenderOptions;
+use crate::render::{header, json, raw, timeline, waterfall};
+use crate::traces::Trace;
+
+/// What one trace prints as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceView {
+    /// Header, waterfall and timeline.
+    Full,
+    /// Header and waterfall.
+    Waterfall,
+    /// The timeline alone.
+    Timeline,
+    /// One JSON document (schema `tracegrep.trace` v1).
+    Json,
+    /// The lines as they are, prefixed with their file name.
+    Raw,
+}
+
+/// How a view is drawn, beside the trace itself.
+#[derive(Debug, Clone, Copy)]
+pub struct ViewOptions<'a> {
+    /// Colour and width.
+    pub term: &'a RenderOptions,
+    /// The fields the timeline shows beside each message.
+    pub timeline_fields: &'a FieldChoice,
+    /// The names of the sources, by source id.
+    pub sources: &'a [String],
+    /// Raw lines are prefixed with their source's name (not when the one source is stdin).
+    pub name_raw_lines: bool,
+    /// Standard output is a terminal: raw lines are escaped for it.
+    pub stdout_is_terminal: bool,
+}
+
+/// Writes `trace` as `view`.
+pub fn write_trace(
+    out: &mut dyn Write,
+    trace: &Trace,
+    view: TraceView,
+    opts: &ViewOptions<'_>,
+) -> io::Result<()> {
+    match view {
+        TraceView::Full => {
+            write_waterfall(out, trace, opts.term)?;
+            writeln!(out)?;
+            timeline::write_timeline(out, trace, opts.term, opts.timeline_fields)?;
+        }
+        TraceView::Waterfall => write_waterfall(out, trace, opts.term)?,
+        TraceView::Timeline => {
+            timeline::write_timeline(out, trace, opts.term, opts.timeline_fields)?
+        }
+        TraceView::Json => json::write_json(out, trace, opts.sources)?,
+        TraceView::Raw => {
+            let shown: Vec<String> = if opts.name_raw_lines {
+                opts.sources.to_vec()
+            } else {
+                vec![String::new()]
+            };
+            raw::write_raw(out, trace, &shown, opts.stdout_is_terminal)?;
+        }
+    }
+    Ok(())
+}
+
+/// The header and the waterfall.
+pub fn write_waterfall(out: &mut dyn Write, trace: &Trace, term: &RenderOptions) -> io::Result<()> {
+    header::write_header(out, trace, term)?;
+    writeln!(out)?;
+    waterfall::write_waterfall(out, trace, term)
+}

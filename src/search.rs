@@ -1,0 +1,265 @@
+//! The search worker: every mode reads its input through here.
+//!
+//! Files and directories become a plan of sources and parallel units (chunks of mapped files,
+//! compressed files read as streams; see [`crate::input::plan`]); standard input is one
+//! stream. Each unit's lines go through one [`BlockScan`] into a sink of the mode's type (the
+//! one-trace search into records, the every-line scan into a [`crate::records::block::LineSink`]);
+//! the sinks of a rayon task are folded together and merged in input order. Diagnostics are
+//! summed per source here, and the `PATH: reason` messages of sources that failed or were
+//! skipped are gathered here, for the mode to print.
+
+use std::io::{self, Read};
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::diag::Diagnostics;
+use crate::input::open::{decode_stream, Compression};
+use crate::input::plan::{units, Plan, StreamSource, Unit};
+use crate::input::stream::scan_stream;
+use crate::input::walk::describe_io_error;
+use crate::input::Source;
+use crate::progress::Progress;
+use crate::records::block::{Block, BlockScan};
+use crate::records::{Record, SourceId};
+
+/// What the worker tells about the sources it read, beside what the sink gathered.
+#[derive(Debug, Default)]
+pub struct Searched {
+    /// The sources, in the order their ids index.
+    pub sources: Vec<Source>,
+    /// What each source's scan met, by source id.
+    pub diags: Vec<Diagnostics>,
+    /// `PATH: reason` for sources that could not be read, or were cut short (the run ends
+    /// with exit status 2).
+    pub errors: Vec<String>,
+    /// `PATH: reason` for sources skipped on purpose (binary files).
+    pub notes: Vec<String>,
+}
+
+impl Searched {
+    /// The names of the sources, by source id.
+    pub fn names(&self) -> Vec<String> {
+        self.sources.iter().map(|s| s.display.clone()).collect()
+    }
+
+    /// Each source's name beside what its scan met, for the per-source summary.
+    pub fn per_source(&self) -> impl Iterator<Item = (&str, &Diagnostics)> {
+        self.sources
+            .iter()
+            .map(|s| s.display.as_str())
+            .zip(&self.diags)
+    }
+}
+
+/// A sink the worker can fold: what one rayon task gathered joins what the task before it
+/// gathered.
+pub trait Gather: Send {
+    /// Joins `later`, which comes after `self` in input order.
+    fn merge(&mut self, later: Self);
+    /// How many things it holds, for the progress bar.
+    fn found(&self) -> u64;
+}
+
+impl Gather for Vec<Record> {
+    fn merge(&mut self, later: Self) {
+        self.extend(later);
+    }
+    fn found(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
+/// What the progress bar of a search counts (see [`Progress`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ProgressLabel {
+    /// Whether stderr is a terminal (no bar otherwise).
+    pub stderr_is_terminal: bool,
+    /// What the sink's [`Gather::found`] counts, in the plural.
+    pub noun: &'static str,
+}
+
+/// Scans every file under `paths` in parallel into sinks made by `new_sink`, merged in input
+/// order.
+pub fn search_files<S, K>(
+    scan: &S,
+    paths: &[PathBuf],
+    progress: ProgressLabel,
+    new_sink: impl Fn() -> K + Sync + Send,
+) -> (Searched, K)
+where
+    S: BlockScan<K> + Sync,
+    K: Gather,
+{
+    let plan = Plan::open(paths);
+    let bar = Progress::new(
+        plan.plain_bytes(),
+        progress.stderr_is_terminal,
+        progress.noun,
+    );
+    let Plan {
+        sources,
+        plain,
+        streams,
+        mut errors,
+        notes,
+    } = plan;
+    // Each task adds its run of units (in input order) to one sink, and the few sinks are
+    // merged at the end: a sink per unit, merged pairwise, left every level's hash tables
+    // behind (a million traces: 200 MB of them).
+    let task = units(&plain, streams)
+        .into_par_iter()
+        .fold(
+            || Task::new(new_sink()),
+            |mut task, unit| {
+                let before = task.sink.found();
+                let read = unit.plain_len();
+                let mut diag = Diagnostics::default();
+                let (source, error) = scan_unit(scan, unit, &sources, &mut diag, &mut task.sink);
+                bar.advance(read, task.sink.found().saturating_sub(before));
+                task.diags.push((source, diag));
+                task.errors.extend(error);
+                task
+            },
+        )
+        .reduce(|| Task::new(new_sink()), Task::merge);
+    bar.finish();
+    let mut diags = vec![Diagnostics::default(); sources.len()];
+    for (source, diag) in task.diags {
+        diags[source as usize] += &diag;
+    }
+    errors.extend(task.errors);
+    let searched = Searched {
+        sources,
+        diags,
+        errors,
+        notes,
+    };
+    (searched, task.sink)
+}
+
+/// Scans standard input (decompressed if it is gzip or zstd) into `sink`.
+pub fn search_stdin<S: BlockScan<K>, K>(scan: &S, sink: &mut K) -> Searched {
+    let mut diag = Diagnostics::default();
+    let error = match open_stdin() {
+        Ok((compression, reader)) => scan_reader(scan, 0, None, reader, &mut diag, sink)
+            .map(|failure| stream_error(STDIN, compression, &failure)),
+        Err(e) => Some(format!("{STDIN}: {}", describe_io_error(&e))),
+    };
+    Searched {
+        sources: vec![Source::stdin()],
+        diags: vec![diag],
+        errors: error.into_iter().collect(),
+        notes: Vec::new(),
+    }
+}
+
+/// The name standard input goes by in messages.
+const STDIN: &str = "<stdin>";
+
+/// Standard input, decompressed if it is gzip or zstd.
+pub fn open_stdin() -> io::Result<(Option<Compression>, Box<dyn Read + Send>)> {
+    decode_stream(io::stdin())
+}
+
+/// One unit's work, folded per rayon task.
+struct Task<K> {
+    sink: K,
+    diags: Vec<(SourceId, Diagnostics)>,
+    errors: Vec<String>,
+}
+
+impl<K: Gather> Task<K> {
+    fn new(sink: K) -> Task<K> {
+        Task {
+            sink,
+            diags: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn merge(mut self, later: Task<K>) -> Task<K> {
+        self.sink.merge(later.sink);
+        self.diags.extend(later.diags);
+        self.errors.extend(later.errors);
+        self
+    }
+}
+
+/// Scans the lines of one unit (a chunk of a mapped file, or a compressed file) into `sink`;
+/// returns the unit's source and, for a stream that failed, the error to report.
+pub fn scan_unit<S: BlockScan<K>, K>(
+    scan: &S,
+    unit: Unit<'_>,
+    sources: &[Source],
+    diag: &mut Diagnostics,
+    sink: &mut K,
+) -> (SourceId, Option<String>) {
+    let source = match &unit {
+        Unit::Chunk { source, .. } | Unit::Stream(StreamSource { source, .. }) => *source,
+    };
+    let fallback = sources
+        .get(source as usize)
+        .and_then(Source::fallback_service);
+    let fallback = fallback.as_deref();
+    match unit {
+        Unit::Chunk { bytes, range, .. } => {
+            diag.bytes += range.len() as u64;
+            let block = Block::of_chunk(bytes, &range, source);
+            scan.scan_block(&block, fallback, diag, sink);
+            bytes.release(range);
+            (source, None)
+        }
+        Unit::Stream(StreamSource {
+            compression,
+            reader,
+            ..
+        }) => {
+            let error = scan_reader(scan, source, fallback, reader, diag, sink).map(|failure| {
+                let name = sources
+                    .get(source as usize)
+                    .map_or("?", |s| s.display.as_str());
+                stream_error(name, Some(compression), &failure)
+            });
+            (source, error)
+        }
+    }
+}
+
+/// Scans a stream to its end; returns the error that cut it short, with the bytes read.
+fn scan_reader<S: BlockScan<K>, K>(
+    scan: &S,
+    source: SourceId,
+    fallback: Option<&str>,
+    reader: Box<dyn Read + Send>,
+    diag: &mut Diagnostics,
+    sink: &mut K,
+) -> Option<(io::Error, u64)> {
+    let result = scan_stream(reader, |block, offset, more_follows| {
+        let block = Block::of_stream(block, offset, source, more_follows);
+        scan.scan_block(&block, fallback, diag, sink)
+    });
+    let (Ok(bytes) | Err((_, bytes))) = &result;
+    diag.bytes += *bytes;
+    result.err()
+}
+
+/// The message for a stream that failed after `bytes` bytes: a damaged archive keeps what
+/// was decoded before the damage.
+pub fn stream_error(
+    name: &str,
+    compression: Option<Compression>,
+    (e, bytes): &(io::Error, u64),
+) -> String {
+    match compression {
+        Some(c) => format!(
+            "{name}: truncated or corrupt {} data ({}); kept the {bytes} bytes decoded before it",
+            c.name(),
+            describe_io_error(e)
+        ),
+        None => format!(
+            "{name}: read error after {bytes} bytes: {}",
+            describe_io_error(e)
+        ),
+    }
+}
