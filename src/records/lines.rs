@@ -7,13 +7,12 @@
 
 use crate::diag::Diagnostics;
 use crate::records::block::{Block, BlockScan, LineSink};
+use crate::records::continuation::Continuations;
 use crate::records::envelope::unwrap_line;
 use crate::records::fields::FieldTable;
-use crate::records::scan::{
-    block_limit, is_piece, join_pieces, line_end, run_end, run_start, skip_foreign_pieces,
-    starts_continuation, starts_record, strip_stern_prefix, trim_line, view_payload,
-    MAX_CONTINUATION_LINES,
-};
+use crate::records::geometry::{join_pieces, trim_line};
+use crate::records::payload::view_payload;
+use crate::records::walk::{walk_lines, EveryLine};
 use crate::records::whole::{decode_whole_trace, is_whole_trace};
 use crate::records::{AnyLine, LineFields, LineRef, LineView};
 
@@ -41,21 +40,14 @@ impl<K: LineSink> BlockScan<K> for LineScan {
         sink: &mut K,
     ) -> usize {
         let hay = block.bytes;
-        let to = block.to.min(hay.len());
-        let mut pos = skip_foreign_pieces(hay, block.from);
-        let limit = block_limit(hay, pos, to, block.more_follows);
         let mut stacks = Continuations::default();
-        while pos < limit {
-            let start = pos;
-            let piece = is_piece(hay, start, start);
-            let last = if piece { run_end(hay, start) } else { start };
-            let end = line_end(hay, last);
-            pos = end.saturating_add(1);
+        walk_lines(block, &EveryLine, |v| {
+            let start = v.first;
             let offset = block.base_offset + start as u64;
-            let raw = trim_line(&hay[start..end], offset);
+            let raw = trim_line(&hay[start..v.end], offset);
             if raw.is_empty() {
                 stacks.blank();
-                continue;
+                return v.next;
             }
             diag.candidate_lines += 1;
             let line = LineRef {
@@ -65,9 +57,8 @@ impl<K: LineSink> BlockScan<K> for LineScan {
             let visit =
                 |view: &LineView<'_>, lossy: bool| diag_lines(view, lossy, line, fallback, sink);
             let not_json = diag.not_json;
-            let (counts, pod) = if piece {
-                let first = run_start(hay, start, start);
-                match join_pieces(&hay[first..end], offset) {
+            let (counts, pod) = if v.piece {
+                match join_pieces(&hay[start..v.end], offset) {
                     Some((joined, first_env)) => {
                         let pod = first_env.pod;
                         let mut env = first_env;
@@ -99,7 +90,7 @@ impl<K: LineSink> BlockScan<K> for LineScan {
                         }
                         None => diag.not_json += 1,
                     }
-                    continue;
+                    return v.next;
                 }
                 let counts = view_payload(&self.table, &env, diag, visit);
                 // A stack trace after a record is its continuation, not damage.
@@ -117,107 +108,8 @@ impl<K: LineSink> BlockScan<K> for LineScan {
                     diag.no_trace_id += 1;
                 }
             }
-        }
-        limit
-    }
-}
-
-/// How many streams (pods of an interleaved `kubectl logs --prefix`) at once may have a stack
-/// trace under way; past it the least recent is forgotten and its stack trace counts as damage.
-const MAX_OPEN_STREAMS: usize = 16;
-
-/// The JSON lines that a stack trace may still follow, one per stream (the pod an envelope
-/// names; `None` for a plain file), most recent first.
-///
-/// The one-trace search attaches the non-JSON lines after a record to it
-/// (`collect_continuation`, whose rules these follow); this scan keeps no text, but tells those
-/// lines apart from damage, so that "not JSON" on stderr counts only lines that are neither
-/// JSON nor a record's stack trace. It is touched once per JSON line (the front entry, in a
-/// plain file) and does real work only on lines that are not JSON.
-#[derive(Default)]
-struct Continuations<'h> {
-    open: Vec<OpenRecord<'h>>,
-}
-
-/// A stream's last JSON line and how much continued it.
-struct OpenRecord<'h> {
-    pod: Option<&'h str>,
-    /// Continuation lines so far.
-    lines: usize,
-    /// Blank lines in a row since the last of them.
-    blanks: u8,
-}
-
-impl<'h> Continuations<'h> {
-    /// A JSON line of `pod`'s stream: what follows in that stream may continue it.
-    fn record(&mut self, pod: Option<&'h str>) {
-        let fresh = OpenRecord {
-            pod,
-            lines: 0,
-            blanks: 0,
-        };
-        match self.open.iter().position(|o| o.pod == pod) {
-            Some(i) => {
-                self.open[..=i].rotate_right(1);
-                self.open[0] = fresh;
-            }
-            None => {
-                self.open.truncate(MAX_OPEN_STREAMS - 1);
-                self.open.insert(0, fresh);
-            }
-        }
-    }
-
-    /// An empty line: a second one in a row ends the latest stream's stack trace (Go dumps
-    /// separate goroutines with one).
-    fn blank(&mut self) {
-        if let Some(o) = self.open.first_mut() {
-            o.blanks = o.blanks.saturating_add(1);
-            if o.blanks > 1 {
-                self.open.remove(0);
-            }
-        }
-    }
-
-    /// A line of `pod`'s stream that is not JSON: whether it continues that stream's last JSON
-    /// line (it opens a stack trace, or one is under way). A line that does not ends it.
-    fn continues(&mut self, pod: Option<&str>, text: &[u8]) -> bool {
-        let mut text = text;
-        let found = self.open.iter().position(|o| match (o.pod, pod) {
-            // stern prefixes every line, JSON or not: `POD CONTAINER text`.
-            (Some(own), None) => match strip_stern_prefix(text, own) {
-                Some(rest) => {
-                    text = rest;
-                    true
-                }
-                None => false,
-            },
-            (own, pod) => own == pod,
-        });
-        let Some(i) = found else {
-            return false;
-        };
-        let o = &mut self.open[i];
-        if text.trim_ascii().is_empty() {
-            // Spaces alone: a blank line inside the stack trace.
-            o.blanks = o.blanks.saturating_add(1);
-            if o.blanks > 1 {
-                self.open.remove(i);
-                return false;
-            }
-            return true;
-        }
-        let continues = !starts_record(text)
-            && o.blanks <= 1
-            && o.lines < MAX_CONTINUATION_LINES
-            && (o.lines > 0 || starts_continuation(text));
-        if continues {
-            o.lines += 1;
-            o.blanks = 0;
-        } else {
-            self.open.remove(i);
-        }
-        continues
+            v.next
+        })
     }
 }
 

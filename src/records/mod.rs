@@ -6,20 +6,25 @@
 
 pub mod block;
 pub mod call;
+pub mod continuation;
 pub mod duration;
 pub mod envelope;
 pub mod extract;
 pub mod fields;
+pub mod geometry;
 pub mod ids;
 pub mod level;
 pub mod lines;
 #[cfg(feature = "parser-bench")]
 mod parser_bench;
+pub mod payload;
+pub mod prefilter;
 pub mod scan;
 pub mod service;
 pub mod skim;
 pub mod template;
 pub mod time;
+pub mod walk;
 pub mod whole;
 
 use crate::records::call::{call_kind, CallKind};
