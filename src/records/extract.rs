@@ -145,10 +145,6 @@ fn extract_at_depth<'a>(
     depth: u8,
     out: &mut Extracted<'a>,
 ) -> Result<(), NotJson> {
-    #[cfg(feature = "parser-bench")]
-    if let Some(result) = crate::records::parser_bench::extract(line, table, depth, out) {
-        return result;
-    }
     if skim_into(line, table, depth, out).is_ok() {
         return Ok(());
     }
@@ -157,7 +153,7 @@ fn extract_at_depth<'a>(
 }
 
 /// The reference path: serde_json walks the whole line.
-pub(crate) fn parse_at_depth<'a>(
+pub fn parse_at_depth<'a>(
     line: &'a [u8],
     table: &FieldTable,
     depth: u8,
@@ -171,8 +167,8 @@ pub(crate) fn parse_at_depth<'a>(
     )
 }
 
-/// Runs the visitor over any serde deserializer (serde_json; sonic-rs in benchmarks).
-pub(crate) fn parse_with<'a, D: Deserializer<'a>>(
+/// Runs the visitor over any serde deserializer (serde_json; others in benches/parsers.rs).
+pub fn parse_with<'a, D: Deserializer<'a>>(
     de: D,
     table: &FieldTable,
     depth: u8,

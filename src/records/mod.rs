@@ -15,8 +15,6 @@ pub mod geometry;
 pub mod ids;
 pub mod level;
 pub mod lines;
-#[cfg(feature = "parser-bench")]
-mod parser_bench;
 pub mod payload;
 pub mod prefilter;
 pub mod scan;
