@@ -5,55 +5,102 @@ use std::io::{self, ErrorKind, Read};
 /// Initial block buffer; it grows only while a single line is longer than it.
 pub const STREAM_BUFFER_BYTES: usize = 1 << 20;
 
+/// The bytes of a stream not scanned yet: the lines that arrived since the last scan and the
+/// start of a line whose rest has not arrived (or that the last scan left: the first pieces of
+/// a split line). Shared by [`scan_stream`] and follow mode, which is handed bytes by reader
+/// threads.
+#[derive(Debug, Default)]
+pub struct Carry {
+    buf: Vec<u8>,
+    filled: usize,
+    /// Where `buf[0]` is in the stream.
+    base: u64,
+}
+
+impl Carry {
+    /// An empty carry with room for `bytes`.
+    pub fn with_capacity(bytes: usize) -> Carry {
+        Carry {
+            buf: vec![0u8; bytes],
+            filled: 0,
+            base: 0,
+        }
+    }
+
+    /// Adds bytes that arrived.
+    pub fn push(&mut self, more: &[u8]) {
+        let end = self.filled + more.len();
+        if end > self.buf.len() {
+            self.buf.resize(end, 0);
+        }
+        self.buf[self.filled..end].copy_from_slice(more);
+        self.filled = end;
+    }
+
+    /// Reads once from `reader` into the room left (doubled first when there is none).
+    pub fn read_from(&mut self, reader: &mut impl Read) -> io::Result<usize> {
+        if self.filled == self.buf.len() {
+            self.buf
+                .resize((self.buf.len() * 2).max(STREAM_BUFFER_BYTES), 0);
+        }
+        let n = reader.read(&mut self.buf[self.filled..])?;
+        self.filled += n;
+        Ok(n)
+    }
+
+    /// Hands the whole lines held to `scan(block, offset, more_follows)` and keeps what it
+    /// leaves for the next call; with `ended`, everything held is handed over (the last line
+    /// may end without a newline) and nothing is kept.
+    pub fn scan(&mut self, ended: bool, scan: impl FnOnce(&[u8], u64, bool) -> usize) {
+        let complete = if ended {
+            self.filled
+        } else {
+            memchr::memrchr(b'\n', &self.buf[..self.filled]).map_or(0, |i| i + 1)
+        };
+        if complete == 0 {
+            return;
+        }
+        let used = scan(&self.buf[..complete], self.base, !ended).min(complete);
+        let used = if ended { self.filled } else { used };
+        if used == 0 && self.filled == self.buf.len() {
+            // One line (or split line) longer than the buffer: room for more of it.
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        self.buf.copy_within(used..self.filled, 0);
+        self.filled -= used;
+        self.base += used as u64;
+    }
+
+    /// Where the bytes held end in the stream: the bytes it has been given.
+    pub fn end(&self) -> u64 {
+        self.base + self.filled as u64
+    }
+}
+
 /// Reads `reader` to its end, calling `scan(block, offset, more_follows)` with blocks of whole
 /// lines (the last block may end without a newline), `offset` the position of `block[0]` in
 /// the stream and `more_follows` false for the last block. `scan` returns how many bytes of
-/// the block it consumed; the rest is offered again, with more, in the next call. Returns the number of bytes read, or the error that stopped the read together
-/// with the bytes read before it (everything up to the error has been scanned).
+/// the block it consumed; the rest is offered again, with more, in the next call. Returns the
+/// number of bytes read, or the error that stopped the read together with the bytes read
+/// before it (everything up to the error has been scanned).
 pub fn scan_stream<R: Read>(
     mut reader: R,
     mut scan: impl FnMut(&[u8], u64, bool) -> usize,
 ) -> Result<u64, (io::Error, u64)> {
-    let mut buf = vec![0u8; STREAM_BUFFER_BYTES];
-    let mut filled = 0usize;
-    let mut base = 0u64;
+    let mut carry = Carry::with_capacity(STREAM_BUFFER_BYTES);
     loop {
-        if filled == buf.len() {
-            // One line fills the whole buffer: grow it rather than cut the line.
-            buf.resize(buf.len() * 2, 0);
-        }
-        let (n, failure) = match reader.read(&mut buf[filled..]) {
+        let (n, failure) = match carry.read_from(&mut reader) {
             Ok(n) => (n, None),
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => (0, Some(e)),
         };
-        filled += n;
         let at_end = n == 0;
-        let complete = if at_end {
-            filled
-        } else {
-            match memchr::memrchr(b'\n', &buf[..filled]) {
-                Some(i) => i + 1,
-                None => continue,
-            }
-        };
-        if complete > 0 {
-            let used = scan(&buf[..complete], base, !at_end).min(complete);
-            // At the end everything was offered; nothing can be carried further.
-            let used = if at_end { filled } else { used };
-            if used == 0 && filled == buf.len() {
-                // Nothing could be used yet (one split line fills the buffer): grow it.
-                buf.resize(buf.len() * 2, 0);
-            }
-            buf.copy_within(used..filled, 0);
-            filled -= used;
-            base += used as u64;
-        }
+        carry.scan(at_end, &mut scan);
         if let Some(e) = failure {
-            return Err((e, base + filled as u64));
+            return Err((e, carry.end()));
         }
         if at_end {
-            return Ok(base);
+            return Ok(carry.end());
         }
     }
 }

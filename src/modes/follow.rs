@@ -18,6 +18,7 @@ use crate::config::{Config, FollowMode, Inputs, TraceView};
 use crate::diag::Diagnostics;
 use crate::exit::ExitStatus;
 use crate::input::open::sniff;
+use crate::input::stream::Carry;
 use crate::input::tail::{Tail, TailEvent};
 use crate::input::walk::{collect_files, describe_io_error};
 use crate::input::Source;
@@ -55,12 +56,10 @@ enum Event {
     Failed(SourceId, String),
 }
 
-/// Per-source state in the loop: bytes carried over (a line not yet complete) and where they
-/// start in the source.
+/// Per-source state in the loop: the bytes not scanned yet, and whether the source ended.
 #[derive(Default)]
-struct Carry {
-    bytes: Vec<u8>,
-    offset: u64,
+struct Followed {
+    carry: Carry,
     ended: bool,
 }
 
@@ -140,7 +139,7 @@ pub fn run(
         stdout_is_terminal: config.stdout_is_terminal,
     };
     let view = mode.trace.view;
-    let mut carries: Vec<Carry> = sources.iter().map(|_| Carry::default()).collect();
+    let mut carries: Vec<Followed> = sources.iter().map(|_| Followed::default()).collect();
     let mut records: VecDeque<Record> = VecDeque::new();
     let mut dropped = 0u64;
     let mut t0: Option<i64> = None;
@@ -163,14 +162,14 @@ pub fn run(
         match event {
             Some(Event::Data(source, bytes)) => {
                 let fallback = fallbacks[source as usize].as_deref();
-                let carry = &mut carries[source as usize];
+                let carry = &mut carries[source as usize].carry;
                 scan_carry(&search, source, fallback, carry, Some(&bytes), &mut fresh);
             }
             Some(Event::Restart(source, why)) => {
                 let fallback = fallbacks[source as usize].as_deref();
-                let carry = &mut carries[source as usize];
+                let carry = &mut carries[source as usize].carry;
                 scan_carry(&search, source, fallback, carry, None, &mut fresh);
-                carries[source as usize] = Carry::default();
+                carries[source as usize] = Followed::default();
                 if !config.quiet {
                     writeln!(
                         err,
@@ -181,7 +180,7 @@ pub fn run(
             }
             Some(Event::End(source)) => {
                 let fallback = fallbacks[source as usize].as_deref();
-                let carry = &mut carries[source as usize];
+                let carry = &mut carries[source as usize].carry;
                 scan_carry(&search, source, fallback, carry, None, &mut fresh);
                 carries[source as usize].ended = true;
             }
@@ -265,29 +264,15 @@ fn scan_carry(
     more: Option<&[u8]>,
     records: &mut Vec<Record>,
 ) {
-    let finishing = more.is_none();
     if let Some(more) = more {
-        carry.bytes.extend_from_slice(more);
+        carry.push(more);
     }
-    let complete = if finishing {
-        carry.bytes.len()
-    } else {
-        memchr::memrchr(b'\n', &carry.bytes).map_or(0, |i| i + 1)
-    };
-    if complete == 0 {
-        return;
-    }
-    let block = Block::of_stream(&carry.bytes[..complete], carry.offset, source, !finishing);
-    // Follow mode reports no per-source summary: what the scan counts is not shown.
-    let mut diag = Diagnostics::default();
-    let used = search.scan_block(&block, fallback, &mut diag, records);
-    let used = if finishing {
-        complete
-    } else {
-        used.min(complete)
-    };
-    carry.bytes.drain(..used);
-    carry.offset += used as u64;
+    carry.scan(more.is_none(), |bytes, offset, more_follows| {
+        let block = Block::of_stream(bytes, offset, source, more_follows);
+        // Follow mode reports no per-source summary: what the scan counts is not shown.
+        let mut diag = Diagnostics::default();
+        search.scan_block(&block, fallback, &mut diag, records)
+    });
 }
 
 /// The header and waterfall (or the JSON document) of what has arrived so far.
