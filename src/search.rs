@@ -206,7 +206,7 @@ pub fn scan_unit<S: BlockScan<K>, K>(
         Unit::Chunk { bytes, range, .. } => {
             diag.bytes += range.len() as u64;
             let block = Block::of_chunk(bytes, &range, source);
-            scan.scan_block(&block, fallback, diag, sink);
+            scan.scan_block(&block, fallback, &mut S::State::default(), diag, sink);
             bytes.release(range);
             (source, None)
         }
@@ -235,9 +235,11 @@ fn scan_reader<S: BlockScan<K>, K>(
     diag: &mut Diagnostics,
     sink: &mut K,
 ) -> Option<(io::Error, u64)> {
+    // One state for the whole stream: where its reads cut it does not matter.
+    let mut state = S::State::default();
     let result = scan_stream(reader, |block, offset, more_follows| {
         let block = Block::of_stream(block, offset, source, more_follows);
-        scan.scan_block(&block, fallback, diag, sink)
+        scan.scan_block(&block, fallback, &mut state, diag, sink)
     });
     let (Ok(bytes) | Err((_, bytes))) = &result;
     diag.bytes += *bytes;
@@ -261,5 +263,51 @@ pub fn stream_error(
             "{name}: read error after {bytes} bytes: {}",
             describe_io_error(e)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::fields::{FieldOverrides, FieldTable};
+    use crate::records::lines::LineScan;
+    use crate::records::{AnyLine, LineIds, LineRef};
+
+    /// A reader that returns a few bytes at a time, as a pipe may.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(97);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_stack_trace_cut_by_a_stream_read_still_continues_its_record() {
+        let mut text = String::from(
+            "{\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"msg\":\"failed\"}\n",
+        );
+        text.push_str("java.lang.IllegalStateException: boom\n");
+        for i in 0..200 {
+            text.push_str(&format!("\tat com.example.Frame{i}.call(Frame.java:{i})\n"));
+        }
+        text.push_str("{\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"msg\":\"next\"}\n");
+        let bytes: &'static [u8] = Box::leak(text.into_bytes().into_boxed_slice());
+        let unit = Unit::Stream(StreamSource {
+            source: 0,
+            compression: Compression::Gzip,
+            reader: Box::new(Trickle(bytes)),
+        });
+        let scan = LineScan::new(FieldTable::new(&FieldOverrides::default()));
+        let mut lines = 0;
+        let mut sink = |_: &AnyLine<'_>, _: &LineIds, _: LineRef, _: Option<&str>| lines += 1;
+        let mut diag = Diagnostics::default();
+        let (_, error) = scan_unit(&scan, unit, &[Source::stdin()], &mut diag, &mut sink);
+        assert!(error.is_none());
+        assert_eq!(lines, 2);
+        assert_eq!(diag.not_json, 0, "the stack trace's lines are not damage");
     }
 }

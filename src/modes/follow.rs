@@ -271,7 +271,7 @@ fn scan_carry(
         let block = Block::of_stream(bytes, offset, source, more_follows);
         // Follow mode reports no per-source summary: what the scan counts is not shown.
         let mut diag = Diagnostics::default();
-        search.scan_block(&block, fallback, &mut diag, records)
+        search.scan_block(&block, fallback, &mut (), &mut diag, records)
     });
 }
 

@@ -80,6 +80,10 @@ where
 
 /// A scan that reads blocks of lines into a sink of type `K`.
 pub trait BlockScan<K> {
+    /// What the scan of one unit (a chunk of a file, or a whole stream) carries from a block
+    /// to the next, so that the answer does not depend on where a stream's reads cut it.
+    type State: Default;
+
     /// Scans the lines of `block` into `sink`, counting what it meets in `diag`; `fallback`
     /// is the service the block's source stands for. Returns where the next call for the same
     /// source must start (a stream leaves a split line at its end for the next block).
@@ -87,6 +91,7 @@ pub trait BlockScan<K> {
         &self,
         block: &Block<'_>,
         fallback: Option<&str>,
+        state: &mut Self::State,
         diag: &mut Diagnostics,
         sink: &mut K,
     ) -> usize;

@@ -157,35 +157,43 @@ const MAX_OPEN_STREAMS: usize = 16;
 /// lines apart from damage, so that "not JSON" on stderr counts only lines that are neither
 /// JSON nor a record's stack trace. It is touched once per JSON line (the front entry, in a
 /// plain file) and does real work only on lines that are not JSON.
-#[derive(Default)]
-pub struct Continuations<'h> {
-    open: Vec<OpenRecord<'h>>,
+///
+/// It lives as long as the scan of one unit (a chunk of a file, or a whole stream), so a stack
+/// trace that a stream's read cut in two still continues its record.
+#[derive(Debug, Default)]
+pub struct Continuations {
+    open: Vec<OpenRecord>,
 }
 
 /// A stream's last JSON line and how much continued it.
-struct OpenRecord<'h> {
-    pod: Option<&'h str>,
+#[derive(Debug)]
+struct OpenRecord {
+    /// The stream's name; owned so that the state outlives a block (allocated once per
+    /// stream, not per line).
+    pod: Option<Box<str>>,
     /// Continuation lines so far.
     lines: usize,
     /// Blank lines in a row since the last of them.
     blanks: u8,
 }
 
-impl<'h> Continuations<'h> {
+impl Continuations {
     /// A JSON line of `pod`'s stream: what follows in that stream may continue it.
-    pub fn record(&mut self, pod: Option<&'h str>) {
-        let fresh = OpenRecord {
-            pod,
-            lines: 0,
-            blanks: 0,
-        };
-        match self.open.iter().position(|o| o.pod == pod) {
+    pub fn record(&mut self, pod: Option<&str>) {
+        match self.open.iter().position(|o| o.pod.as_deref() == pod) {
             Some(i) => {
                 self.open[..=i].rotate_right(1);
-                self.open[0] = fresh;
+                let front = &mut self.open[0];
+                front.lines = 0;
+                front.blanks = 0;
             }
             None => {
                 self.open.truncate(MAX_OPEN_STREAMS - 1);
+                let fresh = OpenRecord {
+                    pod: pod.map(Box::from),
+                    lines: 0,
+                    blanks: 0,
+                };
                 self.open.insert(0, fresh);
             }
         }
@@ -206,17 +214,20 @@ impl<'h> Continuations<'h> {
     /// line (it opens a stack trace, or one is under way). A line that does not ends it.
     pub fn continues(&mut self, pod: Option<&str>, text: &[u8]) -> bool {
         let mut text = text;
-        let found = self.open.iter().position(|o| match (o.pod, pod) {
-            // stern prefixes every line, JSON or not: `POD CONTAINER text`.
-            (Some(own), None) => match strip_stern_prefix(text, own) {
-                Some(rest) => {
-                    text = rest;
-                    true
-                }
-                None => false,
-            },
-            (own, pod) => own == pod,
-        });
+        let found = self
+            .open
+            .iter()
+            .position(|o| match (o.pod.as_deref(), pod) {
+                // stern prefixes every line, JSON or not: `POD CONTAINER text`.
+                (Some(own), None) => match strip_stern_prefix(text, own) {
+                    Some(rest) => {
+                        text = rest;
+                        true
+                    }
+                    None => false,
+                },
+                (own, pod) => own == pod,
+            });
         let Some(i) = found else {
             return false;
         };

@@ -30,17 +30,20 @@ impl LineScan {
 }
 
 impl<K: LineSink> BlockScan<K> for LineScan {
+    /// The records a stack trace may still continue, one per stream.
+    type State = Continuations;
+
     /// Decodes the lines of a block (see [`Block`]) and hands each line with a trace id to
     /// `sink` as a borrowed view; returns where the next call for the same source must start.
     fn scan_block(
         &self,
         block: &Block<'_>,
         fallback: Option<&str>,
+        stacks: &mut Continuations,
         diag: &mut Diagnostics,
         sink: &mut K,
     ) -> usize {
         let hay = block.bytes;
-        let mut stacks = Continuations::default();
         walk_lines(block, &EveryLine, |v| {
             let start = v.first;
             let offset = block.base_offset + start as u64;
@@ -160,7 +163,13 @@ mod tests {
         let mut sink = |d: &AnyLine<'_>, _: &LineIds, _: LineRef, _: Option<&str>| {
             seen.push(d.message_text().unwrap_or_default().into_owned())
         };
-        scan.scan_block(&block, None, &mut diag, &mut sink);
+        scan.scan_block(
+            &block,
+            None,
+            &mut Continuations::default(),
+            &mut diag,
+            &mut sink,
+        );
         assert_eq!(seen, ["a", "joined"]);
         assert_eq!(diag.not_json, 1);
         assert_eq!(diag.no_trace_id, 1);
@@ -179,7 +188,13 @@ mod tests {
             more_follows: false,
         };
         let mut sink = |_: &AnyLine<'_>, _: &LineIds, _: LineRef, _: Option<&str>| {};
-        scan.scan_block(&block, None, &mut diag, &mut sink);
+        scan.scan_block(
+            &block,
+            None,
+            &mut Continuations::default(),
+            &mut diag,
+            &mut sink,
+        );
         (diag.not_json, diag.no_trace_id)
     }
 

@@ -193,10 +193,14 @@ impl TraceSearch {
 }
 
 impl BlockScan<Vec<Record>> for TraceSearch {
+    /// Nothing: a record takes its stack trace by reading ahead.
+    type State = ();
+
     fn scan_block(
         &self,
         block: &Block<'_>,
         fallback: Option<&str>,
+        _: &mut (),
         diag: &mut Diagnostics,
         records: &mut Vec<Record>,
     ) -> usize {
@@ -289,6 +293,7 @@ mod tests {
             search(id).scan_block(
                 &block(text.as_bytes(), 0, text.len(), false),
                 None,
+                &mut (),
                 &mut out.diag,
                 &mut out.records,
             );
@@ -337,6 +342,7 @@ mod tests {
             search.scan_block(
                 &block(&line, 0, line.len(), false),
                 None,
+                &mut (),
                 &mut out.diag,
                 &mut out.records,
             );
@@ -358,6 +364,7 @@ mod tests {
             s.scan_block(
                 &block(text.as_bytes(), from, to, false),
                 None,
+                &mut (),
                 &mut out.diag,
                 &mut out.records,
             );
@@ -399,6 +406,7 @@ mod tests {
             s.scan_block(
                 &block(first.as_bytes(), 0, first.len(), true),
                 None,
+                &mut (),
                 &mut out.diag,
                 &mut out.records
             ),
@@ -410,6 +418,7 @@ mod tests {
         let used = s.scan_block(
             &block(whole.as_bytes(), 0, whole.len(), true),
             None,
+            &mut (),
             &mut out.diag,
             &mut out.records,
         );
