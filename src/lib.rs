@@ -4,16 +4,15 @@
 //!
 //! ```text
 //! input  →  records  →  traces  →  render
-//! files,    prefilter,   group,     waterfall, timeline,
-//! stdin,    extract,     span tree, json, raw
-//! decompress decode ids  stats
+//! files,    walker,      group,     waterfall, timeline,
+//! stdin,    prefilter,   span tree, table, json, reports
+//! decode    extract      stats
 //! ```
 //!
-//! [`input`] finds and opens sources and cuts them into blocks of whole lines; [`records`]
-//! searches the blocks for the spellings of an id and decodes only the candidate lines into
-//! [`records::Record`]s; [`traces`] orders them and builds the span tree; [`render`] writes a
-//! [`traces::Trace`] in one format. [`app`] wires the stages; [`diag`] and [`exit`] are leaves
-//! every stage may use.
+//! [`input`] finds and opens sources and cuts them into units; [`records`] walks blocks of
+//! lines, decoding every line or only the prefilter's candidates; [`traces`] builds span trees
+//! and summaries; [`render`] writes them. [`search`] is the one search worker every mode reads
+//! through, and [`modes`] are its sinks with their outputs (docs/architecture.md).
 
 #![warn(missing_docs)]
 
