@@ -239,6 +239,12 @@ fn no_traces_fails_unless_allowed() {
     assert!(std::fs::read_to_string(&report)
         .expect("md")
         .contains("No traces in the input."));
+    // Without a report too: --help promises exit 0.
+    let out = run(tracegrep()
+        .args(["--all", "-q", "--allow-empty"])
+        .arg(&empty));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
 
 #[test]

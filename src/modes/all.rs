@@ -50,7 +50,10 @@ pub fn run(
     if matched == 0 {
         say_none_matched(seen, err)?;
         if !reporting {
-            return Ok(ExitStatus::of_search(false, failed));
+            return Ok(match failed {
+                false if mode.allow_empty => ExitStatus::Found,
+                _ => ExitStatus::of_search(false, failed),
+            });
         }
     }
     let verdict = mode.gates.check(&rows, dropped_errors);
