@@ -5,6 +5,8 @@
 //!   cache or publish call;
 //! - for a message consumer, the producer that sent to the same destination (a follows-from
 //!   link: the consumer may run after the request ended);
+//! - the one span through which its service joined the trace (the request it received, the
+//!   message it consumed): every span of a service descends from how the trace reached it;
 //! - otherwise it hangs under the trace's entry span, marked *unlinked*: the entry is an
 //!   ancestor of every span of the request, while timing across services is distorted by clock
 //!   skew of tens of milliseconds and cannot tell which caller it was.
@@ -95,6 +97,13 @@ pub fn infer_parents(nodes: &mut [SpanNode], entry: Option<usize>) {
         }
     }
     if timing {
+        for &i in &orphans {
+            if nodes[i].parent.is_none() {
+                if let Some(p) = service_entry(nodes, i, &incoming) {
+                    set_parent(nodes, i, p, Link::Service);
+                }
+            }
+        }
         // Longest first: a caller is placed before its callees look for a chain through it.
         for &i in orphans.iter().rev() {
             if nodes[i].parent.is_none() {
@@ -200,6 +209,46 @@ fn tightest_enclosing(
                 c,
             )
         })
+}
+
+/// The one span through which the service of span `i` joined the trace before `i` started
+/// (see [`is_service_entry`]).
+/// Work of that service that no span of it encloses (a consumer's step after the consumer's
+/// only line, an in-process task) descends from it. A service joined twice cannot tell which.
+fn service_entry(nodes: &[SpanNode], i: usize, facts: &Facts) -> Option<usize> {
+    let x = &nodes[i];
+    if x.kind != SpanKind::Logged || is_service_entry(nodes, i, facts) {
+        return None;
+    }
+    let start = x.start?;
+    let mut entries = (0..nodes.len()).filter(|&c| {
+        c != i
+            && nodes[c].kind == SpanKind::Logged
+            && nodes[c].service == x.service
+            && is_service_entry(nodes, c, facts)
+    });
+    let entry = entries.next()?;
+    if entries.next().is_some() {
+        return None;
+    }
+    (nodes[entry].start.is_some_and(|s| s <= start) && !has_ancestor(nodes, entry, i))
+        .then_some(entry)
+}
+
+/// Whether span `c` is how its service joined the trace: a request it received, a message it
+/// consumed, or a span whose parent is another service's span that had ended before it began
+/// (an asynchronous hop, as a message is). A parent in another service that encloses it tells
+/// nothing more: a service's own outgoing call, logged with the header it sent, reads the same.
+fn is_service_entry(nodes: &[SpanNode], c: usize, facts: &Facts) -> bool {
+    let n = &nodes[c];
+    let after_other_service = n.parent.is_some_and(|p| {
+        let parent = &nodes[p];
+        parent.service != n.service
+            && matches!((parent.end, n.start), (Some(end), Some(start)) if end <= start)
+    });
+    facts.incoming[c]
+        || matches!(n.call, crate::records::call::CallKind::Consume(_))
+        || after_other_service
 }
 
 /// Another service's spans that enclose span `i` as logged, when they form one chain (each

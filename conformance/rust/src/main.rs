@@ -265,12 +265,18 @@ macro_rules! otel_span {
     };
 }
 
-/// Logs through tracing and records the call in the truth.
+/// Logs through tracing and records the call in the truth. Each service logs under a target of
+/// its own, as a crate of its own would (`checkout::orders`): one binary plays four services here.
 macro_rules! log {
     ($svc:expr, $lvl:ident, $msg:expr $(, $($f:tt)+)?) => {{
         let msg: String = $msg.to_string();
         $svc.note(stringify!($lvl), &msg, None);
-        tracing::$lvl!($($($f)+ ,)? "{}", msg);
+        match $svc.name {
+            "gateway" => tracing::$lvl!(target: "gateway::http", $($($f)+ ,)? "{}", msg),
+            "checkout" => tracing::$lvl!(target: "checkout::orders", $($($f)+ ,)? "{}", msg),
+            "payments" => tracing::$lvl!(target: "payments::charge", $($($f)+ ,)? "{}", msg),
+            _ => tracing::$lvl!(target: "fulfillment::consumer", $($($f)+ ,)? "{}", msg),
+        }
     }};
 }
 
@@ -488,7 +494,7 @@ fn main() {
                 order_id: order.clone(),
                 headers,
             });
-            log!(svc, info, "message sent", messaging.destination = "orders", message_id = %id);
+            log!(svc, info, "message sent", message_id = %id, messaging.destination = "orders");
         });
         log!(svc, info, "order placed", order_id = %order, status = 201);
         (201, json!({"order_id": order}))
@@ -499,6 +505,7 @@ fn main() {
             svc,
             info,
             "request received",
+            order_id = req["order_id"].as_str(),
             http.method = "POST",
             url.path = "/api/checkout"
         );
@@ -521,12 +528,7 @@ fn main() {
         thread::spawn(move || {
             let s = svc.clone();
             s.run(|| {
-                log!(
-                    svc,
-                    info,
-                    "consumer started",
-                    messaging.destination = "orders"
-                );
+                log!(svc, info, "consumer started", destination = "orders");
                 done_tx.send(()).unwrap();
                 while consume_rx.recv().is_ok() {
                     let msg = q.lock().unwrap().pop_front().expect("a message");
@@ -539,6 +541,7 @@ fn main() {
                             // The incoming `traceparent` as it came in the message headers: tracing fields are
                             // flat, so the header is a field of its own.
                             tracing::info!(
+                                target: "fulfillment::consumer",
                                 message_id = %msg.id,
                                 traceparent = %msg.headers["traceparent"],
                                 "{}",
