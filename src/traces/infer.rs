@@ -427,4 +427,31 @@ mod tests {
         // Inside orders' span and nothing else but the entry: orders called it.
         assert_eq!(parent(6), (Some(1), Link::Enclosing));
     }
+
+    #[test]
+    fn a_step_no_span_encloses_goes_under_its_service_s_only_entry_never_a_guess_between_two() {
+        let mut nodes = vec![
+            span(1, "gateway", 0, 100, CallKind::Unknown),
+            span(2, "checkout", 10, 60, CallKind::Unknown),
+            span(3, "checkout", 50, 50, CallKind::Publish(9)),
+            // The consumer logged one line; its own step came after it.
+            span(4, "fulfillment", 150, 150, CallKind::Consume(9)),
+            span(5, "fulfillment", 153, 153, CallKind::Unknown),
+        ];
+        nodes[3].parent = Some(2);
+        nodes[3].link = Link::Named;
+        let entry = choose_entry(&nodes);
+        infer_parents(&mut nodes, entry);
+        assert_eq!((nodes[4].parent, nodes[4].link), (Some(3), Link::Service));
+        // A second consumer of the same service in the trace: which one ran the step is unknown.
+        let mut twice = nodes[..4].to_vec();
+        twice.extend([
+            span(6, "fulfillment", 151, 151, CallKind::Consume(9)),
+            span(5, "fulfillment", 153, 153, CallKind::Unknown),
+        ]);
+        twice[3].parent = Some(2);
+        let entry = choose_entry(&twice);
+        infer_parents(&mut twice, entry);
+        assert_eq!(twice[5].link, Link::Unlinked);
+    }
 }
