@@ -2,11 +2,12 @@
 # Regenerates conformance/corpus/ from the pinned libraries (conformance/README.md).
 #
 #   bash conformance/regenerate.sh            # every corpus
-#   ONLY=node bash conformance/regenerate.sh  # one language: node | python
+#   ONLY=node bash conformance/regenerate.sh  # one language: node | python | rust
 #
-# Needs node + npm (Node 20) and python3 (3.11) with pip. Installs into /tmp/tracegrep-conformance
-# (npm ci from the committed lockfile; pip --target from the pinned requirements), never into the
-# repository. Ids are seeded, so a rerun writes the same trace and span ids; times, ports and
+# Needs node + npm (Node 20), python3 (3.11) with pip, and cargo. Installs into
+# /tmp/tracegrep-conformance (npm ci from the committed lockfile; pip --target from the pinned
+# requirements; cargo builds conformance/rust with its Cargo.lock into a target folder there,
+# offline once the crates are in cargo's cache), never into the repository. Ids are seeded, so a rerun writes the same trace and span ids; times, ports and
 # durations are the real ones of the run. CI does not run this: the corpus is committed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -42,6 +43,21 @@ if [ -z "$only" ] || [ "$only" = python ]; then
     done
   fi
 fi
+
+if [ -z "$only" ] || [ "$only" = rust ]; then
+  target="$work/rust-target"
+  # Offline first: after one fetch the crates are in cargo's cache and no network is needed.
+  build=(cargo build --locked --manifest-path "$here/rust/Cargo.toml" --target-dir "$target")
+  "${build[@]}" --offline --quiet 2>/dev/null || "${build[@]}"
+  export RUSTC_VERSION="$(rustc --version)"
+  "$target/debug/tracegrep-conformance-rust" otel-ids "$out/rust-tracing" --exports
+  "$target/debug/tracegrep-conformance-rust" span-fields "$out/rust-tracing-fields"
+fi
+
+# Jaeger JSON is converted from each OTLP/JSON export (no Jaeger query service runs here).
+for otlp in "$out"/*/exports/otlp.json; do
+  if [ -f "$otlp" ]; then python3 "$here/jaeger.py" "$(dirname "$otlp")"; fi
+done
 
 for dir in "$out"/*/; do
   python3 "$here/envelope.py" "$dir"

@@ -137,7 +137,6 @@ fn check_logs(truth: &Truth, target: &str, gaps: &mut Vec<String>) -> Score {
         let failed: Vec<&String> = logged.iter().filter(|s| truth.spans[*s].failed).collect();
         score.spans.1 += logged.len();
         score.named.1 += named.len();
-        score.tree.1 += logged.len();
         score.lines.1 += lines.len();
         score.failed.1 += failed.len();
         let Some(doc) = found.get(trace) else {
@@ -195,16 +194,7 @@ fn check_logs(truth: &Truth, target: &str, gaps: &mut Vec<String>) -> Score {
                 ));
             }
         }
-        for span in &logged {
-            let want = logged_ancestor(truth, span, &logged);
-            let got = spans.get(span).and_then(|s| {
-                text(s, "parent_span_id").or_else(|| text(s, "inferred_parent_span_id"))
-            });
-            // Roots have no parent on either side.
-            if got == want {
-                score.tree.0 += 1;
-            }
-        }
+        check_tree(truth, target, trace, &logged, &named, &mut score, gaps);
         let got_services = ids(&doc["services"]);
         let want_services: Vec<String> = services.iter().map(|s| s.to_string()).collect();
         if got_services != want_services {
@@ -243,6 +233,57 @@ fn check_logs(truth: &Truth, target: &str, gaps: &mut Vec<String>) -> Score {
         ));
     }
     score
+}
+
+/// The tree a reader of one trace sees (`--format json ID TARGET`), for the spans whose lines do
+/// not name their parent: each span's parent, written or inferred, must be its nearest logged
+/// ancestor in the SDK's tree (none for a root).
+fn check_tree(
+    truth: &Truth,
+    target: &str,
+    trace: &str,
+    logged: &BTreeSet<String>,
+    named: &BTreeSet<(&str, &str)>,
+    score: &mut Score,
+    gaps: &mut Vec<String>,
+) {
+    let unnamed: Vec<&String> = logged
+        .iter()
+        .filter(|s| !named.iter().any(|(span, _)| span == s))
+        .collect();
+    score.tree.1 += unnamed.len();
+    let out = run(tracegrep().args(["--format", "json", "-q", trace, target]));
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap_or_default();
+    let spans: BTreeMap<String, &Value> = doc["spans"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| text(s, "span_id").map(|id| (id, s)))
+        .collect();
+    let about = |id: Option<&str>| match id.and_then(|id| truth.spans.get(id).map(|s| (id, s))) {
+        Some((id, s)) => format!("{id} ({} '{}')", s.service, s.name),
+        None => id.unwrap_or("none (a root)").to_string(),
+    };
+    for span in unnamed {
+        let want = logged_ancestor(truth, span, logged);
+        let got = spans
+            .get(span)
+            .and_then(|s| text(s, "parent_span_id").or_else(|| text(s, "inferred_parent_span_id")));
+        if got == want {
+            score.tree.0 += 1;
+        } else if spans.contains_key(span) {
+            let link = spans
+                .get(span)
+                .and_then(|s| text(s, "link"))
+                .unwrap_or_default();
+            gaps.push(format!(
+                "{target}: trace {trace}: tree: span {} placed under {} (link '{link}'), its nearest logged SDK ancestor is {}",
+                about(Some(span)),
+                about(got.as_deref()),
+                about(want.as_deref()),
+            ));
+        }
+    }
 }
 
 /// A whole-trace document (OTLP, Zipkin, Jaeger) against the truth: `--format json ID` per trace.
@@ -387,7 +428,7 @@ fn real_libraries_against_the_sdks_truth() {
         }
     }
     println!("{table}");
-    println!("spans: logged spans found / spans with lines (exports: spans found / spans exported)\nnamed: parent links a line names (parent_span_id) found / named\ntree: parent or inferred parent = the nearest logged SDK ancestor (exports: parent_span_id = the SDK's parent)\nlines: lines of the trace counted (capped) / logged; failed: SDK ERROR spans marked failed\n");
+    println!("spans: logged spans found / spans with lines (exports: spans found / spans exported)\nnamed: parent links a line names (parent_span_id) found / named\ntree: spans whose lines name no parent: parent or inferred parent in `--format json ID` = the nearest logged SDK ancestor (exports: parent_span_id = the SDK's parent)\nlines: lines of the trace counted (capped) / logged; failed: SDK ERROR spans marked failed\n");
 
     let path = root().join(GAPS);
     let listed = std::fs::read_to_string(&path).unwrap_or_default();

@@ -53,6 +53,7 @@ convention_tests! {
     rust_tracing => "rust-tracing",
     seq => "seq",
     queue => "queue",
+    rust_queue => "rust-queue",
 }
 
 #[test]
@@ -98,4 +99,40 @@ fn app_ids() {
         "{}",
         out.stderr
     );
+}
+
+/// Rust `tracing` + `tracing-opentelemetry` through a queue, read from a pipe (no file name to
+/// name the services): the crate of each line's `target` names its service, the `traceparent`
+/// the consumer logged among its fields names its parent, and the consumer's own step hangs
+/// under the consumer, the one span through which its service joined the trace.
+#[test]
+fn rust_queue_from_a_pipe() {
+    let input = ["checkout", "fulfillment"]
+        .map(|f| std::fs::read_to_string(format!("fixtures/rust-queue/{f}.jsonl")).unwrap())
+        .concat();
+    let out = run(tracegrep()
+        .args(["--format", "json", "-q", TRACE])
+        .write_stdin(input));
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        doc["services"],
+        serde_json::json!(["checkout", "fulfillment"])
+    );
+    let span = |id: &str| {
+        doc["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["span_id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("span {id} in {}", out.stdout))
+    };
+    let consumer = span("8b2d1f6e4c3a5b01");
+    assert_eq!(consumer["parent_span_id"], "7a1c0e5d3b2f4a02");
+    assert_eq!(consumer["link"], "named");
+    assert_eq!(consumer["follows_from"], true, "a consumer is asynchronous");
+    let step = span("8b2d1f6e4c3a5b02");
+    assert_eq!(step["inferred_parent_span_id"], "8b2d1f6e4c3a5b01");
+    assert_eq!(step["link"], "service");
 }

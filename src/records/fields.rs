@@ -227,6 +227,9 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("event.headers.traceparent", Role::Trace(Traceparent)),
     ("context.traceparent", Role::Trace(Traceparent)),
     ("propagation.traceparent", Role::Trace(Traceparent)),
+    // tracing-subscriber's JSON nests an event's fields under `fields`: a consumer logging the
+    // `traceparent` it received.
+    ("fields.traceparent", Role::Trace(Traceparent)),
     (
         "applicationProperties.traceparent",
         Role::Trace(Traceparent),
@@ -453,6 +456,7 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("attributes.db.system", Role::DbSystem),
     ("messaging.destination.name", Role::MessagingDestination),
     ("messaging.destination", Role::MessagingDestination),
+    ("fields.messaging.destination", Role::MessagingDestination),
     (
         "attributes.messaging.destination.name",
         Role::MessagingDestination,
@@ -466,6 +470,9 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("span.kind", Role::SpanKind),
     ("span_kind", Role::SpanKind),
     ("otel.kind", Role::SpanKind),
+    // tracing-opentelemetry's `otel.kind` field on a Rust `tracing` span, as tracing-subscriber's
+    // JSON writes the current span.
+    ("span.otel.kind", Role::SpanKind),
     ("grpc.service", Role::GrpcService),
     ("grpc.method", Role::GrpcMethod),
     // Stack traces embedded in the JSON.

@@ -366,6 +366,16 @@ fn text_cow<'a>(f: Option<&'a Found<'_>>) -> Option<std::borrow::Cow<'a, str>> {
     f.map(|f| f.value.as_text())
 }
 
+/// The logger's name as a service hint. A Rust `tracing`/`log` target is a module path
+/// (`checkout::orders::pricing`): its crate, the first segment, is the service, not each module.
+fn service_hint_of(e: &Extracted<'_>) -> Option<String> {
+    let hint = text_of(e, Slot::ServiceHint)?;
+    match hint.split_once("::") {
+        Some((krate, _)) if !krate.is_empty() => Some(krate.to_string()),
+        _ => Some(hint),
+    }
+}
+
 /// bunyan's `name` when the line is bunyan's (its record version `v: 0` beside it): the
 /// application's name, unlike the component or sub-logger names other libraries write there.
 fn bunyan_name(e: &Extracted<'_>) -> Option<String> {
@@ -539,7 +549,7 @@ impl LineFields for LineView<'_> {
             .or_else(|| bunyan_name(self.e))
     }
     fn service_hint(&self) -> Option<String> {
-        text_of(self.e, Slot::ServiceHint)
+        service_hint_of(self.e)
     }
     fn name(&self) -> Option<String> {
         name_of(self.e)
@@ -748,7 +758,7 @@ pub fn decode(e: &Extracted<'_>) -> Decoded {
         duration_ns: duration_of(e),
         level: level_of(e),
         service: text_of(e, Slot::Service).or_else(|| bunyan_name(e)),
-        service_hint: text_of(e, Slot::ServiceHint),
+        service_hint: service_hint_of(e),
         name: name_of(e),
         message: text_of(e, Slot::Message),
         status,

@@ -5,6 +5,8 @@
 //!   cache or publish call;
 //! - for a message consumer, the producer that sent to the same destination (a follows-from
 //!   link: the consumer may run after the request ended);
+//! - the one span through which its service joined the trace (the request it received, the
+//!   message it consumed): every span of a service descends from how the trace reached it;
 //! - otherwise it hangs under the trace's entry span, marked *unlinked*: the entry is an
 //!   ancestor of every span of the request, while timing across services is distorted by clock
 //!   skew of tens of milliseconds and cannot tell which caller it was.
@@ -95,6 +97,13 @@ pub fn infer_parents(nodes: &mut [SpanNode], entry: Option<usize>) {
         }
     }
     if timing {
+        for &i in &orphans {
+            if nodes[i].parent.is_none() {
+                if let Some(p) = service_entry(nodes, i, &incoming) {
+                    set_parent(nodes, i, p, Link::Service);
+                }
+            }
+        }
         // Longest first: a caller is placed before its callees look for a chain through it.
         for &i in orphans.iter().rev() {
             if nodes[i].parent.is_none() {
@@ -200,6 +209,46 @@ fn tightest_enclosing(
                 c,
             )
         })
+}
+
+/// The one span through which the service of span `i` joined the trace before `i` started
+/// (see [`is_service_entry`]).
+/// Work of that service that no span of it encloses (a consumer's step after the consumer's
+/// only line, an in-process task) descends from it. A service joined twice cannot tell which.
+fn service_entry(nodes: &[SpanNode], i: usize, facts: &Facts) -> Option<usize> {
+    let x = &nodes[i];
+    if x.kind != SpanKind::Logged || is_service_entry(nodes, i, facts) {
+        return None;
+    }
+    let start = x.start?;
+    let mut entries = (0..nodes.len()).filter(|&c| {
+        c != i
+            && nodes[c].kind == SpanKind::Logged
+            && nodes[c].service == x.service
+            && is_service_entry(nodes, c, facts)
+    });
+    let entry = entries.next()?;
+    if entries.next().is_some() {
+        return None;
+    }
+    (nodes[entry].start.is_some_and(|s| s <= start) && !has_ancestor(nodes, entry, i))
+        .then_some(entry)
+}
+
+/// Whether span `c` is how its service joined the trace: a request it received, a message it
+/// consumed, or a span whose parent is another service's span that had ended before it began
+/// (an asynchronous hop, as a message is). A parent in another service that encloses it tells
+/// nothing more: a service's own outgoing call, logged with the header it sent, reads the same.
+fn is_service_entry(nodes: &[SpanNode], c: usize, facts: &Facts) -> bool {
+    let n = &nodes[c];
+    let after_other_service = n.parent.is_some_and(|p| {
+        let parent = &nodes[p];
+        parent.service != n.service
+            && matches!((parent.end, n.start), (Some(end), Some(start)) if end <= start)
+    });
+    facts.incoming[c]
+        || matches!(n.call, crate::records::call::CallKind::Consume(_))
+        || after_other_service
 }
 
 /// Another service's spans that enclose span `i` as logged, when they form one chain (each
@@ -377,5 +426,32 @@ mod tests {
         assert_eq!(parent(5), (Some(4), Link::Message));
         // Inside orders' span and nothing else but the entry: orders called it.
         assert_eq!(parent(6), (Some(1), Link::Enclosing));
+    }
+
+    #[test]
+    fn a_step_no_span_encloses_goes_under_its_service_s_only_entry_never_a_guess_between_two() {
+        let mut nodes = vec![
+            span(1, "gateway", 0, 100, CallKind::Unknown),
+            span(2, "checkout", 10, 60, CallKind::Unknown),
+            span(3, "checkout", 50, 50, CallKind::Publish(9)),
+            // The consumer logged one line; its own step came after it.
+            span(4, "fulfillment", 150, 150, CallKind::Consume(9)),
+            span(5, "fulfillment", 153, 153, CallKind::Unknown),
+        ];
+        nodes[3].parent = Some(2);
+        nodes[3].link = Link::Named;
+        let entry = choose_entry(&nodes);
+        infer_parents(&mut nodes, entry);
+        assert_eq!((nodes[4].parent, nodes[4].link), (Some(3), Link::Service));
+        // A second consumer of the same service in the trace: which one ran the step is unknown.
+        let mut twice = nodes[..4].to_vec();
+        twice.extend([
+            span(6, "fulfillment", 151, 151, CallKind::Consume(9)),
+            span(5, "fulfillment", 153, 153, CallKind::Unknown),
+        ]);
+        twice[3].parent = Some(2);
+        let entry = choose_entry(&twice);
+        infer_parents(&mut twice, entry);
+        assert_eq!(twice[5].link, Link::Unlinked);
     }
 }

@@ -41,6 +41,9 @@ pub enum Link {
     Enclosing,
     /// The producer of the message it consumed (same destination).
     Message,
+    /// The one span through which its service joined the trace (the request it received, the
+    /// message it consumed): an ancestor by construction, the parent when nothing is between.
+    Service,
     /// Nothing tells its parent: it hangs under the trace's entry span.
     Unlinked,
 }
@@ -54,6 +57,7 @@ impl Link {
             Link::Transaction => "transaction",
             Link::Enclosing => "enclosing",
             Link::Message => "message",
+            Link::Service => "service",
             Link::Unlinked => "unlinked",
         }
     }
@@ -323,8 +327,8 @@ fn cover_placeholders(nodes: &mut [SpanNode]) {
     }
 }
 
-/// Marks the children that start after their parent ended (past the skew window): message
-/// consumers and other asynchronous work.
+/// Marks the children that start after their parent ended (past the skew window), and message
+/// consumers: asynchronous work.
 fn mark_follows_from(nodes: &mut [SpanNode]) {
     for i in 0..nodes.len() {
         let Some(p) = nodes[i].parent else {
@@ -334,7 +338,11 @@ fn mark_follows_from(nodes: &mut [SpanNode]) {
             (Some(s), Some(pe)) => s > pe + SKEW_WINDOW_NS,
             _ => false,
         };
-        nodes[i].follows_from = nodes[i].link == Link::Message || after_end;
+        // A consumer started by another service's message runs whenever the broker hands it
+        // over: never a synchronous callee, whatever the gap.
+        let consumed = matches!(nodes[i].call, crate::records::call::CallKind::Consume(_))
+            && nodes[i].service != nodes[p].service;
+        nodes[i].follows_from = nodes[i].link == Link::Message || after_end || consumed;
     }
 }
 
