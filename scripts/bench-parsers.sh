@@ -2,7 +2,7 @@
 # The parser behind `--all` (issue #5): the skimmer against serde_json, sonic-rs and simd-json,
 # each driving the same extractor (the serde visitor that keeps only aliased fields).
 #
-#   scripts/bench-parsers.sh [SIZE]      # default 1G of generated logs, kept under $BENCH_DIR
+#   scripts/bench-parsers.sh [SIZE]      # default 1G of generated logs (examples/gen_logs.rs), kept under $BENCH_DIR
 #
 # Builds tracegrep with the `parser-bench` feature (its own target directory), checks that every
 # parser gives the same `--all --format jsonl` output on the data, then runs side by side with
@@ -13,8 +13,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 size=${1:-1G}
-shared=${TRACEGREP_SHARED:-$here/../shared}
-dir=${BENCH_DIR:-/tmp/tracegrep-bench}
+gen="$here/target/release/examples/gen_logs"
+dir=${BENCH_DIR:-/tmp/tracegrep-bench/selfgen}
 plain="$dir/plain-$size"
 target="$here/target/parser-bench"
 tg="$target/release/tracegrep"
@@ -22,7 +22,8 @@ for tool in hyperfine rg python3; do
   command -v "$tool" >/dev/null || { echo "bench-parsers.sh: $tool is missing" >&2; exit 2; }
 done
 (cd "$here" && cargo build --release --quiet --features parser-bench --target-dir "$target")
-[ -f "$plain/truth.json" ] || python3 "$shared/bench/gen_logs.py" --out "$plain" --size "$size" --quiet
+(cd "$here" && cargo build --release --quiet --example gen_logs)
+[ -f "$plain/truth.json" ] || "$gen" --out "$plain" --size "$size" --quiet
 logs="$plain/logs"
 echo "data: $logs ($(du -sh "$logs" | cut -f1))"
 for p in skim serde sonic simd; do
