@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every trace (issue #5): `tracegrep --all` against a pure byte scan and a JSON tool.
 #
-#   scripts/bench-all.sh [SIZE]      # default 1G of generated logs, kept under $BENCH_DIR
+#   scripts/bench-all.sh [SIZE]      # default 1G of generated logs (examples/gen_logs.rs), kept under $BENCH_DIR
 #
 # Side by side with hyperfine on a warm cache: (a) `rg -c trace DIR`, the floor of reading the
 # bytes; (b) `jq -cR 'fromjson? | select(.trace_id != null) | .trace_id'` over the same files
@@ -16,16 +16,15 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 size=${1:-1G}
-shared=${TRACEGREP_SHARED:-$here/../shared}
-gen="$shared/bench/gen_logs.py"
-dir=${BENCH_DIR:-/tmp/tracegrep-bench}
+gen="$here/target/release/examples/gen_logs"
+dir=${BENCH_DIR:-/tmp/tracegrep-bench/selfgen}
 plain="$dir/plain-$size"
 tg="$here/target/release/tracegrep"
 for tool in hyperfine rg jq python3 /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench-all.sh: $tool is missing" >&2; exit 2; }
 done
-(cd "$here" && cargo build --release --quiet)
-[ -f "$plain/truth.json" ] || python3 "$gen" --out "$plain" --size "$size" --quiet
+(cd "$here" && cargo build --release --quiet --bin tracegrep --example gen_logs)
+[ -f "$plain/truth.json" ] || "$gen" --out "$plain" --size "$size" --quiet
 logs="$plain/logs"
 echo "data: $logs ($(du -sh "$logs" | cut -f1))"
 hyperfine -N -i --style none --warmup 1 --runs "${RUNS:-5}" --export-json "$dir/all.json" \

@@ -4,30 +4,29 @@
 #
 #   scripts/bench-stream.sh [SIZE] [STREAM_GB]     # default 1G of kubectl logs, a 5 GB stream
 #
-# 1. Generates one `kubectl logs --prefix --timestamps` stream with ../shared/bench/gen_logs.py
-#    --kubectl, then times `cat FILE | rg -F ID` against `cat FILE | tracegrep ID` with
+# 1. Generates one `kubectl logs --prefix --timestamps` stream with the repository's generator
+#    (examples/gen_logs.rs --kubectl), then times `cat FILE | rg -F ID` against `cat FILE | tracegrep ID` with
 #    hyperfine (warm cache) for the typical and the absent needle, and prints the ratio of
 #    medians (tracegrep / rg: below 1 is faster).
 # 2. Pipes STREAM_GB gigabytes of generator output straight into tracegrep (the generator's own
-#    `--stdout`, ~25 MiB/s, so this takes minutes) and reports tracegrep's peak RSS with
+#    `--stdout`) and reports tracegrep's peak RSS with
 #    /usr/bin/time: memory must not grow with the length of the stream.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 size=${1:-1G}
 stream_gb=${2:-5}
-shared=${TRACEGREP_SHARED:-$here/../shared}
-gen="$shared/bench/gen_logs.py"
-dir=${BENCH_DIR:-/tmp/tracegrep-bench}
+gen="$here/target/release/examples/gen_logs"
+dir=${BENCH_DIR:-/tmp/tracegrep-bench/selfgen}
 kube="$dir/kubectl-$size"
 tg="$here/target/release/tracegrep"
 for tool in hyperfine rg python3 /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench-stream.sh: $tool is missing" >&2; exit 2; }
 done
-(cd "$here" && cargo build --release --quiet)
-[ -f "$kube/truth.json" ] || python3 "$gen" --out "$kube" --size "$size" --kubectl --quiet
+(cd "$here" && cargo build --release --quiet --bin tracegrep --example gen_logs)
+[ -f "$kube/truth.json" ] || "$gen" --out "$kube" --size "$size" --kubectl --quiet
 file="$kube/logs/kubectl.log"
-typical=$(python3 "$gen" --out "$kube" --needle typical)
-absent=$(python3 "$gen" --out "$kube" --needle absent)
+typical=$("$gen" --out "$kube" --needle typical)
+absent=$("$gen" --out "$kube" --needle absent)
 echo "stream: $file ($(du -sh "$file" | cut -f1))"
 for needle in typical absent; do
   id=${!needle}
@@ -41,6 +40,8 @@ print("pipe %-8s tracegrep/rg %.2fx  median %.1f ms vs %.1f ms" % (
 PY
 done
 echo "peak RSS reading $stream_gb GB of a generated kubectl stream from a pipe:"
-python3 "$gen" --out "$dir/stream-tmp" --size "${stream_gb}G" --kubectl --stdout --quiet \
-  | /usr/bin/time -f "%M KiB peak RSS, %e s" "$tg" --color never "$absent" 2>&1 >/dev/null | tail -1
+rm -rf "$dir/stream-tmp"
+"$gen" --out "$dir/stream-tmp" --size "${stream_gb}G" --kubectl --stdout --quiet \
+  | /usr/bin/time -f "%M KiB peak RSS, %e s" "$tg" --color never "$absent" 2>&1 >/dev/null | tail -1 \
+  || true # the absent id: tracegrep exits 1, as it should
 rm -rf "$dir/stream-tmp"

@@ -3,30 +3,34 @@
 #
 #   scripts/bench.sh [SIZE]        # default 1G; data is generated once under $BENCH_DIR
 #
-# Generates realistic logs with ../shared/bench/gen_logs.py (plain and gzip), then runs
+# Generates realistic logs with the repository's generator (examples/gen_logs.rs; the gzip set
+# is the same files gzipped), then runs
 # hyperfine on a warm cache: tracegrep (default view and --format raw) against `rg -F ID` on
 # plain files and against `rg -z ID` on gzip files, for the rare needle (~0.001% of lines),
 # an absent id, the typical needle (against `rg -F -f` every spelling) and the frequent one.
 # Prints the ratio of medians (tracegrep / rg) and the peak RSS of each tool.
-# Needs: hyperfine, ripgrep, python3, /usr/bin/time (apt-get install -y hyperfine ripgrep time).
+# Needs: hyperfine, ripgrep, python3, gzip, /usr/bin/time (apt-get install -y hyperfine ripgrep time).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 size=${1:-1G}
-shared=${TRACEGREP_SHARED:-$here/../shared}
-gen="$shared/bench/gen_logs.py"
-dir=${BENCH_DIR:-/tmp/tracegrep-bench}
+gen="$here/target/release/examples/gen_logs"
+dir=${BENCH_DIR:-/tmp/tracegrep-bench/selfgen}
 plain="$dir/plain-$size"
 gz="$dir/gzip-$size"
 tg="$here/target/release/tracegrep"
 runs=${RUNS:-10}
 
-for tool in hyperfine rg python3 /usr/bin/time; do
+for tool in hyperfine rg python3 gzip /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench.sh: $tool is missing" >&2; exit 2; }
 done
-(cd "$here" && cargo build --release --quiet)
-[ -f "$plain/truth.json" ] || python3 "$gen" --out "$plain" --size "$size" --quiet
-[ -f "$gz/truth.json" ] || python3 "$gen" --out "$gz" --size "$size" --compress gzip --quiet
-needle() { python3 "$gen" --out "$1" --needle "$2"; }
+(cd "$here" && cargo build --release --quiet --bin tracegrep --example gen_logs)
+[ -f "$plain/truth.json" ] || "$gen" --out "$plain" --size "$size" --quiet
+if [ ! -f "$gz/truth.json" ]; then
+  mkdir -p "$gz/logs"
+  for f in "$plain"/logs/*; do gzip -c "$f" > "$gz/logs/$(basename "$f").gz"; done
+  cp "$plain/truth.json" "$gz/truth.json"
+fi
+needle() { "$gen" --out "$1" --needle "$2"; }
 
 ratio() {
   python3 - "$1" <<'PY'
@@ -57,7 +61,7 @@ compare() { # name, then label=command pairs; the first is the baseline
 
 rare=$(needle "$plain" rare); absent=$(needle "$plain" absent)
 typical=$(needle "$plain" typical); frequent=$(needle "$plain" frequent)
-python3 "$gen" --out "$plain" --spellings typical > "$dir/typical.pat"
+"$gen" --out "$plain" --spellings typical > "$dir/typical.pat"
 echo "data: $plain/logs ($(du -sh "$plain/logs" | cut -f1)), $gz/logs ($(du -sh "$gz/logs" | cut -f1) gzip)"
 compare rare "rg=rg -F $rare $plain/logs" "tracegrep=$tg --color never $rare $plain/logs" \
   "tracegrep-raw=$tg --color never --format raw $rare $plain/logs"

@@ -334,38 +334,19 @@ fn check_in_browser(html: &Path, trace: &str, spans: usize, checks: Option<serde
 
 /// A generated test run big enough that the page embeds its data gzipped (over 1 MiB of
 /// JSON): the page inflates it in the browser and parses a trace's spans when it is opened.
+/// The slowest trace is opened: the page details the slowest (and failing) ones.
 #[test]
 fn html_report_of_a_generated_run_in_a_browser() {
     if !browser_present() {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out_dir = dir.path().to_str().expect("utf-8 temp path");
-    let Some(bench) = crate::truth::bench_dir() else {
-        return;
-    };
-    let gen = bench.join("gen_logs.py");
-    let made = crate::truth::python(&[
-        gen.to_str().expect("utf-8 path"),
-        "--out",
-        out_dir,
-        "--size",
-        "8M",
-        "--seed",
-        "5",
-        "--quiet",
-    ]);
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    let dir = crate::truth::generate_into(8 << 20, 5, false);
     let logs = dir.path().join("logs");
     let html = dir.path().join("report.html");
     let out = run(tracegrep()
         .args(["--all", "-q", "--report"])
         .arg(format!("html={}", html.display()))
-        .args(["--format", "csv", "--sort", "spans", "--limit", "1"])
+        .args(["--format", "csv", "--sort", "duration", "--limit", "1"])
         .arg(&logs));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let row: Vec<&str> = out
@@ -469,24 +450,48 @@ fn gates_on_a_stream_judge_the_rows_it_lets_go() {
     assert!(out.stderr.contains("(1 of 4 traces)"), "{}", out.stderr);
 }
 
-/// The data an HTML report embeds, decoded (plain or gzip+base64) by python3.
+/// The data an HTML report embeds, decoded (plain, or gzip+base64 as the page inflates it).
 pub fn html_data(html: &Path) -> serde_json::Value {
-    const DECODE: &str = r#"
-import base64, gzip, json, re, sys
-page = open(sys.argv[1], encoding="utf-8").read()
-raw = re.search(r'<script id="tracegrep-data" type="application/json">(.*?)</script>', page, re.S).group(1)
-data = json.loads(raw)
-if isinstance(data, dict) and data.get("encoding") == "gzip+base64":
-    data = json.loads(gzip.decompress(base64.b64decode(data["payload"])))
-json.dump(data, sys.stdout)
-"#;
-    let out = crate::truth::python(&["-c", DECODE, html.to_str().expect("utf-8 path")]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("the page's data is JSON")
+    let page = std::fs::read_to_string(html).expect("html");
+    const OPEN: &str = r#"<script id="tracegrep-data" type="application/json">"#;
+    let start = page.find(OPEN).expect("the data script") + OPEN.len();
+    let len = page[start..].find("</script>").expect("script closed");
+    let data: serde_json::Value =
+        serde_json::from_str(&page[start..start + len]).expect("the page's data is JSON");
+    if data["encoding"] != "gzip+base64" {
+        return data;
+    }
+    let gz = base64_decode(data["payload"].as_str().expect("payload"));
+    let mut json = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut json)
+        .expect("gzip");
+    serde_json::from_slice(&json).expect("the page's data is JSON")
+}
+
+/// Standard base64 (with padding), as the report writes its payload.
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    for chunk in text.as_bytes().chunks(4) {
+        let digits: Vec<u8> = chunk
+            .iter()
+            .filter(|&&c| c != b'=')
+            .map(|&c| value(c))
+            .collect();
+        let n = digits
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &d)| n | u32::from(d) << (18 - 6 * i));
+        out.extend_from_slice(&n.to_be_bytes()[1..digits.len()]);
+    }
+    out
 }
 
 /// A big run's HTML report lists every trace but embeds the spans and lines of the worst
@@ -494,27 +499,7 @@ json.dump(data, sys.stdout)
 /// errors first, then the slowest.
 #[test]
 fn html_report_embeds_the_worst_traces_in_full_and_lists_the_rest() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out_dir = dir.path().to_str().expect("utf-8 temp path");
-    let Some(bench) = crate::truth::bench_dir() else {
-        return;
-    };
-    let gen = bench.join("gen_logs.py");
-    let made = crate::truth::python(&[
-        gen.to_str().expect("utf-8 path"),
-        "--out",
-        out_dir,
-        "--size",
-        "20M",
-        "--seed",
-        "5",
-        "--quiet",
-    ]);
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    let dir = crate::truth::generate_into(20 << 20, 5, false);
     let html = dir.path().join("report.html");
     let out = run(tracegrep()
         .args([

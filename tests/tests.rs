@@ -4,6 +4,9 @@
 mod all;
 mod ci;
 mod cli;
+#[allow(dead_code)]
+#[path = "../examples/common/mod.rs"]
+mod common;
 mod completions;
 mod conformance;
 mod conventions;
