@@ -32,12 +32,7 @@ pub(crate) fn write_fields(conv: Conv, out: &mut Vec<u8>, ev: &Ev) {
             o.s("message", ev.msg).end();
         }
         Conv::Pino => {
-            let lv = match ev.level {
-                Level::Debug => 20,
-                Level::Info => 30,
-                Level::Warn => 40,
-                Level::Error => 50,
-            };
+            let lv = node_level(ev.level);
             let mut o = Obj::new(out, false);
             o.n("level", lv)
                 .n("time", ev.t / 1_000_000)
@@ -68,12 +63,7 @@ pub(crate) fn write_fields(conv: Conv, out: &mut Vec<u8>, ev: &Ev) {
             o.s("msg", ev.msg).end();
         }
         Conv::Bunyan => {
-            let lv = match ev.level {
-                Level::Debug => 20,
-                Level::Info => 30,
-                Level::Warn => 40,
-                Level::Error => 50,
-            };
+            let lv = node_level(ev.level);
             let mut o = Obj::new(out, false);
             o.s("name", ev.service)
                 .s("hostname", ev.pod)
@@ -230,5 +220,15 @@ pub(crate) fn write_fields(conv: Conv, out: &mut Vec<u8>, ev: &Ev) {
             o.close().end();
         }
         _ => unreachable!("{conv:?} is written by the other encoder module"),
+    }
+}
+
+/// pino's and bunyan's numeric levels.
+fn node_level(level: Level) -> u8 {
+    match level {
+        Level::Debug => 20,
+        Level::Info => 30,
+        Level::Warn => 40,
+        Level::Error => 50,
     }
 }

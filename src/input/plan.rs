@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::input::chunk::{split_lines, CHUNK_BYTES};
 use crate::input::open::{open_file, Compression, Opened, PlainBytes};
-use crate::input::walk::{collect_files, describe_io_error};
+use crate::input::walk::{collect_files, path_error};
 use crate::input::Source;
 use crate::records::SourceId;
 
@@ -79,10 +79,7 @@ impl Plan {
                 Ok(Opened::Binary) => plan
                     .notes
                     .push(format!("{}: binary file, skipped", path.display())),
-                Err(e) => {
-                    plan.errors
-                        .push(format!("{}: {}", path.display(), describe_io_error(&e)))
-                }
+                Err(e) => plan.errors.push(path_error(path, &e)),
             }
         }
         plan

@@ -54,6 +54,11 @@ fn walk_dir(root: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<WalkError>) 
     }
 }
 
+/// `PATH: reason`, the one-line message for a file that failed.
+pub fn path_error(path: &std::path::Path, e: &std::io::Error) -> String {
+    format!("{}: {}", path.display(), describe_io_error(e))
+}
+
 /// An I/O error as a short phrase without the "(os error N)" suffix.
 pub fn describe_io_error(e: &std::io::Error) -> String {
     use std::io::ErrorKind;

@@ -20,7 +20,7 @@ use crate::exit::ExitStatus;
 use crate::input::open::sniff;
 use crate::input::stream::Carry;
 use crate::input::tail::{Tail, TailEvent};
-use crate::input::walk::{collect_files, describe_io_error};
+use crate::input::walk::{collect_files, describe_io_error, path_error};
 use crate::input::Source;
 use crate::records::block::{Block, BlockScan};
 use crate::records::fields::FieldTable;
@@ -113,12 +113,7 @@ pub fn run(
                         });
                     }
                     Err(e) => {
-                        writeln!(
-                            err,
-                            "tracegrep: {}: {}",
-                            path.display(),
-                            describe_io_error(&e)
-                        )?;
+                        writeln!(err, "tracegrep: {}", path_error(&path, &e))?;
                         failed = true;
                     }
                 }

@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::cli::ReportFormat;
 use crate::config::{AllMode, Config, Inputs, ReportTarget};
-use crate::input::walk::describe_io_error;
+use crate::input::walk::path_error;
 use crate::records::block::LineSink;
 use crate::records::ids::TraceKey;
 use crate::records::lines::LineScan;
@@ -179,12 +179,7 @@ pub fn write_reports(
                     Ok(()) => written_to.push(path.display().to_string()),
                     Err(e) => {
                         out.flush()?;
-                        writeln!(
-                            err,
-                            "tracegrep: {}: {}",
-                            path.display(),
-                            describe_io_error(&e)
-                        )?;
+                        writeln!(err, "tracegrep: {}", path_error(path, &e))?;
                         failed = true;
                     }
                 }

@@ -152,24 +152,11 @@ mod tests {
         let scan = LineScan::new(FieldTable::new(&FieldOverrides::default()));
         let mut diag = Diagnostics::default();
         let mut seen = Vec::new();
-        let block = Block {
-            bytes: text.as_bytes(),
-            from: 0,
-            to: text.len(),
-            base_offset: 0,
-            source: 0,
-            more_follows: false,
-        };
+        let block = Block::of_stream(text.as_bytes(), 0, 0, false);
         let mut sink = |d: &AnyLine<'_>, _: &LineIds, _: LineRef, _: Option<&str>| {
             seen.push(d.message_text().unwrap_or_default().into_owned())
         };
-        scan.scan_block(
-            &block,
-            None,
-            &mut Continuations::default(),
-            &mut diag,
-            &mut sink,
-        );
+        scan.scan_block(&block, None, &mut Default::default(), &mut diag, &mut sink);
         assert_eq!(seen, ["a", "joined"]);
         assert_eq!(diag.not_json, 1);
         assert_eq!(diag.no_trace_id, 1);
@@ -179,22 +166,9 @@ mod tests {
     fn damage(text: &str) -> (u64, u64) {
         let scan = LineScan::new(FieldTable::new(&FieldOverrides::default()));
         let mut diag = Diagnostics::default();
-        let block = Block {
-            bytes: text.as_bytes(),
-            from: 0,
-            to: text.len(),
-            base_offset: 0,
-            source: 0,
-            more_follows: false,
-        };
+        let block = Block::of_stream(text.as_bytes(), 0, 0, false);
         let mut sink = |_: &AnyLine<'_>, _: &LineIds, _: LineRef, _: Option<&str>| {};
-        scan.scan_block(
-            &block,
-            None,
-            &mut Continuations::default(),
-            &mut diag,
-            &mut sink,
-        );
+        scan.scan_block(&block, None, &mut Default::default(), &mut diag, &mut sink);
         (diag.not_json, diag.no_trace_id)
     }
 
