@@ -5,7 +5,7 @@
 //! without span ids form one synthetic span per service. Parent chains are followed
 //! iteratively with a visited set, so cycles and deep chains cannot hang or overflow.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::records::call::CallKind;
 use crate::records::ids::SpanId;
@@ -179,8 +179,8 @@ pub fn new_node(id: Option<SpanId>, kind: SpanKind, service: String) -> SpanNode
 /// Builds the tree from a trace's records, which must be sorted by time.
 pub fn build_tree(records: &[Record]) -> SpanTree {
     let mut nodes: Vec<SpanNode> = Vec::new();
-    let mut by_id: HashMap<SpanId, usize> = HashMap::new();
-    let mut synthetic: HashMap<String, usize> = HashMap::new();
+    let mut by_id: HashMap<SpanId, usize> = HashMap::default();
+    let mut synthetic: HashMap<String, usize> = HashMap::default();
     for (i, r) in records.iter().enumerate() {
         let service = r
             .service
@@ -228,6 +228,9 @@ pub fn link_nodes(mut nodes: Vec<SpanNode>) -> SpanTree {
         .collect();
     missing.sort_unstable();
     missing.dedup();
+    // Exactly: trees of `--all --format jsonl` are all kept, and a push past the nodes'
+    // capacity would double it.
+    nodes.reserve_exact(missing.len());
     for id in missing {
         let mut node = new_node(Some(id), SpanKind::Placeholder, "?".to_string());
         node.name = "(span not in the logs)".to_string();
@@ -388,8 +391,9 @@ fn break_cycles(nodes: &mut [SpanNode]) {
     const ON_PATH: u8 = 1;
     const DONE: u8 = 2;
     let mut state = vec![UNSEEN; nodes.len()];
+    // One buffer for every walk: a fresh one per node was an allocation per span.
+    let mut path = Vec::new();
     for start in 0..nodes.len() {
-        let mut path = Vec::new();
         let mut at = Some(start);
         while let Some(i) = at {
             match state[i] {
@@ -405,7 +409,7 @@ fn break_cycles(nodes: &mut [SpanNode]) {
                 }
             }
         }
-        for i in path {
+        for i in path.drain(..) {
             state[i] = DONE;
         }
     }
