@@ -639,7 +639,7 @@ impl SpanAcc {
         };
         node.error = self.last_level.is_some_and(|l| l >= Level::Error);
         node.error_lines = self.error_lines as usize;
-        node.status = self.status.map(String::from);
+        node.status = self.status;
         node.name = self.label.map(String::from).unwrap_or_default();
         node.line_count = self.lines as usize;
         node.call = self.call;

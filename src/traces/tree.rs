@@ -103,7 +103,8 @@ pub struct SpanNode {
     /// Lines at error level or above.
     pub error_lines: usize,
     /// The HTTP or gRPC status its latest line with one reports (`502`, `UNAVAILABLE`).
-    pub status: Option<String>,
+    /// Boxed text, not a `String`: `--all --format jsonl` keeps a million nodes.
+    pub status: Option<Box<str>>,
     /// Indices of its lines in the trace's records (empty when built from summaries).
     pub records: Vec<usize>,
     /// How many lines it has.
@@ -377,7 +378,10 @@ fn fill_from_records(node: &mut SpanNode, records: &[Record]) {
         .last()
         .is_some_and(|r| r.level.is_some_and(|l| l >= Level::Error));
     node.call = lines.iter().fold(CallKind::Unknown, |k, r| k.merge(r.call));
-    node.status = lines.iter().rev().find_map(|r| r.status.clone());
+    node.status = lines
+        .iter()
+        .rev()
+        .find_map(|r| r.status.as_deref().map(Box::from));
     node.name = lines
         .iter()
         .find_map(|r| r.name.clone())
