@@ -77,7 +77,9 @@ pub fn unwrap_line(line: &[u8]) -> Envelope<'_> {
             rest = after;
         }
     }
-    if env.pod.is_none() && env.time.is_none() {
+    // Both prefixes are text before the JSON: a line that starts with its object (most lines)
+    // has neither, and is not split into words to find out.
+    if env.pod.is_none() && env.time.is_none() && rest.first() != Some(&b'{') {
         if let Some((pod, container, after)) = stern_prefix(rest) {
             env.pod = Some(pod);
             env.container = Some(container);

@@ -191,7 +191,7 @@ fn undash_guid(s: &str) -> Option<[u8; 32]> {
 pub fn parse_hex_trace(value: &str) -> Option<TraceKey> {
     let mut s = value.trim();
     // Only GCP paths (`projects/P/traces/ID`) have a slash; skip the substring search otherwise.
-    if s.contains('/') {
+    if s.as_bytes().contains(&b'/') {
         if let Some(pos) = s.rfind("/traces/") {
             s = &s[pos + "/traces/".len()..];
         }

@@ -336,30 +336,31 @@ fn status_of<'e>(e: &'e Extracted<'_>) -> Option<StatusValue<'e>> {
 /// Longest operation name kept from a statement or URL, in characters.
 const MAX_NAME_CHARS: usize = 80;
 
-fn truncate_chars(s: &str, max: usize) -> String {
+/// `s` cut to `max` characters (with `…`), owned: text already owned is not copied again.
+fn truncate_chars(s: std::borrow::Cow<'_, str>, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &s[..cut]),
-        None => s.to_string(),
+        None => s.into_owned(),
     }
 }
 
+/// The operation name, copied once from the line's text (names are read on a span's first
+/// lines, a quarter of all lines in `--all`).
 fn name_of(e: &Extracted<'_>) -> Option<String> {
-    if let Some(name) = text_of(e, Slot::Name) {
-        return Some(truncate_chars(&name, MAX_NAME_CHARS));
+    let text = |slot| e.get(slot).map(|f| f.value.as_text());
+    if let Some(name) = text(Slot::Name) {
+        return Some(truncate_chars(name, MAX_NAME_CHARS));
     }
-    if let (Some(service), Some(method)) =
-        (text_of(e, Slot::GrpcService), text_of(e, Slot::GrpcMethod))
-    {
+    if let (Some(service), Some(method)) = (text(Slot::GrpcService), text(Slot::GrpcMethod)) {
         return Some(format!("{service}/{method}"));
     }
-    if let Some(path) = text_of(e, Slot::HttpPath) {
-        let name = match text_of(e, Slot::HttpMethod) {
-            Some(method) => format!("{method} {path}"),
-            None => path,
-        };
-        return Some(truncate_chars(&name, MAX_NAME_CHARS));
+    if let Some(path) = text(Slot::HttpPath) {
+        return Some(match text(Slot::HttpMethod) {
+            Some(method) => truncate_chars(format!("{method} {path}").into(), MAX_NAME_CHARS),
+            None => truncate_chars(path, MAX_NAME_CHARS),
+        });
     }
-    text_of(e, Slot::DbStatement).map(|s| truncate_chars(&s, MAX_NAME_CHARS))
+    text(Slot::DbStatement).map(|s| truncate_chars(s, MAX_NAME_CHARS))
 }
 
 fn text_cow<'a>(f: Option<&'a Found<'_>>) -> Option<std::borrow::Cow<'a, str>> {

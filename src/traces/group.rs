@@ -16,14 +16,18 @@ use crate::traces::tree::{link_nodes, new_node, SpanKind, SpanNode, SpanTree};
 use crate::traces::UNKNOWN_SERVICE;
 
 /// What is kept of one span. Compact (a million one-span traces hold a million of these):
-/// times use sentinels rather than `Option`s, texts are boxed.
+/// times and ids use sentinels rather than `Option`s, texts are boxed, and the name and the
+/// message that stands in for it share a field (136 bytes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpanAcc {
     service: Option<Box<str>>,
-    name: Option<Box<str>>,
-    message: Option<Box<str>>,
-    parent: Option<SpanId>,
-    parent_hint: Option<SpanId>,
+    /// The operation name, or while no line named one, the first message (`label_is_message`).
+    label: Option<Box<str>>,
+    label_is_message: bool,
+    /// The parent and the implied ancestor, as [`SpanId`] values (`0`: none; no decoder makes
+    /// a span id of zero, which every convention uses for "no id").
+    parent: u64,
+    parent_hint: u64,
     /// The earliest line time (`Nanos::MAX`: none yet).
     first: Nanos,
     /// The latest line time (`Nanos::MIN`: none yet).
@@ -47,10 +51,10 @@ impl Default for SpanAcc {
     fn default() -> SpanAcc {
         SpanAcc {
             service: None,
-            name: None,
-            message: None,
-            parent: None,
-            parent_hint: None,
+            label: None,
+            label_is_message: false,
+            parent: 0,
+            parent_hint: 0,
             first: Nanos::MAX,
             last: Nanos::MIN,
             timed_ns: i64::MIN,
@@ -532,14 +536,20 @@ impl SpanAcc {
         if self.service.is_none() {
             self.service = d.service().or_else(service).map(String::into_boxed_str);
         }
-        if self.name.is_none() {
-            self.name = d.name().map(String::into_boxed_str);
-            if self.name.is_none() && self.message.is_none() {
-                self.message = d.message().map(String::into_boxed_str);
+        if self.label.is_none() || self.label_is_message {
+            if let Some(name) = d.name() {
+                (self.label, self.label_is_message) = (Some(name.into_boxed_str()), false);
+            } else if self.label.is_none() {
+                self.label = d.message().map(String::into_boxed_str);
+                self.label_is_message = true;
             }
         }
-        self.parent = self.parent.or(ids.parent);
-        self.parent_hint = self.parent_hint.or(ids.parent_hint);
+        if self.parent == 0 {
+            self.parent = ids.parent.map_or(0, |p| p.0);
+        }
+        if self.parent_hint == 0 {
+            self.parent_hint = ids.parent_hint.map_or(0, |p| p.0);
+        }
         if level.is_some_and(|l| l >= Level::Error) {
             self.error_lines += 1;
         }
@@ -574,10 +584,21 @@ impl SpanAcc {
         self.error_lines += other.error_lines;
         self.call = self.call.merge(other.call);
         self.service = self.service.take().or(other.service);
-        self.name = self.name.take().or(other.name);
-        self.message = self.message.take().or(other.message);
-        self.parent = self.parent.or(other.parent);
-        self.parent_hint = self.parent_hint.or(other.parent_hint);
+        // A name beats a message, and this side's beats the other's.
+        let other_wins = match (&self.label, self.label_is_message) {
+            (None, _) => true,
+            (Some(_), true) => other.label.is_some() && !other.label_is_message,
+            (Some(_), false) => false,
+        };
+        if other_wins {
+            (self.label, self.label_is_message) = (other.label, other.label_is_message);
+        }
+        if self.parent == 0 {
+            self.parent = other.parent;
+        }
+        if self.parent_hint == 0 {
+            self.parent_hint = other.parent_hint;
+        }
         self.first = self.first.min(other.first);
         self.last = self.last.max(other.last);
         if other.timed_ns > self.timed_ns {
@@ -604,8 +625,8 @@ impl SpanAcc {
             .or(service_key)
             .unwrap_or_else(|| UNKNOWN_SERVICE.to_string());
         let mut node = new_node(id, kind, service);
-        node.parent_id = self.parent;
-        node.parent_hint = self.parent_hint;
+        node.parent_id = (self.parent != 0).then_some(SpanId(self.parent));
+        node.parent_hint = (self.parent_hint != 0).then_some(SpanId(self.parent_hint));
         (node.start, node.end) = if self.timed_ns != i64::MIN {
             (
                 Some(self.timed_at.saturating_sub(self.timed_ns)),
@@ -619,12 +640,8 @@ impl SpanAcc {
         };
         node.error = self.last_level.is_some_and(|l| l >= Level::Error);
         node.error_lines = self.error_lines as usize;
-        node.status = self.status.map(String::from);
-        node.name = self
-            .name
-            .or(self.message)
-            .map(String::from)
-            .unwrap_or_default();
+        node.status = self.status;
+        node.name = self.label.map(String::from).unwrap_or_default();
         node.line_count = self.lines as usize;
         node.call = self.call;
         node

@@ -75,8 +75,10 @@ pub fn infer_parents(nodes: &mut [SpanNode], entry: Option<usize>) {
     // Shortest first: a short span finds its tight parent before that parent is itself placed.
     orphans.sort_by_key(|&i| (nodes[i].duration_ns().unwrap_or(i64::MAX), i));
     let timing = nodes.len() <= MAX_SPANS_FOR_INFERENCE;
-    // Asked of every pair of spans below: decided once per span.
-    let incoming = if timing {
+    // Asked of every pair of spans below: decided once per span, and only in a trace that
+    // has something to place (most traces of `--all` have their parents named).
+    let placing = !orphans.is_empty() || nodes.iter().any(|n| n.link == Link::Transaction);
+    let incoming = if timing && placing {
         Facts::of(nodes)
     } else {
         Facts::default()
@@ -300,16 +302,21 @@ struct Facts {
 
 impl Facts {
     fn of(nodes: &[SpanNode]) -> Facts {
-        let mut index: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
+        // A trace has a few services: a list beats a hash table (no hashing, no table).
+        let mut names: Vec<&str> = Vec::new();
         let mut groups: Vec<Vec<usize>> = Vec::new();
         let group = nodes
             .iter()
             .enumerate()
             .map(|(i, n)| {
-                let g = *index.entry(n.service.as_str()).or_insert_with(|| {
-                    groups.push(Vec::new());
-                    groups.len() - 1
-                });
+                let g = match names.iter().position(|s| *s == n.service) {
+                    Some(g) => g,
+                    None => {
+                        names.push(&n.service);
+                        groups.push(Vec::new());
+                        groups.len() - 1
+                    }
+                };
                 if n.kind == SpanKind::Logged && !n.call.is_leaf() {
                     groups[g].push(i);
                 }

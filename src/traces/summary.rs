@@ -91,7 +91,7 @@ impl TraceSummary {
             Some(n) => (
                 Some(n.service.clone()),
                 Some(n.name.clone()),
-                n.status.clone(),
+                n.status.as_deref().map(str::to_string),
                 n.error,
             ),
             None => (None, None, None, false),

@@ -5,7 +5,7 @@
 //! without span ids form one synthetic span per service. Parent chains are followed
 //! iteratively with a visited set, so cycles and deep chains cannot hang or overflow.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::records::call::CallKind;
 use crate::records::ids::SpanId;
@@ -107,7 +107,8 @@ pub struct SpanNode {
     /// Lines at error level or above.
     pub error_lines: usize,
     /// The HTTP or gRPC status its latest line with one reports (`502`, `UNAVAILABLE`).
-    pub status: Option<String>,
+    /// Boxed text, not a `String`: `--all --format jsonl` keeps a million nodes.
+    pub status: Option<Box<str>>,
     /// Indices of its lines in the trace's records (empty when built from summaries).
     pub records: Vec<usize>,
     /// How many lines it has.
@@ -183,8 +184,8 @@ pub fn new_node(id: Option<SpanId>, kind: SpanKind, service: String) -> SpanNode
 /// Builds the tree from a trace's records, which must be sorted by time.
 pub fn build_tree(records: &[Record]) -> SpanTree {
     let mut nodes: Vec<SpanNode> = Vec::new();
-    let mut by_id: HashMap<SpanId, usize> = HashMap::new();
-    let mut synthetic: HashMap<String, usize> = HashMap::new();
+    let mut by_id: HashMap<SpanId, usize> = HashMap::default();
+    let mut synthetic: HashMap<String, usize> = HashMap::default();
     for (i, r) in records.iter().enumerate() {
         let service = r
             .service
@@ -232,6 +233,9 @@ pub fn link_nodes(mut nodes: Vec<SpanNode>) -> SpanTree {
         .collect();
     missing.sort_unstable();
     missing.dedup();
+    // Exactly: trees of `--all --format jsonl` are all kept, and a push past the nodes'
+    // capacity would double it.
+    nodes.reserve_exact(missing.len());
     for id in missing {
         let mut node = new_node(Some(id), SpanKind::Placeholder, "?".to_string());
         node.name = "(span not in the logs)".to_string();
@@ -382,7 +386,10 @@ fn fill_from_records(node: &mut SpanNode, records: &[Record]) {
         .last()
         .is_some_and(|r| r.level.is_some_and(|l| l >= Level::Error));
     node.call = lines.iter().fold(CallKind::Unknown, |k, r| k.merge(r.call));
-    node.status = lines.iter().rev().find_map(|r| r.status.clone());
+    node.status = lines
+        .iter()
+        .rev()
+        .find_map(|r| r.status.as_deref().map(Box::from));
     node.name = lines
         .iter()
         .find_map(|r| r.name.clone())
@@ -396,8 +403,9 @@ fn break_cycles(nodes: &mut [SpanNode]) {
     const ON_PATH: u8 = 1;
     const DONE: u8 = 2;
     let mut state = vec![UNSEEN; nodes.len()];
+    // One buffer for every walk: a fresh one per node was an allocation per span.
+    let mut path = Vec::new();
     for start in 0..nodes.len() {
-        let mut path = Vec::new();
         let mut at = Some(start);
         while let Some(i) = at {
             match state[i] {
@@ -413,7 +421,7 @@ fn break_cycles(nodes: &mut [SpanNode]) {
                 }
             }
         }
-        for i in path {
+        for i in path.drain(..) {
             state[i] = DONE;
         }
     }
