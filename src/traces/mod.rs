@@ -3,6 +3,7 @@
 //! This stage takes [`Record`]s and hands a [`Trace`] to the renderers. It knows nothing of
 //! files or terminals.
 
+pub mod acc;
 pub mod critical;
 pub mod filter;
 pub mod gates;
