@@ -4,6 +4,7 @@
 //! one-pass extractor ([`extract`]) and the decoders for ids, times, levels and durations. It
 //! hands [`Record`]s to the traces stage and knows nothing of terminals.
 
+pub mod aliases;
 pub mod block;
 pub mod call;
 pub mod continuation;
