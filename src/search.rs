@@ -129,6 +129,13 @@ where
         diags[source as usize] += &diag;
     }
     errors.extend(task.errors);
+    // Files that shrank under the map (see `input::guard`): the lines before the loss were
+    // read; the answer may lack the rest, so it is an error.
+    for (source, bytes) in &plain {
+        if let Some(at) = bytes.kept_before() {
+            errors.push(truncated(&sources[*source as usize].display, at as u64));
+        }
+    }
     let searched = Searched {
         sources,
         diags,
@@ -207,19 +214,32 @@ pub fn scan_unit<S: BlockScan<K>, K>(
             diag.bytes += range.len() as u64;
             let block = Block::of_chunk(bytes, &range, source);
             scan.scan_block(&block, fallback, &mut S::State::default(), diag, sink);
+            if bytes.lost_at().is_some_and(|at| at < range.end) {
+                // The file shrank under this chunk: the zeros read in place of the lost bytes,
+                // and the line they cut, are not damage in the log (the truncation is reported
+                // instead).
+                diag.nul_bytes = 0;
+                diag.not_json = 0;
+            }
             bytes.release(range);
             (source, None)
         }
         Unit::Stream(StreamSource {
             compression,
+            expected_len,
             reader,
             ..
         }) => {
-            let error = scan_reader(scan, source, fallback, reader, diag, sink).map(|failure| {
-                let name = sources
-                    .get(source as usize)
-                    .map_or("?", |s| s.display.as_str());
-                stream_error(name, Some(compression), &failure)
+            let before = diag.bytes;
+            let name = sources
+                .get(source as usize)
+                .map_or("?", |s| s.display.as_str());
+            let error = scan_reader(scan, source, fallback, reader, diag, sink)
+                .map(|failure| stream_error(name, compression, &failure));
+            let read = diag.bytes - before;
+            let error = error.or_else(|| {
+                let expected = expected_len.filter(|&len| read < len)?;
+                Some(truncated(name, read.min(expected)))
             });
             (source, error)
         }
@@ -244,6 +264,11 @@ fn scan_reader<S: BlockScan<K>, K>(
     let (Ok(bytes) | Err((_, bytes))) = &result;
     diag.bytes += *bytes;
     result.err()
+}
+
+/// The message for a file that shrank while it was read, after `kept` bytes.
+fn truncated(name: &str, kept: u64) -> String {
+    format!("{name}: truncated while read; kept the lines before byte {kept}")
 }
 
 /// The message for a stream that failed after `bytes` bytes: a damaged archive keeps what
@@ -298,7 +323,8 @@ mod tests {
         let bytes: &'static [u8] = Box::leak(text.into_bytes().into_boxed_slice());
         let unit = Unit::Stream(StreamSource {
             source: 0,
-            compression: Compression::Gzip,
+            compression: Some(Compression::Gzip),
+            expected_len: None,
             reader: Box::new(Trickle(bytes)),
         });
         let scan = LineScan::new(FieldTable::new(&FieldOverrides::default()));

@@ -2,6 +2,7 @@
 //! since linking is the slow part on small machines.
 
 mod all;
+mod changing;
 mod ci;
 mod cli;
 mod completions;

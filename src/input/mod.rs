@@ -6,6 +6,7 @@
 //! [`stream`], with a fixed-size buffer so memory does not grow with the input.
 
 pub mod chunk;
+pub mod guard;
 pub mod open;
 pub mod plan;
 pub mod reflow;

@@ -11,12 +11,15 @@ use crate::input::walk::{collect_files, describe_io_error};
 use crate::input::Source;
 use crate::records::SourceId;
 
-/// A compressed source, read as one stream.
+/// A source read as one stream: a compressed file, or a plain file being written to.
 pub struct StreamSource {
     /// Which source.
     pub source: SourceId,
-    /// Its format.
-    pub compression: Compression,
+    /// Its format (`None`: a plain file read with `read()`).
+    pub compression: Option<Compression>,
+    /// For a plain file, its length when opened: a read that ends short of it met a
+    /// truncation.
+    pub expected_len: Option<u64>,
     /// The decoding reader.
     pub reader: Box<dyn Read + Send>,
 }
@@ -46,7 +49,7 @@ pub enum Unit<'a> {
         /// The lines to read.
         range: Range<usize>,
     },
-    /// A compressed file.
+    /// A compressed file, or a plain file read with `read()`.
     Stream(StreamSource),
 }
 
@@ -73,7 +76,14 @@ impl Plan {
                 Ok(Opened::Plain(bytes)) => plan.plain.push((source, bytes)),
                 Ok(Opened::Compressed(compression, reader)) => plan.streams.push(StreamSource {
                     source,
-                    compression,
+                    compression: Some(compression),
+                    expected_len: None,
+                    reader,
+                }),
+                Ok(Opened::Read(reader, len)) => plan.streams.push(StreamSource {
+                    source,
+                    compression: None,
+                    expected_len: Some(len),
                     reader,
                 }),
                 Ok(Opened::Binary) => plan
