@@ -9,6 +9,7 @@ mod completions;
 mod conformance;
 mod conventions;
 mod follow;
+mod hostile;
 mod junit_xsd;
 mod pty;
 mod streams;

@@ -12,6 +12,7 @@ use memmap2::{Advice, Mmap, UncheckedAdvice};
 
 use crate::input::guard::Guard;
 use crate::input::reflow::{is_spread_document, reflow, reflow_stream, MAX_REFLOW_BYTES};
+use crate::input::walk::describe_io_error;
 
 /// Files smaller than this are read into memory; a map costs more than it saves on them.
 const MMAP_MIN_BYTES: u64 = 256 << 10;
@@ -168,7 +169,17 @@ pub fn open_file(path: &Path) -> io::Result<Opened> {
     let got = read_up_to(&mut file, &mut head)?;
     if let Some(compression) = sniff(&head[..got]) {
         drop(file);
-        let (_, reader) = decode_stream(File::open(path)?)?;
+        let (_, reader) = decode_stream(File::open(path)?).map_err(|e| {
+            // Damage in the first block: nothing could be decoded.
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "truncated or corrupt {} data ({}); kept the 0 bytes decoded before it",
+                    compression.name(),
+                    describe_io_error(&e)
+                ),
+            )
+        })?;
         return Ok(Opened::Compressed(compression, reader));
     }
     let recent = meta
