@@ -1,6 +1,6 @@
 //! The search worker: every mode reads its input through here.
 //!
-//! Files and directories become a plan of sources and parallel units (chunks of mapped files,
+//! Files and directories become a plan of sources and parallel units (chunks of small files read whole,
 //! compressed files read as streams; see [`crate::input::plan`]); standard input is one
 //! stream. Each unit's lines go through one [`BlockScan`] into a sink of the mode's type (the
 //! one-trace search into records, the every-line scan into a [`crate::records::block::LineSink`]);
@@ -131,13 +131,6 @@ where
     }
     errors.extend(task.errors);
     notes.extend(task.notes);
-    // Files that shrank under the map (see `input::guard`): the lines before the loss were
-    // read; the answer may lack the rest, so it is an error.
-    for (source, bytes) in &plain {
-        if let Some(at) = bytes.kept_before() {
-            errors.push(truncated(&sources[*source as usize].display, at as u64));
-        }
-    }
     let searched = Searched {
         sources,
         diags,
@@ -214,7 +207,7 @@ pub struct UnitEnd {
     pub note: Option<String>,
 }
 
-/// Scans the lines of one unit (a chunk of a mapped file, or a compressed file) into `sink`;
+/// Scans the lines of one unit (a chunk of a small file, or a stream: a compressed or large plain file) into `sink`;
 /// returns its source and, for a stream, what cut it short or was skipped.
 pub fn scan_unit<S: BlockScan<K>, K>(
     scan: &S,
@@ -235,14 +228,6 @@ pub fn scan_unit<S: BlockScan<K>, K>(
             diag.bytes += range.len() as u64;
             let block = Block::of_chunk(bytes, &range, source);
             scan.scan_block(&block, fallback, &mut S::State::default(), diag, sink);
-            if bytes.lost_at().is_some_and(|at| at < range.end) {
-                // The file shrank under this chunk: the zeros read in place of the lost bytes,
-                // and the line they cut, are not damage in the log (the truncation is reported
-                // instead).
-                diag.nul_bytes = 0;
-                diag.not_json = 0;
-            }
-            bytes.release(range);
             UnitEnd {
                 source,
                 error: None,

@@ -1,5 +1,5 @@
-//! The plan of a parallel read: every source opened (mapped or wrapped in a decoder) and cut
-//! into units of work, one per chunk of a plain file or per compressed file.
+//! The plan of a parallel read: every source opened (read whole, or as a stream) and cut
+//! into units of work, one per chunk of a file read whole or per stream.
 
 use std::io::Read;
 use std::ops::Range;
@@ -28,7 +28,7 @@ pub struct StreamSource {
 pub struct Plan {
     /// All sources, in walk order; ids index this.
     pub sources: Vec<Source>,
-    /// Plain files, whole.
+    /// Small plain files, read whole.
     pub plain: Vec<(SourceId, PlainBytes)>,
     /// Compressed files.
     pub streams: Vec<StreamSource>,
@@ -98,10 +98,12 @@ impl Plan {
         plan
     }
 
-    /// Bytes of the plain files (what a progress bar counts: a compressed file's decoded
-    /// size is unknown until it is read).
+    /// Bytes of the plain files, read whole or as streams (what a progress bar counts: a compressed
+    /// file's decoded size is unknown until it is read).
     pub fn plain_bytes(&self) -> u64 {
-        self.plain.iter().map(|(_, b)| b.len() as u64).sum()
+        let whole: u64 = self.plain.iter().map(|(_, b)| b.len() as u64).sum();
+        let streamed: u64 = self.streams.iter().filter_map(|s| s.expected_len).sum();
+        whole + streamed
     }
 }
 
@@ -111,13 +113,16 @@ impl Unit<'_> {
     pub fn plain_len(&self) -> u64 {
         match self {
             Unit::Chunk { range, .. } => range.len() as u64,
-            Unit::Stream(_) => 0,
+            Unit::Stream(stream) => stream.expected_len.unwrap_or(0),
         }
     }
 }
 
-/// The units of work: compressed files first (they take longest), then every chunk.
-pub fn units(plain: &[(SourceId, PlainBytes)], streams: Vec<StreamSource>) -> Vec<Unit<'_>> {
+/// The units of work: streams first, longest first (they take longest), then every chunk.
+pub fn units(plain: &[(SourceId, PlainBytes)], mut streams: Vec<StreamSource>) -> Vec<Unit<'_>> {
+    // The longest first (compressed files, whose length is unknown, before plain ones): a
+    // stream is one thread's work, and the biggest one started last would finish alone.
+    streams.sort_by_key(|s| std::cmp::Reverse(s.expected_len.unwrap_or(u64::MAX)));
     let mut units: Vec<Unit<'_>> = streams.into_iter().map(Unit::Stream).collect();
     for (source, bytes) in plain {
         for range in split_lines(bytes, CHUNK_BYTES) {
