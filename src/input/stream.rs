@@ -70,8 +70,7 @@ impl Carry {
             if self.buf.len() >= self.max_line() {
                 self.drop_held();
             } else {
-                self.buf
-                    .resize((self.buf.len() * 2).max(STREAM_BUFFER_BYTES), 0);
+                self.buf.resize(self.grown(), 0);
             }
         }
         let n = reader.read(&mut self.buf[self.filled..])?;
@@ -112,9 +111,20 @@ impl Carry {
                 self.drop_held();
                 return;
             }
-            self.buf.resize(self.buf.len() * 2, 0);
+            self.buf.resize(self.grown(), 0);
         }
         self.consume(used);
+    }
+
+    /// The next size of a full buffer: doubled, but never past what the stream can hold (a
+    /// plain file's length), so a file that is one long line costs its size, not twice it.
+    fn grown(&self) -> usize {
+        let doubled = (self.buf.len() * 2).max(STREAM_BUFFER_BYTES);
+        if self.max_line > MAX_LINE_BYTES {
+            doubled.min(self.max_line.saturating_add(1))
+        } else {
+            doubled
+        }
     }
 
     fn max_line(&self) -> usize {
