@@ -1,6 +1,6 @@
 //! The search worker: every mode reads its input through here.
 //!
-//! Files and directories become a plan of sources and parallel units (chunks of mapped files,
+//! Files and directories become a plan of sources and parallel units (chunks of small files read whole,
 //! compressed files read as streams; see [`crate::input::plan`]); standard input is one
 //! stream. Each unit's lines go through one [`BlockScan`] into a sink of the mode's type (the
 //! one-trace search into records, the every-line scan into a [`crate::records::block::LineSink`]);
@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::diag::Diagnostics;
 use crate::input::open::{decode_stream, Compression};
 use crate::input::plan::{units, Plan, StreamSource, Unit};
-use crate::input::stream::scan_stream;
+use crate::input::stream::{scan_stream, Overlong, MAX_LINE_BYTES};
 use crate::input::walk::describe_io_error;
 use crate::input::Source;
 use crate::progress::Progress;
@@ -102,7 +102,7 @@ where
         plain,
         streams,
         mut errors,
-        notes,
+        mut notes,
     } = plan;
     // Each task adds its run of units (in input order) to one sink, and the few sinks are
     // merged at the end: a sink per unit, merged pairwise, left every level's hash tables
@@ -115,10 +115,11 @@ where
                 let before = task.sink.found();
                 let read = unit.plain_len();
                 let mut diag = Diagnostics::default();
-                let (source, error) = scan_unit(scan, unit, &sources, &mut diag, &mut task.sink);
+                let end = scan_unit(scan, unit, &sources, &mut diag, &mut task.sink);
                 bar.advance(read, task.sink.found().saturating_sub(before));
-                task.diags.push((source, diag));
-                task.errors.extend(error);
+                task.diags.push((end.source, diag));
+                task.errors.extend(end.error);
+                task.notes.extend(end.note);
                 task
             },
         )
@@ -129,6 +130,7 @@ where
         diags[source as usize] += &diag;
     }
     errors.extend(task.errors);
+    notes.extend(task.notes);
     let searched = Searched {
         sources,
         diags,
@@ -141,16 +143,21 @@ where
 /// Scans standard input (decompressed if it is gzip or zstd) into `sink`.
 pub fn search_stdin<S: BlockScan<K>, K>(scan: &S, sink: &mut K) -> Searched {
     let mut diag = Diagnostics::default();
-    let error = match open_stdin() {
-        Ok((compression, reader)) => scan_reader(scan, 0, None, reader, &mut diag, sink)
-            .map(|failure| stream_error(STDIN, compression, &failure)),
-        Err(e) => Some(format!("{STDIN}: {}", describe_io_error(&e))),
+    let (error, note) = match open_stdin() {
+        Ok((compression, reader)) => {
+            let (failure, overlong) = scan_reader(scan, 0, None, reader, 0, &mut diag, sink);
+            (
+                failure.map(|failure| stream_error(STDIN, compression, &failure)),
+                overlong_note(STDIN, overlong),
+            )
+        }
+        Err(e) => (Some(format!("{STDIN}: {}", describe_io_error(&e))), None),
     };
     Searched {
         sources: vec![Source::stdin()],
         diags: vec![diag],
         errors: error.into_iter().collect(),
-        notes: Vec::new(),
+        notes: note.into_iter().collect(),
     }
 }
 
@@ -167,6 +174,7 @@ struct Task<K> {
     sink: K,
     diags: Vec<(SourceId, Diagnostics)>,
     errors: Vec<String>,
+    notes: Vec<String>,
 }
 
 impl<K: Gather> Task<K> {
@@ -175,6 +183,7 @@ impl<K: Gather> Task<K> {
             sink,
             diags: Vec::new(),
             errors: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -182,19 +191,31 @@ impl<K: Gather> Task<K> {
         self.sink.merge(later.sink);
         self.diags.extend(later.diags);
         self.errors.extend(later.errors);
+        self.notes.extend(later.notes);
         self
     }
 }
 
-/// Scans the lines of one unit (a chunk of a mapped file, or a compressed file) into `sink`;
-/// returns the unit's source and, for a stream that failed, the error to report.
+/// What a unit's scan tells beside its sink: its source, and for a stream the error that cut
+/// it short and the note about lines it skipped.
+pub struct UnitEnd {
+    /// The unit's source.
+    pub source: SourceId,
+    /// `PATH: reason` when the read failed or the file shrank.
+    pub error: Option<String>,
+    /// `PATH: reason` when lines too long to keep were skipped.
+    pub note: Option<String>,
+}
+
+/// Scans the lines of one unit (a chunk of a small file, or a stream: a compressed or large plain file) into `sink`;
+/// returns its source and, for a stream, what cut it short or was skipped.
 pub fn scan_unit<S: BlockScan<K>, K>(
     scan: &S,
     unit: Unit<'_>,
     sources: &[Source],
     diag: &mut Diagnostics,
     sink: &mut K,
-) -> (SourceId, Option<String>) {
+) -> UnitEnd {
     let source = match &unit {
         Unit::Chunk { source, .. } | Unit::Stream(StreamSource { source, .. }) => *source,
     };
@@ -207,43 +228,81 @@ pub fn scan_unit<S: BlockScan<K>, K>(
             diag.bytes += range.len() as u64;
             let block = Block::of_chunk(bytes, &range, source);
             scan.scan_block(&block, fallback, &mut S::State::default(), diag, sink);
-            bytes.release(range);
-            (source, None)
+            UnitEnd {
+                source,
+                error: None,
+                note: None,
+            }
         }
         Unit::Stream(StreamSource {
             compression,
+            expected_len,
             reader,
             ..
         }) => {
-            let error = scan_reader(scan, source, fallback, reader, diag, sink).map(|failure| {
-                let name = sources
-                    .get(source as usize)
-                    .map_or("?", |s| s.display.as_str());
-                stream_error(name, Some(compression), &failure)
-            });
-            (source, error)
+            let before = diag.bytes;
+            let name = sources
+                .get(source as usize)
+                .map_or("?", |s| s.display.as_str());
+            // A plain file's lines are kept up to its length: the memory is its size.
+            let max_line = expected_len.map_or(0, |len| usize::try_from(len).unwrap_or(usize::MAX));
+            let (failure, overlong) =
+                scan_reader(scan, source, fallback, reader, max_line, diag, sink);
+            let read = diag.bytes - before;
+            let error = failure
+                .map(|failure| stream_error(name, compression, &failure))
+                .or_else(|| {
+                    let expected = expected_len.filter(|&len| read < len)?;
+                    Some(truncated(name, read.min(expected)))
+                });
+            UnitEnd {
+                source,
+                error,
+                note: overlong_note(name, overlong),
+            }
         }
     }
 }
 
-/// Scans a stream to its end; returns the error that cut it short, with the bytes read.
+/// Scans a stream to its end; returns the error that cut it short, with the bytes read, and
+/// the message for lines too long to keep, if any.
 fn scan_reader<S: BlockScan<K>, K>(
     scan: &S,
     source: SourceId,
     fallback: Option<&str>,
     reader: Box<dyn Read + Send>,
+    max_line: usize,
     diag: &mut Diagnostics,
     sink: &mut K,
-) -> Option<(io::Error, u64)> {
+) -> (Option<(io::Error, u64)>, Overlong) {
     // One state for the whole stream: where its reads cut it does not matter.
     let mut state = S::State::default();
-    let result = scan_stream(reader, |block, offset, more_follows| {
+    let end = scan_stream(reader, max_line, |block, offset, more_follows| {
         let block = Block::of_stream(block, offset, source, more_follows);
         scan.scan_block(&block, fallback, &mut state, diag, sink)
     });
-    let (Ok(bytes) | Err((_, bytes))) = &result;
-    diag.bytes += *bytes;
-    result.err()
+    diag.bytes += end.bytes;
+    (end.error.map(|e| (e, end.bytes)), end.overlong)
+}
+
+/// The message for lines skipped for being too long, if there were any.
+fn overlong_note(name: &str, overlong: Overlong) -> Option<String> {
+    (overlong.lines > 0).then(|| {
+        let more = match overlong.lines {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        format!(
+            "{name}: a line longer than {} MiB at byte {}{more} skipped",
+            MAX_LINE_BYTES >> 20,
+            overlong.first_at
+        )
+    })
+}
+
+/// The message for a file that shrank while it was read, after `kept` bytes.
+fn truncated(name: &str, kept: u64) -> String {
+    format!("{name}: truncated while read; kept the lines before byte {kept}")
 }
 
 /// The message for a stream that failed after `bytes` bytes: a damaged archive keeps what
@@ -298,15 +357,16 @@ mod tests {
         let bytes: &'static [u8] = Box::leak(text.into_bytes().into_boxed_slice());
         let unit = Unit::Stream(StreamSource {
             source: 0,
-            compression: Compression::Gzip,
+            compression: Some(Compression::Gzip),
+            expected_len: None,
             reader: Box::new(Trickle(bytes)),
         });
         let scan = LineScan::new(FieldTable::new(&FieldOverrides::default()));
         let mut lines = 0;
         let mut sink = |_: &AnyLine<'_>, _: &LineIds, _: LineRef, _: Option<&str>| lines += 1;
         let mut diag = Diagnostics::default();
-        let (_, error) = scan_unit(&scan, unit, &[Source::stdin()], &mut diag, &mut sink);
-        assert!(error.is_none());
+        let end = scan_unit(&scan, unit, &[Source::stdin()], &mut diag, &mut sink);
+        assert!(end.error.is_none());
         assert_eq!(lines, 2);
         assert_eq!(diag.not_json, 0, "the stack trace's lines are not damage");
     }

@@ -2,6 +2,7 @@
 //! since linking is the slow part on small machines.
 
 mod all;
+mod changing;
 mod ci;
 mod cli;
 #[allow(dead_code)]
@@ -11,6 +12,7 @@ mod completions;
 mod conformance;
 mod conventions;
 mod follow;
+mod hostile;
 mod junit_xsd;
 mod pty;
 mod streams;

@@ -1,4 +1,5 @@
-//! Newline-aligned chunks of a mapped file, so one large file is searched on every core.
+//! Newline-aligned chunks of a file read whole (a small file, or a document put back on
+//! one line each), so even one of them is searched on every core.
 
 use std::ops::Range;
 

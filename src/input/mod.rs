@@ -1,9 +1,11 @@
 //! Input: which sources to read and how to get their bytes.
 //!
 //! Paths are walked ([`walk`]), each file is opened by what its first bytes say ([`open`]:
-//! plain text is memory-mapped and split into newline-aligned chunks by [`chunk`]; gzip and
-//! zstd are decompressed as streams), and streams are cut into blocks of whole lines by
-//! [`stream`], with a fixed-size buffer so memory does not grow with the input.
+//! small plain files are read whole and split into newline-aligned chunks by [`chunk`];
+//! larger ones are read with `read()` as streams, never mapped, so a file truncated or
+//! rewritten while it is searched cannot change under the reader; gzip and zstd are
+//! decompressed as streams), and streams are cut into blocks of whole lines by [`stream`],
+//! with a bounded buffer so memory does not grow with the input.
 
 pub mod chunk;
 pub mod open;

@@ -1,18 +1,23 @@
 //! Opening a source by what its first bytes say, not by its name.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::ops::Deref;
 use std::path::Path;
 
-use std::ops::Range;
-
-use memmap2::{Advice, Mmap, UncheckedAdvice};
-
 use crate::input::reflow::{is_spread_document, reflow, reflow_stream, MAX_REFLOW_BYTES};
+use crate::input::walk::describe_io_error;
 
-/// Files smaller than this are read into memory; a map costs more than it saves on them.
-const MMAP_MIN_BYTES: u64 = 256 << 10;
+/// Plain files smaller than this are read whole into memory (and cut into chunks like any
+/// buffer); larger ones are read as streams, block by block.
+///
+/// Plain files are never memory-mapped. Logs are truncated, rotated and rewritten while they
+/// are searched: a mapped file that shrinks raises SIGBUS, and even with a handler that maps
+/// zero pages over the lost range (tried, see docs/architecture.md) the bytes change under
+/// views the scan has already validated. A file read into the reader's own buffers cannot
+/// change under it; it measured faster for a one-trace search, and about 5 % slower for
+/// `--all` (a file is read by one core).
+const STREAM_MIN_BYTES: u64 = 256 << 10;
 
 /// How far into a plain file a NUL byte marks it as binary (as `rg` and `grep` look).
 const BINARY_PROBE_BYTES: usize = 8 << 10;
@@ -36,41 +41,15 @@ impl Compression {
     }
 }
 
-/// The whole bytes of a plain file.
+/// The whole bytes of a small plain file (or of a document spread over lines, put back on one
+/// line each), read into memory.
 #[derive(Debug)]
-pub enum PlainBytes {
-    /// Memory-mapped.
-    Mapped(Mmap),
-    /// Read into memory.
-    Owned(Vec<u8>),
-}
+pub struct PlainBytes(Vec<u8>);
 
 impl Deref for PlainBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        match self {
-            PlainBytes::Mapped(m) => m,
-            PlainBytes::Owned(v) => v,
-        }
-    }
-}
-
-impl PlainBytes {
-    /// Tells the kernel a range has been searched and its pages may leave this process.
-    ///
-    /// File-backed pages stay in the page cache, so a later read costs a page fault, not I/O;
-    /// without this, a search of many gigabytes shows (harmless but alarming) gigabytes of
-    /// resident memory.
-    pub fn release(&self, range: Range<usize>) {
-        if let PlainBytes::Mapped(map) = self {
-            // SAFETY: the map is read-only and file-backed: MADV_DONTNEED only drops this
-            // process's page-table entries, and any later access (by a thread still reading a
-            // neighbouring chunk on a shared page) faults the same bytes back in from the file.
-            // No Rust reference sees different data. Errors only mean the advice was ignored.
-            let _ = unsafe {
-                map.unchecked_advise_range(UncheckedAdvice::DontNeed, range.start, range.len())
-            };
-        }
+        &self.0
     }
 }
 
@@ -80,6 +59,9 @@ pub enum Opened {
     Plain(PlainBytes),
     /// A compressed stream, decoded as it is read.
     Compressed(Compression, Box<dyn Read + Send>),
+    /// A plain file read as a stream into the reader's own buffer; `len` is its length when
+    /// opened: a read that ends short of it met a truncation.
+    Read(Box<dyn Read + Send>, u64),
     /// Not text: a NUL byte near the start.
     Binary,
 }
@@ -116,7 +98,8 @@ pub fn decode_stream<R: Read + Send + 'static>(
     Ok((compression, Box::new(decoded)))
 }
 
-/// Opens a file: compressed files as decoding streams, plain files whole.
+/// Opens a file: compressed files as decoding streams, small plain files whole, larger ones as
+/// streams read with `read()`.
 pub fn open_file(path: &Path) -> io::Result<Opened> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
@@ -124,23 +107,30 @@ pub fn open_file(path: &Path) -> io::Result<Opened> {
     let got = read_up_to(&mut file, &mut head)?;
     if let Some(compression) = sniff(&head[..got]) {
         drop(file);
-        let (_, reader) = decode_stream(File::open(path)?)?;
+        let (_, reader) = decode_stream(File::open(path)?).map_err(|e| {
+            // Damage in the first block: nothing could be decoded.
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "truncated or corrupt {} data ({}); kept the 0 bytes decoded before it",
+                    compression.name(),
+                    describe_io_error(&e)
+                ),
+            )
+        })?;
         return Ok(Opened::Compressed(compression, reader));
     }
-    let bytes = if len >= MMAP_MIN_BYTES {
-        // SAFETY: the map is read-only and lives as long as the search. If another process
-        // truncates the file meanwhile, reads past the new end fault (SIGBUS), the same trade
-        // ripgrep makes for the speed of searching a mapped file; appends are not seen.
-        let map = unsafe { Mmap::map(&file)? };
-        // Read-ahead suits a front-to-back scan; failure only loses the hint.
-        let _ = map.advise(Advice::Sequential);
-        PlainBytes::Mapped(map)
-    } else {
-        let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-        data.extend_from_slice(&head[..got]);
-        file.read_to_end(&mut data)?;
-        PlainBytes::Owned(data)
-    };
+    if len >= STREAM_MIN_BYTES {
+        if let Some(opened) = open_read(file, len)? {
+            return Ok(opened);
+        }
+        file = File::open(path)?;
+        file.seek(SeekFrom::Start(got as u64))?;
+    }
+    let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    data.extend_from_slice(&head[..got]);
+    file.read_to_end(&mut data)?;
+    let bytes = PlainBytes(data);
     let probe = &bytes[..bytes.len().min(BINARY_PROBE_BYTES)];
     if looks_binary(probe) {
         return Ok(Opened::Binary);
@@ -152,9 +142,31 @@ pub fn open_file(path: &Path) -> io::Result<Opened> {
                 MAX_REFLOW_BYTES >> 20
             )));
         }
-        return Ok(Opened::Plain(PlainBytes::Owned(reflow(&bytes))));
+        return Ok(Opened::Plain(PlainBytes(reflow(&bytes))));
     }
     Ok(Opened::Plain(bytes))
+}
+
+/// A plain file to read with `read()`: `None` when it holds a document spread over lines
+/// (read whole by the caller).
+fn open_read(mut file: File, len: u64) -> io::Result<Option<Opened>> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut probe = vec![0u8; BINARY_PROBE_BYTES.max(64 << 10)];
+    let got = read_up_to(&mut file, &mut probe)?;
+    probe.truncate(got);
+    if looks_binary(&probe[..got.min(BINARY_PROBE_BYTES)]) {
+        return Ok(Some(Opened::Binary));
+    }
+    if is_spread_document(&probe) {
+        return Ok(None);
+    }
+    // Bytes appended after the open are left for the next search: the answer is the file as
+    // it was when the search began.
+    let rest = file.take(len.saturating_sub(got as u64));
+    Ok(Some(Opened::Read(
+        Box::new(io::Cursor::new(probe).chain(rest)),
+        len,
+    )))
 }
 
 /// Whether the first bytes are a binary file's: a NUL byte among them (as `rg` and `grep`

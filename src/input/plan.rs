@@ -1,5 +1,5 @@
-//! The plan of a parallel read: every source opened (mapped or wrapped in a decoder) and cut
-//! into units of work, one per chunk of a plain file or per compressed file.
+//! The plan of a parallel read: every source opened (read whole, or as a stream) and cut
+//! into units of work, one per chunk of a file read whole or per stream.
 
 use std::io::Read;
 use std::ops::Range;
@@ -11,12 +11,15 @@ use crate::input::walk::{collect_files, path_error};
 use crate::input::Source;
 use crate::records::SourceId;
 
-/// A compressed source, read as one stream.
+/// A source read as one stream: a compressed file, or a plain file being written to.
 pub struct StreamSource {
     /// Which source.
     pub source: SourceId,
-    /// Its format.
-    pub compression: Compression,
+    /// Its format (`None`: a plain file read with `read()`).
+    pub compression: Option<Compression>,
+    /// For a plain file, its length when opened: a read that ends short of it met a
+    /// truncation.
+    pub expected_len: Option<u64>,
     /// The decoding reader.
     pub reader: Box<dyn Read + Send>,
 }
@@ -25,7 +28,7 @@ pub struct StreamSource {
 pub struct Plan {
     /// All sources, in walk order; ids index this.
     pub sources: Vec<Source>,
-    /// Plain files, whole.
+    /// Small plain files, read whole.
     pub plain: Vec<(SourceId, PlainBytes)>,
     /// Compressed files.
     pub streams: Vec<StreamSource>,
@@ -46,7 +49,7 @@ pub enum Unit<'a> {
         /// The lines to read.
         range: Range<usize>,
     },
-    /// A compressed file.
+    /// A compressed file, or a plain file read with `read()`.
     Stream(StreamSource),
 }
 
@@ -73,7 +76,14 @@ impl Plan {
                 Ok(Opened::Plain(bytes)) => plan.plain.push((source, bytes)),
                 Ok(Opened::Compressed(compression, reader)) => plan.streams.push(StreamSource {
                     source,
-                    compression,
+                    compression: Some(compression),
+                    expected_len: None,
+                    reader,
+                }),
+                Ok(Opened::Read(reader, len)) => plan.streams.push(StreamSource {
+                    source,
+                    compression: None,
+                    expected_len: Some(len),
                     reader,
                 }),
                 Ok(Opened::Binary) => plan
@@ -85,10 +95,12 @@ impl Plan {
         plan
     }
 
-    /// Bytes of the plain files (what a progress bar counts: a compressed file's decoded
-    /// size is unknown until it is read).
+    /// Bytes of the plain files, read whole or as streams (what a progress bar counts: a compressed
+    /// file's decoded size is unknown until it is read).
     pub fn plain_bytes(&self) -> u64 {
-        self.plain.iter().map(|(_, b)| b.len() as u64).sum()
+        let whole: u64 = self.plain.iter().map(|(_, b)| b.len() as u64).sum();
+        let streamed: u64 = self.streams.iter().filter_map(|s| s.expected_len).sum();
+        whole + streamed
     }
 }
 
@@ -98,13 +110,16 @@ impl Unit<'_> {
     pub fn plain_len(&self) -> u64 {
         match self {
             Unit::Chunk { range, .. } => range.len() as u64,
-            Unit::Stream(_) => 0,
+            Unit::Stream(stream) => stream.expected_len.unwrap_or(0),
         }
     }
 }
 
-/// The units of work: compressed files first (they take longest), then every chunk.
-pub fn units(plain: &[(SourceId, PlainBytes)], streams: Vec<StreamSource>) -> Vec<Unit<'_>> {
+/// The units of work: streams first, longest first (they take longest), then every chunk.
+pub fn units(plain: &[(SourceId, PlainBytes)], mut streams: Vec<StreamSource>) -> Vec<Unit<'_>> {
+    // The longest first (compressed files, whose length is unknown, before plain ones): a
+    // stream is one thread's work, and the biggest one started last would finish alone.
+    streams.sort_by_key(|s| std::cmp::Reverse(s.expected_len.unwrap_or(u64::MAX)));
     let mut units: Vec<Unit<'_>> = streams.into_iter().map(Unit::Stream).collect();
     for (source, bytes) in plain {
         for range in split_lines(bytes, CHUNK_BYTES) {

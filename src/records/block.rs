@@ -1,6 +1,6 @@
 //! A block of lines to scan, and the two traits every scan and every mode meet at.
 //!
-//! A [`Block`] is a run of whole lines of one source: a chunk of a mapped file, or a stream's
+//! A [`Block`] is a run of whole lines of one source: a chunk of a file read whole, or a stream's
 //! buffer. A [`BlockScan`] reads the lines of a block into a sink of its choosing: the
 //! one-trace search into the records of the trace, the every-line scan into a [`LineSink`]
 //! that a mode implements. The search worker drives both the same way; both are generic, so
@@ -12,7 +12,7 @@ use crate::records::{AnyLine, LineIds, LineRef, SourceId};
 /// Lines to scan: those of `bytes` that start in `from..to`.
 #[derive(Debug, Clone, Copy)]
 pub struct Block<'a> {
-    /// The source's bytes (all of a mapped file, or a stream's current buffer).
+    /// The source's bytes (all of a file read whole, or a stream's current buffer).
     pub bytes: &'a [u8],
     /// First line to scan; must be a line start.
     pub from: usize,
@@ -28,7 +28,7 @@ pub struct Block<'a> {
 }
 
 impl<'a> Block<'a> {
-    /// The lines of a mapped file that start in `range` (a chunk of it).
+    /// The lines of a file read whole that start in `range` (a chunk of it).
     pub fn of_chunk(
         bytes: &'a [u8],
         range: &std::ops::Range<usize>,

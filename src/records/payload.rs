@@ -65,18 +65,23 @@ pub fn view_payload<R>(
             let damaged = !line.is_ascii() && std::str::from_utf8(line).is_err();
             Some(f(&LineView::new(&extracted, env), damaged))
         }
-        Err(_) if std::str::from_utf8(json).is_err() => {
-            let lossy = String::from_utf8_lossy(json).into_owned();
-            let mut extracted = Extracted::default();
-            if extract_into(lossy.as_bytes(), table, &mut extracted).is_ok() {
-                Some(f(&LineView::new(&extracted, env), true))
-            } else {
-                diag.invalid_utf8 += 1;
-                diag.not_json += 1;
-                None
-            }
-        }
         Err(_) => {
+            // Damage inside the object (invalid UTF-8, NUL bytes inside a string, which JSON
+            // forbids raw): read the line decoded lossily and without its NUL bytes.
+            let bad_utf8 = std::str::from_utf8(json).is_err();
+            let nul = count_nul(json);
+            if bad_utf8 || nul > 0 {
+                let mut repaired = String::from_utf8_lossy(json).into_owned();
+                repaired.retain(|c| c != '\0');
+                let mut extracted = Extracted::default();
+                if extract_into(repaired.as_bytes(), table, &mut extracted).is_ok() {
+                    diag.nul_bytes += nul as u64;
+                    return Some(f(&LineView::new(&extracted, env), bad_utf8));
+                }
+                if bad_utf8 {
+                    diag.invalid_utf8 += 1;
+                }
+            }
             diag.not_json += 1;
             None
         }
