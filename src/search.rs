@@ -119,6 +119,7 @@ where
                 bar.advance(read, task.sink.found().saturating_sub(before));
                 task.diags.push((end.source, diag));
                 task.errors.extend(end.error);
+                task.shrank.extend(end.shrank_at.map(|at| (end.source, at)));
                 task.notes.extend(end.note);
                 task
             },
@@ -130,6 +131,7 @@ where
         diags[source as usize] += &diag;
     }
     errors.extend(task.errors);
+    errors.extend(shrunk_files(&sources, task.shrank));
     notes.extend(task.notes);
     let searched = Searched {
         sources,
@@ -145,7 +147,7 @@ pub fn search_stdin<S: BlockScan<K>, K>(scan: &S, sink: &mut K) -> Searched {
     let mut diag = Diagnostics::default();
     let (error, note) = match open_stdin() {
         Ok((compression, reader)) => {
-            let (failure, overlong) = scan_reader(scan, 0, None, reader, 0, &mut diag, sink);
+            let (failure, overlong) = scan_reader(scan, 0, None, (reader, 0), 0, &mut diag, sink);
             (
                 failure.map(|failure| stream_error(STDIN, compression, &failure)),
                 overlong_note(STDIN, overlong),
@@ -174,6 +176,7 @@ struct Task<K> {
     sink: K,
     diags: Vec<(SourceId, Diagnostics)>,
     errors: Vec<String>,
+    shrank: Vec<(SourceId, u64)>,
     notes: Vec<String>,
 }
 
@@ -183,6 +186,7 @@ impl<K: Gather> Task<K> {
             sink,
             diags: Vec::new(),
             errors: Vec::new(),
+            shrank: Vec::new(),
             notes: Vec::new(),
         }
     }
@@ -191,6 +195,7 @@ impl<K: Gather> Task<K> {
         self.sink.merge(later.sink);
         self.diags.extend(later.diags);
         self.errors.extend(later.errors);
+        self.shrank.extend(later.shrank);
         self.notes.extend(later.notes);
         self
     }
@@ -201,13 +206,16 @@ impl<K: Gather> Task<K> {
 pub struct UnitEnd {
     /// The unit's source.
     pub source: SourceId,
-    /// `PATH: reason` when the read failed or the file shrank.
+    /// `PATH: reason` when the read failed.
     pub error: Option<String>,
+    /// Where a plain file's range came up short: the file shrank while it was read.
+    pub shrank_at: Option<u64>,
     /// `PATH: reason` when lines too long to keep were skipped.
     pub note: Option<String>,
 }
 
-/// Scans the lines of one unit (a chunk of a small file, or a stream: a compressed or large plain file) into `sink`;
+/// Scans the lines of one unit (a chunk of a small file, a range of a large one, or a
+/// compressed file) into `sink`;
 /// returns its source and, for a stream, what cut it short or was skipped.
 pub fn scan_unit<S: BlockScan<K>, K>(
     scan: &S,
@@ -231,12 +239,14 @@ pub fn scan_unit<S: BlockScan<K>, K>(
             UnitEnd {
                 source,
                 error: None,
+                shrank_at: None,
                 note: None,
             }
         }
         Unit::Stream(StreamSource {
             compression,
             expected_len,
+            base,
             reader,
             ..
         }) => {
@@ -244,20 +254,17 @@ pub fn scan_unit<S: BlockScan<K>, K>(
             let name = sources
                 .get(source as usize)
                 .map_or("?", |s| s.display.as_str());
-            // A plain file's lines are kept up to its length: the memory is its size.
+            // A range of a plain file keeps lines up to its length (a range holds whole
+            // lines): the memory is its size.
             let max_line = expected_len.map_or(0, |len| usize::try_from(len).unwrap_or(usize::MAX));
             let (failure, overlong) =
-                scan_reader(scan, source, fallback, reader, max_line, diag, sink);
+                scan_reader(scan, source, fallback, (reader, base), max_line, diag, sink);
             let read = diag.bytes - before;
-            let error = failure
-                .map(|failure| stream_error(name, compression, &failure))
-                .or_else(|| {
-                    let expected = expected_len.filter(|&len| read < len)?;
-                    Some(truncated(name, read.min(expected)))
-                });
+            let shrank_at = expected_len.filter(|&len| read < len).map(|_| base + read);
             UnitEnd {
                 source,
-                error,
+                error: failure.map(|failure| stream_error(name, compression, &failure)),
+                shrank_at,
                 note: overlong_note(name, overlong),
             }
         }
@@ -270,7 +277,7 @@ fn scan_reader<S: BlockScan<K>, K>(
     scan: &S,
     source: SourceId,
     fallback: Option<&str>,
-    reader: Box<dyn Read + Send>,
+    (reader, base): (Box<dyn Read + Send>, u64),
     max_line: usize,
     diag: &mut Diagnostics,
     sink: &mut K,
@@ -278,11 +285,13 @@ fn scan_reader<S: BlockScan<K>, K>(
     // One state for the whole stream: where its reads cut it does not matter.
     let mut state = S::State::default();
     let end = scan_stream(reader, max_line, |block, offset, more_follows| {
-        let block = Block::of_stream(block, offset, source, more_follows);
+        let block = Block::of_stream(block, base + offset, source, more_follows);
         scan.scan_block(&block, fallback, &mut state, diag, sink)
     });
     diag.bytes += end.bytes;
-    (end.error.map(|e| (e, end.bytes)), end.overlong)
+    let mut overlong = end.overlong;
+    overlong.first_at += base;
+    (end.error.map(|e| (e, base + end.bytes)), overlong)
 }
 
 /// The message for lines skipped for being too long, if there were any.
@@ -298,6 +307,22 @@ fn overlong_note(name: &str, overlong: Overlong) -> Option<String> {
             overlong.first_at
         )
     })
+}
+
+/// One message per file that shrank while it was read, at the first place one of its
+/// ranges came up short (ranges past the new end all do).
+fn shrunk_files(sources: &[Source], mut shrank: Vec<(SourceId, u64)>) -> Vec<String> {
+    shrank.sort_unstable();
+    shrank.dedup_by_key(|(source, _)| *source);
+    shrank
+        .into_iter()
+        .map(|(source, at)| {
+            let name = sources
+                .get(source as usize)
+                .map_or("?", |s| s.display.as_str());
+            truncated(name, at)
+        })
+        .collect()
 }
 
 /// The message for a file that shrank while it was read, after `kept` bytes.
@@ -359,6 +384,7 @@ mod tests {
             source: 0,
             compression: Some(Compression::Gzip),
             expected_len: None,
+            base: 0,
             reader: Box::new(Trickle(bytes)),
         });
         let scan = LineScan::new(FieldTable::new(&FieldOverrides::default()));

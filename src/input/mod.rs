@@ -2,14 +2,16 @@
 //!
 //! Paths are walked ([`walk`]), each file is opened by what its first bytes say ([`open`]:
 //! small plain files are read whole and split into newline-aligned chunks by [`chunk`];
-//! larger ones are read with `read()` as streams, never mapped, so a file truncated or
-//! rewritten while it is searched cannot change under the reader; gzip and zstd are
+//! larger ones are cut into newline-aligned ranges read with positioned reads by [`range`],
+//! never mapped, so a file truncated or rewritten while it is searched cannot change under
+//! the reader; gzip and zstd are
 //! decompressed as streams), and streams are cut into blocks of whole lines by [`stream`],
 //! with a bounded buffer so memory does not grow with the input.
 
 pub mod chunk;
 pub mod open;
 pub mod plan;
+pub mod range;
 pub mod reflow;
 pub mod stream;
 pub mod tail;

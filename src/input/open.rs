@@ -9,14 +9,14 @@ use crate::input::reflow::{is_spread_document, reflow, reflow_stream, MAX_REFLOW
 use crate::input::walk::describe_io_error;
 
 /// Plain files smaller than this are read whole into memory (and cut into chunks like any
-/// buffer); larger ones are read as streams, block by block.
+/// buffer); larger ones are cut into newline-aligned ranges read with positioned reads
+/// ([`crate::input::range`]), block by block.
 ///
 /// Plain files are never memory-mapped. Logs are truncated, rotated and rewritten while they
 /// are searched: a mapped file that shrinks raises SIGBUS, and even with a handler that maps
 /// zero pages over the lost range (tried, see docs/architecture.md) the bytes change under
 /// views the scan has already validated. A file read into the reader's own buffers cannot
-/// change under it; it measured faster for a one-trace search, and about 5 % slower for
-/// `--all` (a file is read by one core).
+/// change under it, and its ranges are read on every core as a map's chunks were.
 const STREAM_MIN_BYTES: u64 = 256 << 10;
 
 /// How far into a plain file a NUL byte marks it as binary (as `rg` and `grep` look).
@@ -59,9 +59,10 @@ pub enum Opened {
     Plain(PlainBytes),
     /// A compressed stream, decoded as it is read.
     Compressed(Compression, Box<dyn Read + Send>),
-    /// A plain file read as a stream into the reader's own buffer; `len` is its length when
-    /// opened: a read that ends short of it met a truncation.
-    Read(Box<dyn Read + Send>, u64),
+    /// A large plain file, to be read in ranges into the reader's own buffers; `len` is its
+    /// length when opened: bytes appended later are left for the next search, and a read that
+    /// ends short of it met a truncation.
+    Large(File, u64),
     /// Not text: a NUL byte near the start.
     Binary,
 }
@@ -98,8 +99,8 @@ pub fn decode_stream<R: Read + Send + 'static>(
     Ok((compression, Box::new(decoded)))
 }
 
-/// Opens a file: compressed files as decoding streams, small plain files whole, larger ones as
-/// streams read with `read()`.
+/// Opens a file: compressed files as decoding streams, small plain files whole, larger ones
+/// left open to be read in ranges.
 pub fn open_file(path: &Path) -> io::Result<Opened> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
@@ -147,7 +148,7 @@ pub fn open_file(path: &Path) -> io::Result<Opened> {
     Ok(Opened::Plain(bytes))
 }
 
-/// A plain file to read with `read()`: `None` when it holds a document spread over lines
+/// A large plain file to read in ranges: `None` when it holds a document spread over lines
 /// (read whole by the caller).
 fn open_read(mut file: File, len: u64) -> io::Result<Option<Opened>> {
     file.seek(SeekFrom::Start(0))?;
@@ -160,13 +161,7 @@ fn open_read(mut file: File, len: u64) -> io::Result<Option<Opened>> {
     if is_spread_document(&probe) {
         return Ok(None);
     }
-    // Bytes appended after the open are left for the next search: the answer is the file as
-    // it was when the search began.
-    let rest = file.take(len.saturating_sub(got as u64));
-    Ok(Some(Opened::Read(
-        Box::new(io::Cursor::new(probe).chain(rest)),
-        len,
-    )))
+    Ok(Some(Opened::Large(file, len)))
 }
 
 /// Whether the first bytes are a binary file's: a NUL byte among them (as `rg` and `grep`

@@ -4,9 +4,11 @@
 use std::io::Read;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::input::chunk::{split_lines, CHUNK_BYTES};
 use crate::input::open::{open_file, Compression, Opened, PlainBytes};
+use crate::input::range::{line_ranges, RangeReader};
 use crate::input::walk::{collect_files, path_error};
 use crate::input::Source;
 use crate::records::SourceId;
@@ -15,11 +17,14 @@ use crate::records::SourceId;
 pub struct StreamSource {
     /// Which source.
     pub source: SourceId,
-    /// Its format (`None`: a plain file read with `read()`).
+    /// Its format (`None`: a range of a plain file).
     pub compression: Option<Compression>,
-    /// For a plain file, its length when opened: a read that ends short of it met a
-    /// truncation.
+    /// For a range of a plain file, its length (the file was at least this long when opened):
+    /// a read that ends short of it met a truncation.
     pub expected_len: Option<u64>,
+    /// Where the reader's first byte is in the source (a range of a large plain file starts
+    /// past 0).
+    pub base: u64,
     /// The decoding reader.
     pub reader: Box<dyn Read + Send>,
 }
@@ -49,7 +54,7 @@ pub enum Unit<'a> {
         /// The lines to read.
         range: Range<usize>,
     },
-    /// A compressed file, or a plain file read with `read()`.
+    /// A compressed file, or a range of a large plain file.
     Stream(StreamSource),
 }
 
@@ -78,14 +83,21 @@ impl Plan {
                     source,
                     compression: Some(compression),
                     expected_len: None,
+                    base: 0,
                     reader,
                 }),
-                Ok(Opened::Read(reader, len)) => plan.streams.push(StreamSource {
-                    source,
-                    compression: None,
-                    expected_len: Some(len),
-                    reader,
-                }),
+                Ok(Opened::Large(file, len)) => {
+                    let ranges = line_ranges(&file, len, CHUNK_BYTES as u64);
+                    let file = Arc::new(file);
+                    plan.streams
+                        .extend(ranges.into_iter().map(|range| StreamSource {
+                            source,
+                            compression: None,
+                            expected_len: Some(range.end - range.start),
+                            base: range.start,
+                            reader: Box::new(RangeReader::new(Arc::clone(&file), range)),
+                        }));
+                }
                 Ok(Opened::Binary) => plan
                     .notes
                     .push(format!("{}: binary file, skipped", path.display())),
@@ -115,11 +127,12 @@ impl Unit<'_> {
     }
 }
 
-/// The units of work: streams first, longest first (they take longest), then every chunk.
+/// The units of work: compressed files first (each is one thread's work, and the biggest
+/// one started last would finish alone), then the ranges of large files and the chunks of
+/// small ones, in input order.
 pub fn units(plain: &[(SourceId, PlainBytes)], mut streams: Vec<StreamSource>) -> Vec<Unit<'_>> {
-    // The longest first (compressed files, whose length is unknown, before plain ones): a
-    // stream is one thread's work, and the biggest one started last would finish alone.
-    streams.sort_by_key(|s| std::cmp::Reverse(s.expected_len.unwrap_or(u64::MAX)));
+    // Stable: a file's ranges keep their order.
+    streams.sort_by_key(|s| s.expected_len.is_some());
     let mut units: Vec<Unit<'_>> = streams.into_iter().map(Unit::Stream).collect();
     for (source, bytes) in plain {
         for range in split_lines(bytes, CHUNK_BYTES) {
