@@ -13,7 +13,7 @@ use crate::input::walk::{collect_files, path_error};
 use crate::input::Source;
 use crate::records::SourceId;
 
-/// A source read as one stream: a compressed file, or a plain file being written to.
+/// A source read as one stream: a compressed file, or a range of a large plain file.
 pub struct StreamSource {
     /// Which source.
     pub source: SourceId,
