@@ -8,6 +8,7 @@ mod completions;
 mod conformance;
 mod conventions;
 mod follow;
+mod fuzz;
 mod junit_xsd;
 mod pty;
 mod streams;
