@@ -88,7 +88,9 @@ fn wrapped(inner: &str) {
         );
         let kept = |o: &Decoded, b: &Decoded| {
             (b.level.is_none() || o.level == b.level)
-                && (b.service.is_none() || o.service == b.service)
+                // A service derived from bunyan's `name` yields to a carrier's own (journald's
+                // SYSLOG_IDENTIFIER); a service field of the line beats it.
+                && (b.service.is_none() || b.service == b.service_hint || o.service == b.service)
                 && (b.message.is_none() || o.message == b.message)
                 && (b.status.is_none() || o.status == b.status)
                 && (b.time.is_none() || o.time == b.time)
