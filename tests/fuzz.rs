@@ -48,3 +48,12 @@ fn a_prefix_finds_an_uber_trace_id_without_leading_zeros() {
         );
     }
 }
+
+/// A request id of digits (a snowflake id) is found by typing it (found by the ids target: the
+/// line read it as hex, the command line as Datadog's decimal).
+#[test]
+fn a_request_id_of_digits_is_found_as_typed() {
+    let out = run(tracegrep().args(["1234567890123456789", "fixtures/fuzz/digit-request-id.log"]));
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    assert!(out.stdout.contains("order accepted"), "{}", out.snapshot());
+}

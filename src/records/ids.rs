@@ -458,11 +458,23 @@ impl TraceQuery {
     }
 
     /// Whether a line's trace is the one asked for, or one the prefix may mean.
+    ///
+    /// A run of 17 to 31 digits is read as Datadog's decimal, but a correlation id of digits
+    /// (a snowflake request id) is read as hex in a line: both readings are wanted.
     pub fn wants(&self, trace: &TraceKey) -> bool {
         (self.exact
             && (trace.matches(&self.key)
-                || matches!(trace, TraceKey::Opaque(s) if s.eq_ignore_ascii_case(&self.literal))))
+                || matches!(trace, TraceKey::Opaque(s) if s.eq_ignore_ascii_case(&self.literal))
+                || self.digits_as_hex().is_some_and(|k| trace.matches(&k))))
             || self.prefix.is_some_and(|p| p.matches(trace))
+    }
+
+    /// The hex reading of a query of more than 16 digits, which reads as decimal.
+    fn digits_as_hex(&self) -> Option<TraceKey> {
+        let t = self.literal.as_str();
+        (t.len() > 16 && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| parse_hex_trace(t))
+            .flatten()
     }
 
     fn parse_whole(text: &str) -> TraceQuery {
@@ -777,5 +789,15 @@ mod tests {
         ));
         // A random 64-bit id keeps its three needles (the prefilter's speed depends on it).
         assert_eq!(TraceQuery::parse("a3ce929d0e0e4736").needles().len(), 3);
+    }
+
+    /// Found by fuzzing: a correlation id of 17 to 31 digits (a snowflake request id) reads as
+    /// hex in a line and as decimal on the command line; the query wants both.
+    #[test]
+    fn a_digit_request_id_is_wanted_as_logged() {
+        let logged = decode_trace_field("1234567890123456789", IdSyntax::Correlation).trace;
+        let q = TraceQuery::parse("1234567890123456789");
+        assert!(q.wants(&logged.expect("an id")));
+        assert!(q.wants(&TraceKey::Low64(1234567890123456789)));
     }
 }
