@@ -24,10 +24,13 @@ for t in "${targets[@]}"; do
   echo "== fuzz $t for ${secs}s"
   log=fuzz/target/$t.log
   status=0
+  rm -f "fuzz/target/$t.job.log"
   nice -n 19 cargo +nightly fuzz run "$t" -- \
     -max_total_time="$secs" -jobs=1 -workers=1 -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -dict=fuzz/target/all.dict -print_final_stats=1 >"$log" 2>&1 || status=$?
-  grep -E 'stat::(number_of_executed_units|average_exec_per_sec)|^Done' "$log" || true
+  # With -jobs, libFuzzer writes the job's own output to fuzz-0.log in the current directory.
+  if [ -f fuzz-0.log ]; then mv fuzz-0.log "fuzz/target/$t.job.log"; fi
+  grep -hE 'stat::(number_of_executed_units|average_exec_per_sec)|^Done' "$log" "fuzz/target/$t.job.log" 2>/dev/null || true
   if [ "$status" -ne 0 ]; then
     tail -n 40 "$log" >&2
     echo "fuzz target $t failed (log: $log, input: fuzz/artifacts/$t/)" >&2
