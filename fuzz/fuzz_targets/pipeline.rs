@@ -12,11 +12,12 @@ use tracegrep::cli::SortKey;
 use tracegrep::diag::Diagnostics;
 use tracegrep::modes::collect::{Collector, Keep};
 use tracegrep::records::block::{Block, BlockScan};
+use tracegrep::records::extract::extract;
 use tracegrep::records::fields::{FieldOverrides, FieldTable};
 use tracegrep::records::ids::{TraceKey, TraceQuery};
 use tracegrep::records::lines::LineScan;
 use tracegrep::records::scan::TraceSearch;
-use tracegrep::records::{AnyLine, LineIds, LineRef, Record};
+use tracegrep::records::{decode_ids, AnyLine, LineIds, LineRef, Record};
 use tracegrep::render::fields::FieldChoice;
 use tracegrep::render::stats::{write_stats, write_stats_json};
 use tracegrep::render::term::RenderOptions;
@@ -154,9 +155,19 @@ fuzz_target!(|data: &[u8]| {
         // The prefilter looks for an id in lower and in upper case: an id logged in mixed
         // case (`…929d0A0e4736`) holds none of its needles and is not looked for.
         let needles = TraceQuery::parse(&row.id.to_string()).needles();
-        let spelled = needles
-            .iter()
-            .any(|n| !n.is_empty() && data.windows(n.len()).any(|w| w == n.as_slice()));
+        // Only lines that hold a needle and name the trace themselves count.
+        let spelled = data.split(|&b| b == b'\n').any(|line| {
+            let holds = needles
+                .iter()
+                .any(|n| !n.is_empty() && line.windows(n.len()).any(|w| w == n.as_slice()));
+            holds
+                && line
+                    .iter()
+                    .position(|&b| b == b'{')
+                    .and_then(|at| extract(&line[at..], table()).ok())
+                    .and_then(|e| decode_ids(&e).trace)
+                    .is_some_and(|k| k.matches(&row.id))
+        });
         if spelled && !matches!(row.id, TraceKey::Opaque(_)) {
             assert!(
                 !records.is_empty(),
