@@ -12,6 +12,7 @@ mod completions;
 mod conformance;
 mod conventions;
 mod follow;
+mod fuzz;
 mod hostile;
 mod junit_xsd;
 mod pty;

@@ -268,8 +268,12 @@ pub(crate) fn service_hint_of(e: &Extracted<'_>) -> Option<String> {
 pub(crate) fn bunyan_name(e: &Extracted<'_>) -> Option<String> {
     let is_bunyan = matches!(e.get(Slot::BunyanVersion)?.value, Scalar::U64(0));
     let hint = e.get(Slot::ServiceHint)?;
-    // `name` is the first service hint alias: its rank says the hint came from it.
-    (is_bunyan && hint.rank == crate::records::fields::first_rank_of(Role::ServiceHint))
+    // `name` is the first service hint alias: its rank, less what an envelope took off it
+    // (a bunyan line inside Docker's `log`), says the hint came from it.
+    let rank = hint
+        .rank
+        .rem_euclid(crate::records::extract::DEPTH_RANK_STEP);
+    (is_bunyan && rank == crate::records::fields::first_rank_of(Role::ServiceHint))
         .then(|| hint.value.as_text().into_owned())
 }
 

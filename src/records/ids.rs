@@ -401,11 +401,18 @@ impl IdPrefix {
     }
 
     /// The first eight digits in both cases: every hex, GUID, traceparent, X-Ray and GCP
-    /// spelling of an id starts with them.
-    fn needles(&self) -> [Vec<u8>; 2] {
+    /// spelling of an id starts with them. A prefix with leading zeros also gives its digits
+    /// without them, as a Jaeger `uber-trace-id` writes the id (`af7651916cd43dd8:…`).
+    fn needles(&self) -> Vec<Vec<u8>> {
         let head = format!("{:08x}", self.value >> (4 * (self.digits - 8)));
-        let upper = head.to_ascii_uppercase().into_bytes();
-        [head.into_bytes(), upper]
+        let mut heads = vec![head];
+        if heads[0].starts_with('0') && self.value != 0 {
+            heads.push(format!("{:x}", self.value));
+        }
+        heads
+            .into_iter()
+            .flat_map(|h| [h.clone().into_bytes(), h.to_ascii_uppercase().into_bytes()])
+            .collect()
     }
 }
 
@@ -451,11 +458,23 @@ impl TraceQuery {
     }
 
     /// Whether a line's trace is the one asked for, or one the prefix may mean.
+    ///
+    /// A run of 17 to 31 digits is read as Datadog's decimal, but a correlation id of digits
+    /// (a snowflake request id) is read as hex in a line: both readings are wanted.
     pub fn wants(&self, trace: &TraceKey) -> bool {
         (self.exact
             && (trace.matches(&self.key)
-                || matches!(trace, TraceKey::Opaque(s) if s.eq_ignore_ascii_case(&self.literal))))
+                || matches!(trace, TraceKey::Opaque(s) if s.eq_ignore_ascii_case(&self.literal))
+                || self.digits_as_hex().is_some_and(|k| trace.matches(&k))))
             || self.prefix.is_some_and(|p| p.matches(trace))
+    }
+
+    /// The hex reading of a query of more than 16 digits, which reads as decimal.
+    fn digits_as_hex(&self) -> Option<TraceKey> {
+        let t = self.literal.as_str();
+        (t.len() > 16 && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| parse_hex_trace(t))
+            .flatten()
     }
 
     fn parse_whole(text: &str) -> TraceQuery {
@@ -541,12 +560,20 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 /// Few needles matter more than long ones: the prefilter (Teddy) slows down sharply as
 /// needles are added, and at three it runs at `rg`'s single-literal speed (measured in
 /// `scripts/bench.sh`: five needles were 8x slower).
+///
+/// An id below 2^44 is also searched without its leading zeros: tracegrep prints it padded
+/// (`000000004bf92f35`), but a service may have logged it short (`"trace_id":"4bf92f35"`, a
+/// Jaeger `uber-trace-id`), and the padded digits are then not in the line.
 fn push_low64_needles(out: &mut Vec<Vec<u8>>, low: u64) {
     let lower = format!("{:012x}", low & 0xffff_ffff_ffff);
-    let upper = lower.to_ascii_uppercase();
-    out.push(lower.into_bytes());
-    if !out.iter().any(|n| n == upper.as_bytes()) {
-        out.push(upper.into_bytes());
+    let short = (low < 1 << 44).then(|| format!("{low:x}"));
+    for text in [Some(lower), short].into_iter().flatten() {
+        let upper = text.to_ascii_uppercase();
+        for n in [text.into_bytes(), upper.into_bytes()] {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
     }
     out.push(low.to_string().into_bytes());
 }

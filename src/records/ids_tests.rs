@@ -189,3 +189,33 @@ fn needles_cover_every_spelling() {
         );
     }
 }
+
+/// Found by fuzzing: a short id as `--all` prints it (padded) and a prefix with a leading
+/// zero both find the id logged without its leading zeros.
+#[test]
+fn needles_cover_ids_logged_without_leading_zeros() {
+    let has = |typed: &str, logged: &str| {
+        TraceQuery::parse(typed)
+            .needles()
+            .iter()
+            .any(|n| contains(logged.as_bytes(), n))
+    };
+    assert!(has("000000004bf92f35", r#""trace_id":"4bf92f35""#));
+    assert!(has("00000000000000DA", r#""trace":"da""#));
+    assert!(has(
+        "0af76519…",
+        r#""uber-trace-id":"af7651916cd43dd8448eb211c80319c:1:0:1""#
+    ));
+    // A random 64-bit id keeps its three needles (the prefilter's speed depends on it).
+    assert_eq!(TraceQuery::parse("a3ce929d0e0e4736").needles().len(), 3);
+}
+
+/// Found by fuzzing: a correlation id of 17 to 31 digits (a snowflake request id) reads as
+/// hex in a line and as decimal on the command line; the query wants both.
+#[test]
+fn a_digit_request_id_is_wanted_as_logged() {
+    let logged = decode_trace_field("1234567890123456789", IdSyntax::Correlation).trace;
+    let q = TraceQuery::parse("1234567890123456789");
+    assert!(q.wants(&logged.expect("an id")));
+    assert!(q.wants(&TraceKey::Low64(1234567890123456789)));
+}

@@ -1,0 +1,59 @@
+//! Regressions found by the fuzz targets (fuzz/, CONTRIBUTING.md "Fuzzing"): each minimised
+//! input is a file in fixtures/fuzz/, run through the real binary.
+
+use crate::util::{run, tracegrep};
+
+/// A bunyan record inside Docker's `log` string names its service (`name`), as it does bare
+/// (found by the envelope target: the envelope's rank offset hid that `name` was bunyan's).
+#[test]
+fn bunyan_inside_docker_names_its_service() {
+    let out = run(tracegrep().args([
+        "--format",
+        "json",
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "fixtures/fuzz/bunyan-in-docker.log",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(doc["services"], serde_json::json!(["catalog"]));
+}
+
+/// A short hex id (`"trace_id":"4bf92f35"`) is listed padded by `--all`, and the id as listed
+/// finds its line (found by the pipeline target: the padded digits were the only needles).
+#[test]
+fn a_short_id_is_found_as_all_lists_it() {
+    let all = run(tracegrep().args(["--all", "fixtures/fuzz/short-id.log"]));
+    assert!(
+        all.stdout.contains("000000004bf92f35"),
+        "{}",
+        all.snapshot()
+    );
+    let out = run(tracegrep().args(["000000004bf92f35", "fixtures/fuzz/short-id.log"]));
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    assert!(out.stdout.contains("order inserted"), "{}", out.snapshot());
+}
+
+/// An id prefix with a leading zero finds the trace whose Jaeger `uber-trace-id` dropped that
+/// zero (found by the ids target: the prefix's needles were its eight padded digits).
+#[test]
+fn a_prefix_finds_an_uber_trace_id_without_leading_zeros() {
+    for typed in ["0af76519…", "0AF7651916CD..."] {
+        let out = run(tracegrep().args([typed, "fixtures/fuzz/uber-short.log"]));
+        assert_eq!(out.code, 0, "{typed}: {}", out.snapshot());
+        assert!(
+            out.stdout
+                .contains("Trace 0af7651916cd43dd8448eb211c80319c"),
+            "{typed}: {}",
+            out.snapshot()
+        );
+    }
+}
+
+/// A request id of digits (a snowflake id) is found by typing it (found by the ids target: the
+/// line read it as hex, the command line as Datadog's decimal).
+#[test]
+fn a_request_id_of_digits_is_found_as_typed() {
+    let out = run(tracegrep().args(["1234567890123456789", "fixtures/fuzz/digit-request-id.log"]));
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    assert!(out.stdout.contains("order accepted"), "{}", out.snapshot());
+}
