@@ -2,7 +2,7 @@
 # Regenerates conformance/corpus/ from the pinned libraries (conformance/README.md).
 #
 #   bash conformance/regenerate.sh            # every corpus
-#   ONLY=node bash conformance/regenerate.sh  # one language: node | python | rust
+#   ONLY=node bash conformance/regenerate.sh  # one: node | python | rust | polyglot
 #
 # Needs node + npm (Node 20), python3 (3.11) with pip, and cargo. Installs into
 # /tmp/tracegrep-conformance (npm ci from the committed lockfile; pip --target from the pinned
@@ -18,10 +18,21 @@ only="${ONLY:-}"
 rm -rf "$out"
 mkdir -p "$out"
 
-if [ -z "$only" ] || [ "$only" = node ]; then
+node_setup() {
   mkdir -p "$work/node"
   cp "$here"/node/package.json "$here"/node/package-lock.json "$here"/node/*.js "$work/node/"
   (cd "$work/node" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+python_setup() {
+  mkdir -p "$work/python"
+  cp "$here"/python/*.py "$here"/python/requirements.txt "$work/python/"
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps --upgrade --target "$work/python/site" \
+    -r "$work/python/requirements.txt"
+}
+
+if [ -z "$only" ] || [ "$only" = node ]; then
+  node_setup
   for lib in pino winston bunyan; do
     flags=()
     # One set of whole-trace exports per SDK is enough: they do not depend on the logger.
@@ -32,10 +43,7 @@ fi
 
 if [ -z "$only" ] || [ "$only" = python ]; then
   if [ -f "$here/python/requirements.txt" ]; then
-    mkdir -p "$work/python"
-    cp "$here"/python/*.py "$here"/python/requirements.txt "$work/python/"
-    python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$work/python/site" \
-      -r "$work/python/requirements.txt"
+    python_setup
     for lib in structlog json-logger gcp; do
       flags=()
       [ "$lib" = structlog ] && flags=(--exports)
@@ -52,6 +60,12 @@ if [ -z "$only" ] || [ "$only" = rust ]; then
   export RUSTC_VERSION="$(rustc --version)"
   "$target/debug/tracegrep-conformance-rust" otel-ids "$out/rust-tracing" --exports
   "$target/debug/tracegrep-conformance-rust" span-fields "$out/rust-tracing-fields"
+fi
+
+# Services in different languages in one story: Node and Python processes, W3C context across.
+if [ -z "$only" ] || [ "$only" = polyglot ]; then
+  if [ "$only" = polyglot ]; then node_setup; python_setup; fi
+  (cd "$work/python" && PYTHONPATH="$work/python/site" python3 polyglot.py "$work/node" "$out/polyglot" --exports)
 fi
 
 # Jaeger JSON is converted from each OTLP/JSON export (no Jaeger query service runs here).

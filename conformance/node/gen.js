@@ -3,6 +3,13 @@
 // OpenTelemetry instrumentation, and the truth taken from the SDK's own finished spans.
 //
 //   node gen.js pino|winston|bunyan OUTDIR [--exports]
+//   node gen.js serve pino|winston|bunyan OUTDIR SERVICE SEED PEERS_JSON
+//
+// `serve` runs one service alone in this process (the polyglot corpus: python/polyglot.py
+// starts it next to Python services and drives the story over HTTP); PEERS_JSON maps the services
+// it calls to their ports. It prints its port, answers the driver's untraced control calls
+// (`/_decline`, `/_enqueue`, `/_consume`, `/_shutdown`) and on `/_shutdown` writes its spans and
+// lines to OUTDIR/parts/SERVICE.json.
 //
 // The services talk HTTP on 127.0.0.1 (one server each, in this process), with W3C
 // `traceparent` injected and extracted by the SDK's propagator; the queue hop carries the
@@ -14,12 +21,16 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 
-const [, , LIB, OUT, ...FLAGS] = process.argv;
-if (!['pino', 'winston', 'bunyan'].includes(LIB) || !OUT) {
-  console.error('usage: node gen.js pino|winston|bunyan OUTDIR [--exports]');
+const SERVE = process.argv[2] === 'serve';
+const [LIB, OUT, ...FLAGS] = process.argv.slice(SERVE ? 3 : 2);
+const SERVICES = ['gateway', 'checkout', 'payments', 'fulfillment'];
+if (!['pino', 'winston', 'bunyan'].includes(LIB) || !OUT
+  || (SERVE && (!SERVICES.includes(FLAGS[0]) || FLAGS.length !== 3))) {
+  console.error('usage: node gen.js pino|winston|bunyan OUTDIR [--exports]\n'
+    + '       node gen.js serve pino|winston|bunyan OUTDIR SERVICE SEED PEERS_JSON');
   process.exit(2);
 }
-const WITH_EXPORTS = FLAGS.includes('--exports');
+const WITH_EXPORTS = !SERVE && FLAGS.includes('--exports');
 
 // The instrumentation must be registered before the logging library is loaded: it patches the
 // module as it is required.
@@ -53,7 +64,7 @@ class SeededIds {
   generateTraceId() { return this.word() + this.word() + this.word() + this.word(); }
   generateSpanId() { return this.word() + this.word(); }
 }
-const ids = new SeededIds({ pino: 101, winston: 202, bunyan: 303 }[LIB]);
+const ids = new SeededIds(SERVE ? Number(FLAGS[1]) : { pino: 101, winston: 202, bunyan: 303 }[LIB]);
 
 fs.mkdirSync(path.join(OUT, 'logs'), { recursive: true });
 const exporter = new InMemorySpanExporter();
@@ -140,13 +151,21 @@ class Service {
     }
   }
 
-  /** An HTTP server on loopback: each request gets a SERVER span from the extracted context. */
-  listen(routes) {
+  /**
+   * An HTTP server on loopback: each request gets a SERVER span from the extracted context.
+   * Paths under `/_` go, untraced, to `control` (the polyglot driver's calls); `announce` false
+   * leaves the `listening on` line out (a consumer logs `consumer started` instead).
+   */
+  listen(routes, { control = null, announce = true } = {}) {
     this.server = http.createServer((req, res) => {
       const parentCtx = propagation.extract(ROOT_CONTEXT, req.headers);
       let body = '';
       req.on('data', (d) => { body += d; });
       req.on('end', () => {
+        if (control && req.url.startsWith('/_')) {
+          control(req.url, JSON.parse(body || '{}'), res);
+          return;
+        }
         const name = `${req.method} ${req.url}`;
         this.span(name, SpanKind.SERVER, async (span) => {
           span.setAttribute('http.request.method', req.method);
@@ -161,7 +180,7 @@ class Service {
     });
     return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => {
       this.port = this.server.address().port;
-      this.log('info', `listening on 127.0.0.1:${this.port}`);
+      if (announce) this.log('info', `listening on 127.0.0.1:${this.port}`);
       resolve();
     }));
   }
@@ -193,20 +212,14 @@ class CardDeclined extends Error {
   constructor(msg) { super(msg); this.name = 'CardDeclined'; }
 }
 
-async function main() {
-  const gateway = new Service('gateway');
-  const checkout = new Service('checkout');
-  const payments = new Service('payments');
-  const fulfillment = new Service('fulfillment');
-  const queue = []; // the broker: messages with their headers
-
-  let declineNext = 0; // how many of the next charges fail
-  await payments.listen({
+/** payments' routes; `state.declineNext` is how many of the next charges fail. */
+function paymentsRoutes(payments, state) {
+  return {
     '/charge': async (req) => {
       payments.log('info', 'charging card', { order_id: req.order_id, amount_cents: req.amount_cents });
       await sleep(3);
-      if (declineNext > 0) {
-        declineNext -= 1;
+      if (state.declineNext > 0) {
+        state.declineNext -= 1;
         const err = new CardDeclined(`card declined by issuer for order ${req.order_id}`);
         payments.log('error', 'charge failed', LIB === 'winston'
           ? { error: { type: err.name, message: err.message, stack: err.stack } }
@@ -217,9 +230,12 @@ async function main() {
       payments.log('info', 'charge authorized', { order_id: req.order_id, auth_code: 'A1234' });
       return [200, { auth: 'A1234' }];
     },
-  });
+  };
+}
 
-  await checkout.listen({
+/** checkout's routes: calls `payments` ({name, port}); `publish` hands a message to the broker. */
+function checkoutRoutes(checkout, payments, publish) {
+  return {
     '/orders': async (req) => {
       checkout.log('info', 'order received', { order_id: req.order_id });
       // An in-process hop: nested spans inside checkout.
@@ -248,15 +264,18 @@ async function main() {
         const headers = {};
         propagation.inject(context.active(), headers);
         const message = { id: `msg-${req.order_id}`, body: { order_id: req.order_id }, headers };
-        queue.push(message);
+        await publish(message);
         checkout.log('info', 'message sent', { 'messaging.destination': 'orders', message_id: message.id });
       });
       checkout.log('info', 'order placed', { order_id: req.order_id, status: 201 });
       return [201, { order_id: req.order_id }];
     },
-  });
+  };
+}
 
-  await gateway.listen({
+/** gateway's routes: calls `checkout` ({name, port}). */
+function gatewayRoutes(gateway, checkout) {
+  return {
     '/api/checkout': async (req) => {
       gateway.log('info', 'request received', { 'http.method': 'POST', 'url.path': '/api/checkout' });
       const res = await gateway.call(checkout, '/orders', req);
@@ -267,49 +286,64 @@ async function main() {
       gateway.log('info', 'request completed', { status: res.status });
       return [res.status, res.body];
     },
+  };
+}
+
+/** The async consumer: runs after the request has ended, from the message's headers only. */
+async function consume(fulfillment, message) {
+  const parentCtx = propagation.extract(ROOT_CONTEXT, message.headers);
+  const producer = trace.getSpanContext(parentCtx);
+  await fulfillment.span('orders process', SpanKind.CONSUMER, async () => {
+    fulfillment.log('info', 'message received', {
+      message_id: message.id, message_headers: message.headers,
+    }, producer.spanId);
+    await fulfillment.span('reserve stock', SpanKind.INTERNAL, async () => {
+      await sleep(2);
+      fulfillment.log('info', 'stock reserved', { order_id: message.body.order_id });
+    });
+  }, parentCtx);
+}
+
+/** An untraced POST (the client, the broker): resolves to the status code. */
+function post(port, route, payload) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: route, method: 'POST' }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(payload));
   });
+}
+
+async function main() {
+  const gateway = new Service('gateway');
+  const checkout = new Service('checkout');
+  const payments = new Service('payments');
+  const fulfillment = new Service('fulfillment');
+  const queue = []; // the broker: messages with their headers
+  const state = { declineNext: 0 };
+
+  await payments.listen(paymentsRoutes(payments, state));
+  await checkout.listen(checkoutRoutes(checkout, payments, (message) => queue.push(message)));
+  await gateway.listen(gatewayRoutes(gateway, checkout));
 
   fulfillment.log('info', 'consumer started', { 'messaging.destination': 'orders' });
 
-  /** The async consumer: runs after the request has ended, from the message's headers only. */
-  async function consume() {
-    const message = queue.shift();
-    const parentCtx = propagation.extract(ROOT_CONTEXT, message.headers);
-    const producer = trace.getSpanContext(parentCtx);
-    await fulfillment.span('orders process', SpanKind.CONSUMER, async () => {
-      fulfillment.log('info', 'message received', {
-        message_id: message.id, message_headers: message.headers,
-      }, producer.spanId);
-      await fulfillment.span('reserve stock', SpanKind.INTERNAL, async () => {
-        await sleep(2);
-        fulfillment.log('info', 'stock reserved', { order_id: message.body.order_id });
-      });
-    }, parentCtx);
-  }
-
-  /** The client: an untraced caller (a browser), so the gateway starts each trace. */
-  function client(orderId) {
-    return new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: gateway.port, path: '/api/checkout', method: 'POST' }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode));
-      });
-      req.on('error', reject);
-      req.end(JSON.stringify({ order_id: orderId }));
-    });
-  }
+  // The client is an untraced caller (a browser), so the gateway starts each trace.
+  const client = (orderId) => post(gateway.port, '/api/checkout', { order_id: orderId });
 
   // Trace 1: the happy path, then the consumer after the response.
   await client('o-1001');
   await sleep(5);
-  await context.with(ROOT_CONTEXT, consume);
+  await context.with(ROOT_CONTEXT, () => consume(fulfillment, queue.shift()));
   // Trace 2: one declined charge, a retry that succeeds, then the consumer.
-  declineNext = 1;
+  state.declineNext = 1;
   await client('o-1002');
   await sleep(5);
-  await context.with(ROOT_CONTEXT, consume);
+  await context.with(ROOT_CONTEXT, () => consume(fulfillment, queue.shift()));
   // Trace 3: both attempts declined: the request fails end to end.
-  declineNext = 2;
+  state.declineNext = 2;
   await client('o-1003');
 
   for (const s of [gateway, checkout, payments]) s.log('info', 'shutting down');
@@ -322,4 +356,43 @@ async function main() {
   if (WITH_EXPORTS) await writeExports(OUT, spans);
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+/**
+ * One service alone (`serve`): its peers are other processes, maybe in other languages. The
+ * consumer (`fulfillment`) serves only the control calls: the broker's `/_enqueue` and the
+ * driver's `/_consume`.
+ */
+async function serve() {
+  const [service, , peersJson] = FLAGS;
+  const peers = JSON.parse(peersJson);
+  const peer = (name) => ({ name, port: peers[name] });
+  const svc = new Service(service);
+  const state = { declineNext: 0, queue: [] };
+  const routes = {
+    payments: () => paymentsRoutes(svc, state),
+    checkout: () => checkoutRoutes(svc, peer('payments'), (m) => post(peers.fulfillment, '/_enqueue', m)),
+    gateway: () => gatewayRoutes(svc, peer('checkout')),
+    fulfillment: () => ({}),
+  }[service]();
+  const control = async (route, body, res) => {
+    if (route === '/_decline') state.declineNext = body.count;
+    else if (route === '/_enqueue') state.queue.push(body);
+    else if (route === '/_consume') await context.with(ROOT_CONTEXT, () => consume(svc, state.queue.shift()));
+    else if (route === '/_shutdown') {
+      svc.log('info', service === 'fulfillment' ? 'consumer stopped' : 'shutting down');
+      const { spanTruth, libraries, exportZipkin } = require('./truth');
+      const spans = exporter.getFinishedSpans();
+      const part = { spans: spans.map(spanTruth), lines: truthLines, libraries: libraries(LIB) };
+      fs.mkdirSync(path.join(OUT, 'parts'), { recursive: true });
+      fs.writeFileSync(path.join(OUT, 'parts', `${service}.json`), JSON.stringify(part));
+      if (body.zipkin) await exportZipkin(body.zipkin, spans);
+      res.on('finish', () => process.exit(0));
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{}');
+  };
+  await svc.listen(routes, { control, announce: service !== 'fulfillment' });
+  if (service === 'fulfillment') svc.log('info', 'consumer started', { 'messaging.destination': 'orders' });
+  process.stdout.write(`${svc.port}\n`);
+}
+
+(SERVE ? serve() : main()).catch((e) => { console.error(e); process.exit(1); });

@@ -27,36 +27,54 @@ function version(name) {
   throw new Error(`${name}: no package.json`);
 }
 
-/** Writes truth.json: every span as the SDK finished it, every line as the program logged it. */
-function writeTruth(out, generator, lib, spans, lines) {
-  const libraries = {};
+/** A finished span as truth.json writes it. */
+function spanTruth(s) {
+  return {
+    trace_id: s.spanContext().traceId,
+    span_id: s.spanContext().spanId,
+    parent_span_id: s.parentSpanContext ? s.parentSpanContext.spanId : null,
+    service: s.resource.attributes['service.name'],
+    name: s.name,
+    kind: KINDS[s.kind],
+    start: rfc3339(s.startTime),
+    end: rfc3339(s.endTime),
+    start_ns: ns(s.startTime),
+    end_ns: ns(s.endTime),
+    status: STATUS[s.status.code],
+    status_message: s.status.message || null,
+  };
+}
+
+/** The versions that ran: the logging library, its instrumentation, the SDK, Node. */
+function libraries(lib) {
+  const out = {};
   for (const name of [lib, `@opentelemetry/instrumentation-${lib}`, '@opentelemetry/api',
     '@opentelemetry/sdk-trace-base', '@opentelemetry/core']) {
-    libraries[name] = version(name);
+    out[name] = version(name);
   }
-  libraries.node = process.versions.node;
+  out.node = process.versions.node;
+  return out;
+}
+
+/** Writes truth.json: every span as the SDK finished it, every line as the program logged it. */
+function writeTruth(out, generator, lib, spans, lines) {
   const truth = {
     schema: 'tracegrep.conformance.truth',
     schema_version: 1,
     generator,
-    libraries,
-    spans: spans.map((s) => ({
-      trace_id: s.spanContext().traceId,
-      span_id: s.spanContext().spanId,
-      parent_span_id: s.parentSpanContext ? s.parentSpanContext.spanId : null,
-      service: s.resource.attributes['service.name'],
-      name: s.name,
-      kind: KINDS[s.kind],
-      start: rfc3339(s.startTime),
-      end: rfc3339(s.endTime),
-      start_ns: ns(s.startTime),
-      end_ns: ns(s.endTime),
-      status: STATUS[s.status.code],
-      status_message: s.status.message || null,
-    })),
+    libraries: libraries(lib),
+    spans: spans.map(spanTruth),
     lines,
   };
   fs.writeFileSync(path.join(out, 'truth.json'), `${JSON.stringify(truth, null, 1)}\n`);
+}
+
+/** POSTs `spans` (one service's) to a Zipkin collector at `url` with the SDK's Zipkin exporter. */
+async function exportZipkin(url, spans) {
+  const { ZipkinExporter } = require('@opentelemetry/exporter-zipkin');
+  const exporter = new ZipkinExporter({ url });
+  await new Promise((resolve, reject) => exporter.export(spans, (r) => (r.code === 0 ? resolve() : reject(r.error))));
+  await exporter.shutdown();
 }
 
 /** OTLP/JSON through the SDK's transformer; Zipkin v2 JSON as the exporter POSTs it. */
@@ -77,7 +95,6 @@ async function writeExports(out, spans) {
     req.on('end', () => { bodies.push(body); res.writeHead(202); res.end(); });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const { ZipkinExporter } = require('@opentelemetry/exporter-zipkin');
   const url = `http://127.0.0.1:${server.address().port}/api/v2/spans`;
   const byService = new Map();
   for (const s of spans) {
@@ -85,11 +102,7 @@ async function writeExports(out, spans) {
     if (!byService.has(svc)) byService.set(svc, []);
     byService.get(svc).push(s);
   }
-  for (const group of byService.values()) {
-    const exporter = new ZipkinExporter({ url });
-    await new Promise((resolve, reject) => exporter.export(group, (r) => (r.code === 0 ? resolve() : reject(r.error))));
-    await exporter.shutdown();
-  }
+  for (const group of byService.values()) await exportZipkin(url, group);
   await new Promise((r) => server.close(r));
   fs.writeFileSync(path.join(dir, 'zipkin.json'), bodies.map((b) => `${b}\n`).join(''));
   // As saved from the Zipkin UI or `curl …/api/v2/trace/ID | jq .`: one array, indented.
@@ -97,4 +110,4 @@ async function writeExports(out, spans) {
   fs.writeFileSync(path.join(dir, 'zipkin.pretty.json'), `${JSON.stringify(all, null, 2)}\n`);
 }
 
-module.exports = { writeTruth, writeExports };
+module.exports = { writeTruth, writeExports, spanTruth, libraries, exportZipkin };

@@ -196,7 +196,8 @@ def serve(lib, out, service, seed, peers):
                 consume()
             elif self.path == "/_shutdown":
                 emit("info", "consumer stopped" if service == "fulfillment" else "shutting down")
-                part = {"spans": [span_truth(s) for s in exporter.get_finished_spans()], "lines": lines}
+                part = {"spans": [span_truth(s) for s in exporter.get_finished_spans()], "lines": lines,
+                        "libraries": python_libraries(lib)}
                 with open(os.path.join(out, "parts", f"{service}.json"), "w") as f:
                     json.dump(part, f)
                 if body.get("zipkin"):
@@ -378,17 +379,41 @@ def post(port, path, body=None):
         return e.code
 
 
+def python_libraries(lib):
+    """The versions that ran: the logging library, the SDK, its logging instrumentation, Python."""
+    from importlib.metadata import version
+
+    libraries = {name: version(name) for name in (
+        {"structlog": "structlog", "json-logger": "python-json-logger", "gcp": "opentelemetry-api"}[lib],
+        "opentelemetry-api", "opentelemetry-sdk", "opentelemetry-instrumentation-logging")}
+    libraries["python"] = sys.version.split()[0]
+    return libraries
+
+
+def serve_command(lib, out, service, seed, ports):
+    """The command that runs one Python service (`gen.py serve …`) with its peers' ports."""
+    return [sys.executable, os.path.abspath(__file__), "serve", lib, out, service, str(seed), json.dumps(ports)]
+
+
 def drive(lib, out, exports):
+    run_story(out, f"python3 gen.py {lib}",
+              lambda i, service, ports: serve_command(lib, out, service, SEEDS[lib] * 10 + i, ports), exports)
+
+
+def run_story(out, generator, command, exports):
+    """Starts the four services (each a process: `command(i, service, ports)` is its argv, given
+    the ports of those already listening), runs the three traces through them, stops them and
+    merges what each wrote (OUT/parts/SERVICE.json) into truth.json (and the Zipkin exports)."""
     os.makedirs(os.path.join(out, "logs"), exist_ok=True)
     os.makedirs(os.path.join(out, "parts"), exist_ok=True)
     ports, procs = {}, {}
     # Started callee first, so each knows where its peers listen.
     for i, service in enumerate(("fulfillment", "payments", "checkout", "gateway")):
-        proc = subprocess.Popen(
-            [sys.executable, __file__, "serve", lib, out, service, str(SEEDS[lib] * 10 + i), json.dumps(ports)],
-            stdout=subprocess.PIPE, text=True,
-        )
-        ports[service] = int(proc.stdout.readline())
+        proc = subprocess.Popen(command(i, service, ports), stdout=subprocess.PIPE, text=True)
+        line = proc.stdout.readline()
+        if not line.strip().isdigit():
+            sys.exit(f"{service}: exited before listening ({proc.wait()})")
+        ports[service] = int(line)
         procs[service] = proc
     gw, pay, ful = ports["gateway"], ports["payments"], ports["fulfillment"]
     # Trace 1: the happy path, then the consumer after the response.
@@ -409,24 +434,20 @@ def drive(lib, out, exports):
         zipkin_bodies, zipkin, capture = zipkin_capture()
     for service in ("gateway", "checkout", "payments", "fulfillment"):
         post(ports[service], "/_shutdown", {"zipkin": zipkin})
-        procs[service].wait()
-    spans, lines = [], []
+        if procs[service].wait() != 0:
+            sys.exit(f"{service}: exit {procs[service].returncode}")
+    spans, lines, libraries = [], [], {}
     for service in ("gateway", "checkout", "payments", "fulfillment"):
         part = json.load(open(os.path.join(out, "parts", f"{service}.json")))
         spans += part["spans"]
         lines += part["lines"]
+        libraries.update(part["libraries"])
         os.remove(os.path.join(out, "parts", f"{service}.json"))
     os.rmdir(os.path.join(out, "parts"))
-    from importlib.metadata import version
-
-    libraries = {name: version(name) for name in (
-        {"structlog": "structlog", "json-logger": "python-json-logger", "gcp": "opentelemetry-api"}[lib],
-        "opentelemetry-api", "opentelemetry-sdk", "opentelemetry-instrumentation-logging")}
-    libraries["python"] = sys.version.split()[0]
     truth = {
         "schema": "tracegrep.conformance.truth",
         "schema_version": 1,
-        "generator": f"python3 gen.py {lib}",
+        "generator": generator,
         "libraries": libraries,
         "spans": spans,
         "lines": lines,
@@ -452,7 +473,16 @@ def zipkin_capture():
             pass
 
         def do_POST(self):
-            bodies.append(self.rfile.read(int(self.headers["content-length"])))
+            if self.headers["content-length"] is not None:
+                bodies.append(self.rfile.read(int(self.headers["content-length"])))
+            else:
+                # Node's exporter streams its body: chunked transfer coding, no length.
+                body = b""
+                while size := int(self.rfile.readline().split(b";")[0], 16):
+                    body += self.rfile.read(size)
+                    self.rfile.readline()
+                self.rfile.readline()
+                bodies.append(body)
             self.send_response(202)
             self.end_headers()
 
