@@ -136,3 +136,52 @@ fn rust_queue_from_a_pipe() {
     assert_eq!(step["inferred_parent_span_id"], "8b2d1f6e4c3a5b01");
     assert_eq!(step["link"], "service");
 }
+
+/// A consumer in another language logs only the `traceparent` it received (no messaging field of
+/// its own), 14 ms after the producer's request ended: it is the message's consumer because its
+/// parent published the message, so it runs asynchronously and its service's clock is left
+/// alone (both services share one clock, as in conformance/corpus/polyglot).
+#[test]
+fn a_consumer_under_a_publish_call_is_asynchronous_and_not_a_clock_skew() {
+    const T: &str = "5f3c8a1e9b2d4c6f7a8b9c0d1e2f3a4b";
+    let line = |ms: u32, service: &str, span: &str, msg: &str, extra: &str| {
+        format!(
+            "{{\"time\":\"2026-12-05T10:00:00.{ms:03}Z\",\"service\":\"{service}\",\"trace_id\":\"{T}\",\"span_id\":\"{span}\",\"msg\":\"{msg}\"{extra}}}\n"
+        )
+    };
+    let input = [
+        line(0, "checkout", "1000000000000001", "order received", ""),
+        line(
+            3,
+            "checkout",
+            "1000000000000002",
+            "message sent",
+            ",\"messaging.destination\":\"orders\"",
+        ),
+        line(5, "checkout", "1000000000000001", "order placed", ""),
+        line(
+            19,
+            "fulfillment",
+            "2000000000000001",
+            "message received",
+            &format!(",\"message_headers\":{{\"traceparent\":\"00-{T}-1000000000000002-01\"}}"),
+        ),
+        line(21, "fulfillment", "2000000000000002", "stock reserved", ""),
+    ]
+    .concat();
+    let out = run(tracegrep()
+        .args(["--format", "json", "-q", T])
+        .write_stdin(input));
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let consumer = doc["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["span_id"] == "2000000000000001")
+        .unwrap_or_else(|| panic!("consumer in {}", out.stdout));
+    assert_eq!(consumer["parent_span_id"], "1000000000000002");
+    assert_eq!(consumer["follows_from"], true, "{consumer}");
+    assert_eq!(consumer["clock_shift_ms"], 0.0, "{consumer}");
+    assert_eq!(consumer["start"], "2026-12-05T10:00:00.019000Z");
+}

@@ -104,7 +104,13 @@ fn direction(verb: &str) -> Option<bool> {
     let verb = verb.to_ascii_lowercase();
     const SEND: [&str; 4] = ["publish", "send", "produc", "enqueue"];
     const RECEIVE: [&str; 6] = ["process", "receiv", "consum", "deliver", "handl", "dequeue"];
-    if SEND.iter().any(|w| verb.contains(w)) {
+    // `sent` as a word: "message sent" is how many producers log it, and the stem `sen`
+    // would match "consent" or "absent".
+    let sent = || {
+        verb.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w == "sent")
+    };
+    if SEND.iter().any(|w| verb.contains(w)) || sent() {
         Some(true)
     } else if RECEIVE.iter().any(|w| verb.contains(w)) {
         Some(false)
@@ -141,6 +147,14 @@ mod tests {
         assert_ne!(other.destination(), c.destination());
         assert!(matches!(
             call_kind(None, Some("q"), None, false, Some("done")),
+            CallKind::Messaging(_)
+        ));
+        assert!(matches!(
+            call_kind(None, Some("orders"), None, false, Some("message sent")),
+            CallKind::Publish(_)
+        ));
+        assert!(matches!(
+            call_kind(None, Some("orders"), None, false, Some("queue absent")),
             CallKind::Messaging(_)
         ));
         assert_eq!(call_kind(None, None, None, true, None), CallKind::Database);

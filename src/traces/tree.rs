@@ -343,9 +343,13 @@ fn mark_follows_from(nodes: &mut [SpanNode]) {
             _ => false,
         };
         // A consumer started by another service's message runs whenever the broker hands it
-        // over: never a synchronous callee, whatever the gap.
-        let consumed = matches!(nodes[i].call, crate::records::call::CallKind::Consume(_))
-            && nodes[i].service != nodes[p].service;
+        // over: never a synchronous callee, whatever the gap. Another service's span under a
+        // publish call is that message's consumer too, though its own lines may not say so
+        // (a consumer that logs only the `traceparent` it received).
+        let other_service = nodes[i].service != nodes[p].service;
+        let consumed = other_service
+            && (matches!(nodes[i].call, CallKind::Consume(_))
+                || matches!(nodes[p].call, CallKind::Publish(_)));
         nodes[i].follows_from = nodes[i].link == Link::Message || after_end || consumed;
     }
 }
