@@ -245,3 +245,107 @@ fn html_report_of_hostile_text_in_a_browser() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+/// Text outside code spans (a run of N backticks up to the next run of exactly N).
+fn outside_code(line: &str) -> String {
+    let b = line.as_bytes();
+    let (mut out, mut i) = (String::new(), 0);
+    while i < b.len() {
+        if b[i] != b'`' {
+            let next = line[i..].find('`').map_or(line.len(), |k| i + k);
+            out.push_str(&line[i..next]);
+            i = next;
+            continue;
+        }
+        let n = b[i..].iter().take_while(|&&c| c == b'`').count();
+        let mut j = i + n;
+        let mut closed = None;
+        while j < b.len() {
+            let m = b[j..].iter().take_while(|&&c| c == b'`').count();
+            if m == n {
+                closed = Some(j + m);
+                break;
+            }
+            j += m.max(1);
+        }
+        match closed {
+            Some(end) => i = end,
+            None => {
+                out.push_str(&line[i..]);
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The Markdown report of the hostile logs: no control or bidi character, no HTML outside code,
+/// every table row splits into its columns, and a 100 KB string is cut, not copied.
+#[test]
+fn markdown_report_of_hostile_text() {
+    let h = generate();
+    let md = report(&h, "md", "report.md", &[&h.small, &h.huge]);
+    let text = std::fs::read_to_string(md).expect("md");
+    assert!(text.len() < 50_000, "{} bytes", text.len());
+    let raw = |c: char| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    };
+    assert!(!text.chars().any(raw), "a raw control or bidi character");
+    let mut fenced = false;
+    let mut rows = 0;
+    for line in text.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        // The report's own markup: the collapsed waterfall.
+        if fenced || line == "<details><summary>Waterfall</summary>" || line == "</details>" {
+            continue;
+        }
+        let bare = outside_code(line);
+        assert!(
+            !bare.contains('<') && !bare.contains('>') && !bare.contains('`'),
+            "markup outside code: {}",
+            &line[..line.len().min(300)]
+        );
+        if line.starts_with("| ") && line.contains("pwned") {
+            // Cells split at a `|` that no backslash escapes.
+            let cells = line.replace("\\|", "").matches('|').count() - 1;
+            assert_eq!(cells, 9, "{}", &line[..line.len().min(300)]);
+            rows += 1;
+        }
+    }
+    assert_eq!(rows, 2, "{text}");
+    assert!(text.contains(&format!("`{HUGE}`")));
+}
+
+/// The JUnit report of the hostile logs: well-formed XML (xmllint) that validates against the
+/// schema, with the characters XML 1.0 forbids replaced and the payloads kept as text.
+#[test]
+fn junit_report_of_hostile_text() {
+    let h = generate();
+    let xml = report(&h, "junit", "report.xml", &[&h.small, &h.huge]);
+    let text = std::fs::read_to_string(&xml).expect("xml");
+    let forbidden = |c: char| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
+    };
+    assert!(!text.chars().any(forbidden), "a character XML 1.0 forbids");
+    assert!(text.contains("&lt;script&gt;window.__pwned_"));
+    assert!(!text.contains("<script") && !text.contains("<img"));
+    if !crate::junit_xsd::xmllint_present() {
+        return;
+    }
+    let wf = Process::new("xmllint")
+        .arg("--noout")
+        .arg(&xml)
+        .output()
+        .expect("xmllint");
+    assert!(
+        wf.status.success(),
+        "{}",
+        String::from_utf8_lossy(&wf.stderr)
+    );
+    let (valid, said) = crate::junit_xsd::validate(&xml);
+    assert!(valid, "{said}");
+}
