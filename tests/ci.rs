@@ -289,7 +289,7 @@ fn errors_beat_gates_and_bad_flags_are_reported() {
 }
 
 /// Whether the browser tests can run; panics when they cannot but CI requires them.
-fn browser_present() -> bool {
+pub(crate) fn browser_present() -> bool {
     let required = std::env::var_os("TRACEGREP_BROWSER_TEST").is_some_and(|v| v == "1");
     let present =
         Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists();

@@ -12,7 +12,7 @@ use crate::util::{root, run, tracegrep};
 const SCHEMA: &str = "tests/junit/junit.xsd";
 
 /// Whether xmllint can be run; panics when it cannot but CI requires it.
-fn xmllint_present() -> bool {
+pub(crate) fn xmllint_present() -> bool {
     let required = std::env::var_os("TRACEGREP_BROWSER_TEST").is_some_and(|v| v == "1");
     let present = Process::new("xmllint").arg("--version").output().is_ok();
     if !present {
@@ -26,7 +26,7 @@ fn xmllint_present() -> bool {
 }
 
 /// Runs `xmllint --noout --schema` on `file`: whether it validated, and what xmllint said.
-fn validate(file: &Path) -> (bool, String) {
+pub(crate) fn validate(file: &Path) -> (bool, String) {
     let out = Process::new("xmllint")
         .current_dir(root())
         .args(["--noout", "--schema", SCHEMA])

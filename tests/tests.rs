@@ -16,6 +16,7 @@ mod fuzz;
 mod hostile;
 mod junit_xsd;
 mod pty;
+mod report_hostile;
 mod streams;
 mod truth;
 mod util;

@@ -29,6 +29,11 @@ const REASONS: usize = 20;
 /// A first error's message is cut to this many characters in the table (the details below
 /// the table show the whole line).
 const FIRST_ERROR_CHARS: usize = 80;
+/// Any other text in a table cell or list item is cut to this many characters: a 100 KB service
+/// name would otherwise fill GitHub's 1 MiB job summary on its own.
+const CELL_CHARS: usize = 300;
+/// An error line in the details is cut to this many characters.
+const ERROR_LINE_CHARS: usize = 2_000;
 
 /// Writes the Markdown report.
 pub fn write_markdown(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<()> {
@@ -78,9 +83,9 @@ pub fn write_markdown(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Resul
         let t = &input.traces[i];
         writeln!(
             out,
-            "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             mark(input, i),
-            t.id,
+            code(&t.id.to_string(), true),
             cell(&root(t)),
             cell(t.outcome()),
             duration(t),
@@ -108,7 +113,7 @@ fn write_reasons(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<()>
     let mut reasons: Vec<String> = input.verdict.overall.iter().map(|r| cell(r)).collect();
     for (i, t) in input.traces.iter().enumerate() {
         for r in input.failures(i) {
-            reasons.push(format!("`{}`: {}", t.id, cell(r)));
+            reasons.push(format!("{}: {}", code(&t.id.to_string(), false), cell(r)));
         }
     }
     if reasons.is_empty() {
@@ -128,9 +133,9 @@ fn write_detail(out: &mut dyn Write, input: &ReportInput<'_>, i: usize) -> io::R
     let t = &input.traces[i];
     writeln!(
         out,
-        "#### {} `{}` {} ({})\n",
+        "#### {} {} {} ({})\n",
         mark(input, i),
-        t.id,
+        code(&t.id.to_string(), false),
         cell(&root(t)),
         duration(t)
     )?;
@@ -169,7 +174,11 @@ fn write_detail(out: &mut dyn Write, input: &ReportInput<'_>, i: usize) -> io::R
                 e.level.label(),
                 e.message.replace('\n', " ")
             );
-            writeln!(out, "{}", fenced(&sanitize(&line)))?;
+            writeln!(
+                out,
+                "{}",
+                fenced(&sanitize(&truncate(&line, ERROR_LINE_CHARS)))
+            )?;
         }
         writeln!(out, "```\n")?;
     }
@@ -275,7 +284,6 @@ fn duration(t: &TraceSummary) -> String {
         .map_or_else(|| "?".to_string(), format_duration)
 }
 
-/// Text for a table cell: no line breaks, no HTML, no table or code syntax.
 /// `text` cut to `max` characters, with `…` when cut.
 fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
@@ -284,9 +292,11 @@ fn truncate(text: &str, max: usize) -> String {
     }
 }
 
+/// Text for a table cell: no line breaks, no HTML, no table or code syntax, at most
+/// [`CELL_CHARS`] characters.
 fn cell(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in sanitize(text).chars() {
+    let mut out = String::with_capacity(text.len().min(4 * CELL_CHARS));
+    for c in sanitize(&truncate(text, CELL_CHARS)).chars() {
         match c {
             '|' => out.push_str("\\|"),
             '<' => out.push_str("&lt;"),
@@ -301,6 +311,31 @@ fn cell(text: &str) -> String {
         }
     }
     out
+}
+
+/// An id as a code span: control and bidi characters escaped, fenced with more backticks than
+/// it holds (a backtick cannot end it early), and in a table `|` escaped, since GitHub splits
+/// cells at it even inside code.
+fn code(text: &str, in_table: bool) -> String {
+    let clean = sanitize(&truncate(text, CELL_CHARS)).into_owned();
+    let body = if in_table {
+        clean.replace('|', "\\|")
+    } else {
+        clean
+    };
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if body.starts_with('`') || body.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{body}{pad}{fence}")
 }
 
 /// Text inside a fenced block: a run of backticks could close the fence, so it is broken up.
@@ -342,5 +377,8 @@ mod tests {
         );
         assert_eq!(gantt_text("GET /a:b;c#d \"e\""), "GET /a b c d  e");
         assert!(!fenced("a```b").contains("```"));
+        assert_eq!(code("4bf9", true), "`4bf9`");
+        assert_eq!(code("a|b`c``", true), "``` a\\|b`c`` ```");
+        assert_eq!(code("\u{1b}[31m\u{202e}", false), "`\\x1b[31m\\u{202e}`");
     }
 }
