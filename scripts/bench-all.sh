@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every trace (issue #5): `tracegrep --all` against a pure byte scan and a JSON tool.
+# Every trace: `tracegrep --all` against a pure byte scan and a JSON tool.
 #
 #   scripts/bench-all.sh [SIZE]      # default 1G of generated logs (examples/gen_logs.rs), kept under $BENCH_DIR
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Streams (issue #4): throughput through a pipe against `rg -F`, and peak memory on a long
+# Streams: throughput through a pipe against `rg -F`, and peak memory on a long
 # kubectl stream.
 #
 #   scripts/bench-stream.sh [SIZE] [STREAM_GB]     # default 1G of kubectl logs, a 5 GB stream

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark of tracegrep against ripgrep, one trace at a time (issue #3).
+# Side-by-side benchmark of tracegrep against ripgrep, one trace at a time.
 #
 #   scripts/bench.sh [SIZE]        # default 1G; data is generated once under $BENCH_DIR
 #

@@ -1,4 +1,4 @@
-//! CI use (issue #6): reports in Markdown, HTML, JSON and JUnit, the gates and their exit codes,
+//! CI use: reports in Markdown, HTML, JSON and JUnit, the gates and their exit codes,
 //! on fixtures/ci (a passing trace, a failing one with hostile log text, a slow `GET
 //! /checkout`, and one whose parent span never logged).
 
