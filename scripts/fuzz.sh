@@ -6,6 +6,8 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
+# FUZZ_WORKERS=N runs each target in libFuzzer's fork mode on N processes (for long runs on a
+# machine given to fuzzing); the default is one process.
 # Runs under `nice` so that it can share a machine; RAYON_NUM_THREADS=1 keeps the pipeline
 # target on one core.
 set -euo pipefail
@@ -25,8 +27,13 @@ for t in "${targets[@]}"; do
   log=fuzz/target/$t.log
   status=0
   rm -f "fuzz/target/$t.job.log"
+  if [ "${FUZZ_WORKERS:-1}" -gt 1 ]; then
+    parallel=(-fork="$FUZZ_WORKERS")
+  else
+    parallel=(-jobs=1 -workers=1)
+  fi
   nice -n 19 cargo +nightly fuzz run "$t" -- \
-    -max_total_time="$secs" -jobs=1 -workers=1 -timeout=10 -rss_limit_mb=2048 \
+    -max_total_time="$secs" "${parallel[@]}" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -dict=fuzz/target/all.dict -print_final_stats=1 >"$log" 2>&1 || status=$?
   # With -jobs, libFuzzer writes the job's own output to fuzz-0.log in the current directory.
   if [ -f fuzz-0.log ]; then mv fuzz-0.log "fuzz/target/$t.job.log"; fi
