@@ -163,7 +163,16 @@ fn generate() -> Hostile {
             "duration_ms": 200}),
     ];
     let huge = dir.path().join("huge.jsonl");
-    let text: Vec<String> = huge_lines.iter().map(Value::to_string).collect();
+    let mut text: Vec<String> = huge_lines.iter().map(Value::to_string).collect();
+    // Enough lines of 5 KB for the HTML report's data to pass 1 MiB and be packed.
+    for i in 0..280 {
+        text.push(
+            json!({"timestamp": format!("2026-11-20T10:00:02.{:03}Z", 1 + i % 190),
+                "level": "info", "service": "svc-big", "trace_id": HUGE,
+                "span_id": "c000000000000001", "msg": format!("{i} {}", "M".repeat(5_000))})
+            .to_string(),
+        );
+    }
     std::fs::write(&huge, text.join("\n") + "\n").expect("write log");
     Hostile {
         dir,
@@ -333,6 +342,13 @@ fn junit_report_of_hostile_text() {
     assert!(!text.chars().any(forbidden), "a character XML 1.0 forbids");
     assert!(text.contains("&lt;script&gt;window.__pwned_"));
     assert!(!text.contains("<script") && !text.contains("<img"));
+    assert!(!text.contains('\u{202e}'), "a raw bidi override");
+    assert!(
+        text.contains("\\u{202e}"),
+        "the bidi override shown escaped"
+    );
+    // Messages are cut per error line: the 100 KB strings do not make a 100 KB failure.
+    assert!(text.len() < 64 * 1024, "{} bytes", text.len());
     if !crate::junit_xsd::xmllint_present() {
         return;
     }
@@ -348,4 +364,28 @@ fn junit_report_of_hostile_text() {
     );
     let (valid, said) = crate::junit_xsd::validate(&xml);
     assert!(valid, "{said}");
+}
+
+/// The gate's reasons on stderr: one short line each, whatever the size of the log text.
+#[test]
+fn gate_reasons_of_hostile_text_stay_short() {
+    let h = generate();
+    let run = run(tracegrep()
+        .args(["--all", "-q", "--fail-on-error", "--format", "csv"])
+        .arg(&h.small)
+        .arg(&h.huge));
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let gates: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("tracegrep: gate failed:"))
+        .collect();
+    assert!(!gates.is_empty(), "{}", run.stderr);
+    for line in gates {
+        assert!(line.len() < 1024, "{} bytes: {}", line.len(), &line[..200]);
+        assert!(
+            !line.chars().any(|c| c == '\u{202e}' || c == '\u{1b}'),
+            "{line}"
+        );
+    }
 }

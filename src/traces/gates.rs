@@ -1,5 +1,6 @@
 //! CI gates: the conditions under which a run fails (exit 3), checked over the summaries.
 
+use crate::records::decode::truncate_chars;
 use crate::records::duration::format_duration;
 use crate::traces::filter::parse_span;
 use crate::traces::stats::normalize_operation;
@@ -127,7 +128,13 @@ impl Gates {
             let first = t
                 .error_samples
                 .first()
-                .map(|e| format!(": {}: {}", e.service, e.message))
+                .map(|e| {
+                    format!(
+                        ": {}: {}",
+                        truncate_chars(e.service.as_str().into(), MAX_REASON_SERVICE),
+                        truncate_chars(e.message.as_str().into(), MAX_REASON_MESSAGE)
+                    )
+                })
                 .unwrap_or_default();
             reasons.push(format!("errors: {}{first}", what.join(", ")));
         }
@@ -156,6 +163,12 @@ impl Gates {
         reasons
     }
 }
+
+/// A reason is one line of stderr and a JUnit failure message: the first error's service and
+/// message are cut so that a 100 KB log message cannot make it 100 KB.
+const MAX_REASON_SERVICE: usize = 80;
+/// See `MAX_REASON_SERVICE`.
+const MAX_REASON_MESSAGE: usize = 200;
 
 fn plural(n: usize, what: &str) -> String {
     if n == 1 {

@@ -5,8 +5,18 @@
 
 use std::io::{self, Write};
 
+use crate::records::decode::truncate_chars;
 use crate::records::time::format_rfc3339_millis;
 use crate::render::report::ReportInput;
+use crate::render::sanitize::is_unsafe;
+
+/// Longest service name and error message written per error line of a failure, in characters:
+/// CI pages load the whole file, and one 100 KB log message would dominate it.
+const MAX_SERVICE_CHARS: usize = 80;
+/// See `MAX_SERVICE_CHARS`.
+const MAX_MESSAGE_CHARS: usize = 1000;
+/// Longest test case name (operation and trace id), in characters.
+const MAX_NAME_CHARS: usize = 300;
 
 /// Writes the JUnit report.
 pub fn write_junit(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<()> {
@@ -34,7 +44,12 @@ pub fn write_junit(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<(
             Some(op) => format!("{op} ({})", t.id),
             None => t.id.to_string(),
         };
-        let class = format!("tracegrep.{}", t.root_service.as_deref().unwrap_or("trace"));
+        let name = truncate_chars(name.into(), MAX_NAME_CHARS);
+        let service = t.root_service.as_deref().unwrap_or("trace");
+        let class = format!(
+            "tracegrep.{}",
+            truncate_chars(service.into(), MAX_SERVICE_CHARS)
+        );
         let time = t.duration_ns().map_or(0.0, |d| d as f64 / 1e9);
         write!(
             out,
@@ -58,9 +73,9 @@ pub fn write_junit(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<(
                     .unwrap_or_else(|| "?".into());
                 body.push_str(&format!(
                     "\n{time} {} {} {}",
-                    e.service,
+                    truncate_chars(e.service.as_str().into(), MAX_SERVICE_CHARS),
                     e.level.label(),
-                    e.message
+                    truncate_chars(e.message.as_str().into(), MAX_MESSAGE_CHARS)
                 ));
             }
         }
@@ -103,6 +118,8 @@ fn xml(text: &str) -> String {
             '\n' => out.push_str("&#10;"),
             '\t' | '\r' => out.push_str(&format!("&#{};", c as u32)),
             c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
+            // CI pages show the failure text as it is: a bidi override would reorder it.
+            c if is_unsafe(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
@@ -119,5 +136,6 @@ mod tests {
             xml("<a href=\"x\">&'\u{1b}[31m"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&apos;\u{fffd}[31m"
         );
+        assert_eq!(xml("a\u{202e}b"), "a\\u{202e}b");
     }
 }
