@@ -11,6 +11,7 @@ mod common;
 mod completions;
 mod conformance;
 mod conventions;
+mod export;
 mod follow;
 mod fuzz;
 mod hostile;
