@@ -17,6 +17,7 @@ mod fuzz;
 mod hostile;
 mod junit_xsd;
 mod pty;
+mod push;
 mod report_hostile;
 mod streams;
 mod truth;

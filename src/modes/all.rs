@@ -75,7 +75,7 @@ pub fn run(
             };
             let mut exporter = Exporter::new(out, format, config.push.as_ref())?;
             export_rows(config, &scan, shown, &mut exporter)?;
-            exporter.finish(err, config.quiet)?;
+            exporter.finish(err)?;
         } else if !shown.is_empty() {
             match mode.format {
                 RowFormat::Json => json::write_summaries_json(out, shown)?,

@@ -124,8 +124,8 @@ impl<'o> Exporter<'o> {
     }
 
     /// Finishes the output (the Jaeger document's end, the last request) and says on `err`
-    /// what was sent.
-    pub fn finish(mut self, err: &mut dyn Write, quiet: bool) -> anyhow::Result<()> {
+    /// what was sent (even with `--quiet`: it is a push's only output).
+    pub fn finish(mut self, err: &mut dyn Write) -> anyhow::Result<()> {
         match &mut self.target {
             Target::Jaeger(doc) => match doc.take() {
                 Some(doc) => doc.finish(self.out)?,
@@ -152,26 +152,24 @@ impl<'o> Exporter<'o> {
                     batcher.flush(&mut sink)?;
                 }
                 self.out.flush()?;
-                if !quiet || *rejected > 0 {
-                    let verb = if push.dry_run { "would send" } else { "sent" };
-                    let mut line = format!(
-                        "tracegrep: {verb} {} span{} of {} trace{} to {} in {} request{}",
-                        self.spans,
-                        crate::diag::plural(self.spans as u64),
-                        self.traces,
-                        crate::diag::plural(self.traces as u64),
-                        crate::render::sanitize::sanitize(&push.url),
-                        self.requests,
-                        crate::diag::plural(self.requests as u64),
-                    );
-                    if *retried > 0 {
-                        line.push_str(&format!(" ({retried} retried)"));
-                    }
-                    if *rejected > 0 {
-                        line.push_str(&format!("; the receiver rejected {rejected}"));
-                    }
-                    writeln!(err, "{line}")?;
+                let verb = if push.dry_run { "would send" } else { "sent" };
+                let mut line = format!(
+                    "tracegrep: {verb} {} span{} of {} trace{} to {} in {} request{}",
+                    self.spans,
+                    crate::diag::plural(self.spans as u64),
+                    self.traces,
+                    crate::diag::plural(self.traces as u64),
+                    crate::render::sanitize::sanitize(&push.url),
+                    self.requests,
+                    crate::diag::plural(self.requests as u64),
+                );
+                if *retried > 0 {
+                    line.push_str(&format!(" ({retried} retried)"));
                 }
+                if *rejected > 0 {
+                    line.push_str(&format!("; the receiver rejected {rejected}"));
+                }
+                writeln!(err, "{line}")?;
             }
         }
         self.out.flush()?;

@@ -108,7 +108,7 @@ pub fn run(
         Some(push) => {
             let mut exporter = Exporter::new(out, ExportFormat::Otlp, Some(push))?;
             exporter.add(&ExportTrace::of_trace(&trace))?;
-            exporter.finish(err, config.quiet)?;
+            exporter.finish(err)?;
         }
         None => write_trace(out, &trace, mode.view, &opts)?,
     }
