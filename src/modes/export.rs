@@ -25,8 +25,8 @@ use crate::search::{search_files, Gather, ProgressLabel};
 use crate::traces::summary::Row;
 use crate::traces::tree::{SpanKind, SpanTree};
 
-/// Lines read back per pass of `--all` (about 150 bytes each once kept: some 150 MB).
-pub const LINES_PER_PASS: u64 = 1_000_000;
+/// Lines read back per pass of `--all` (some 230 bytes each once kept: about 120 MB).
+pub const LINES_PER_PASS: u64 = 500_000;
 
 /// The form traces leave in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,7 +248,7 @@ pub fn export_rows(
 struct FoundLine {
     span: Option<SpanId>,
     /// Its service, for a line without a span id (it belongs to its service's synthetic span).
-    service: Option<String>,
+    service: Option<Box<str>>,
     log: SpanLog,
 }
 
@@ -265,7 +265,7 @@ fn read_logs(scan: &LineScan, paths: &[PathBuf], rows: &[Row]) -> Vec<Vec<FoundL
     let new_sink = || LogSink {
         wanted: &wanted,
         by_low: &by_low,
-        found: Vec::new(),
+        found: vec![Vec::new()],
     };
     // No progress bar and no summary of damaged lines: the first pass gave them.
     let progress = ProgressLabel {
@@ -274,7 +274,7 @@ fn read_logs(scan: &LineScan, paths: &[PathBuf], rows: &[Row]) -> Vec<Vec<FoundL
     };
     let (_, sink) = search_files(scan, paths, progress, new_sink);
     let mut logs: Vec<Vec<FoundLine>> = (0..rows.len()).map(|_| Vec::new()).collect();
-    for (i, line) in sink.found {
+    for (i, line) in sink.found.into_iter().flatten() {
         logs[i].push(line);
     }
     logs
@@ -300,7 +300,7 @@ fn place_logs(tree: &SpanTree, found: Vec<FoundLine>) -> Vec<Vec<SpanLog>> {
     for line in found {
         let node = match (line.span, &line.service) {
             (Some(id), _) => by_id.get(&id).copied(),
-            (None, Some(service)) => by_service.get(service.as_str()).copied(),
+            (None, Some(service)) => by_service.get(&**service).copied(),
             (None, None) => None,
         };
         if let Some(node) = node {
@@ -317,7 +317,9 @@ fn place_logs(tree: &SpanTree, found: Vec<FoundLine>) -> Vec<Vec<SpanLog>> {
 struct LogSink<'w> {
     wanted: &'w HashMap<TraceKey, usize>,
     by_low: &'w HashMap<u64, usize>,
-    found: Vec<(usize, FoundLine)>,
+    /// Per task, merged by moving whole vectors: extending one would copy every line and
+    /// hold twice the memory while it grows.
+    found: Vec<Vec<(usize, FoundLine)>>,
 }
 
 impl LineSink for LogSink<'_> {
@@ -339,17 +341,22 @@ impl LineSink for LogSink<'_> {
             line.payload(),
             &[],
         );
-        self.found.push((
-            index,
-            FoundLine {
-                span: ids.span,
-                service: ids
-                    .span
-                    .is_none()
-                    .then(|| line_service_or_unknown(line, fallback)),
-                log,
-            },
-        ));
+        if self.found.is_empty() {
+            self.found.push(Vec::new());
+        }
+        if let Some(last) = self.found.last_mut() {
+            last.push((
+                index,
+                FoundLine {
+                    span: ids.span,
+                    service: ids
+                        .span
+                        .is_none()
+                        .then(|| line_service_or_unknown(line, fallback).into_boxed_str()),
+                    log,
+                },
+            ));
+        }
     }
 }
 
@@ -358,6 +365,6 @@ impl Gather for LogSink<'_> {
         self.found.extend(later.found);
     }
     fn found(&self) -> u64 {
-        self.found.len() as u64
+        self.found.iter().map(Vec::len).sum::<usize>() as u64
     }
 }

@@ -197,7 +197,7 @@ fn log_doc<'a>(log: &'a SpanLog, span_start: i64) -> LogDoc<'a> {
     if let Some(l) = log.level {
         fields.push(tag("level", TagValue::Str(l.label())));
     }
-    for (k, v) in &log.fields {
+    for (k, v) in log.fields() {
         fields.push(tag(k, TagValue::Str(v)));
     }
     if let Some(s) = &log.status {

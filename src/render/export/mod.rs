@@ -24,7 +24,8 @@ pub const MAX_MESSAGE_CHARS: usize = 4096;
 /// Lines of a stack trace kept with its log line.
 pub const MAX_STACK_LINES: usize = 50;
 
-/// One log line of a span, as the exports show it.
+/// One log line of a span, as the exports show it. Compact (boxed text, the fields packed in
+/// one string): `--all` holds up to a million of them at once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpanLog {
     /// When it was logged (the span's start when the line has no time).
@@ -32,15 +33,16 @@ pub struct SpanLog {
     /// Its level.
     pub level: Option<Level>,
     /// Its message, cut to [`MAX_MESSAGE_CHARS`].
-    pub message: Option<String>,
-    /// The few fields that explain it (the timeline's rule, `docs/timeline-fields.md`).
-    pub fields: Vec<(String, String)>,
+    pub message: Option<Box<str>>,
+    /// The few fields that explain it (the timeline's rule, `docs/timeline-fields.md`), as
+    /// `key NUL value NUL …`; see [`SpanLog::fields`].
+    packed_fields: Box<str>,
     /// The HTTP or gRPC status it reports.
-    pub status: Option<String>,
+    pub status: Option<Box<str>>,
     /// The duration it reports.
     pub duration_ns: Option<i64>,
     /// The stack trace that followed it, cut to [`MAX_STACK_LINES`] lines.
-    pub stack: Option<String>,
+    pub stack: Option<Box<str>>,
 }
 
 impl SpanLog {
@@ -55,27 +57,39 @@ impl SpanLog {
         stack: &[Box<[u8]>],
     ) -> SpanLog {
         // A span of a whole-trace document has that document as its line: no fields of its own.
-        let fields = match payload {
-            Some(p) if !is_whole_trace(p) => line_fields(p, &FieldChoice::Auto),
-            _ => Vec::new(),
-        };
+        let mut packed_fields = String::new();
+        if let Some(p) = payload.filter(|p| !is_whole_trace(p)) {
+            for (k, v) in line_fields(p, &FieldChoice::Auto) {
+                // NUL separates; a NUL inside a field (JSON `\u0000`) is shown as U+FFFD.
+                packed_fields.push_str(&k.replace('\0', "\u{fffd}"));
+                packed_fields.push('\0');
+                packed_fields.push_str(&v.replace('\0', "\u{fffd}"));
+                packed_fields.push('\0');
+            }
+        }
         let stack = (!stack.is_empty()).then(|| {
             let lines: Vec<String> = stack
                 .iter()
                 .take(MAX_STACK_LINES)
                 .map(|l| String::from_utf8_lossy(l).into_owned())
                 .collect();
-            cut_chars(&lines.join("\n"), MAX_MESSAGE_CHARS)
+            cut_chars(&lines.join("\n"), MAX_MESSAGE_CHARS).into_boxed_str()
         });
         SpanLog {
             time,
             level,
-            message: message.map(|m| cut_chars(m, MAX_MESSAGE_CHARS)),
-            fields,
-            status: status.map(str::to_string),
+            message: message.map(|m| cut_chars(m, MAX_MESSAGE_CHARS).into_boxed_str()),
+            packed_fields: packed_fields.into_boxed_str(),
+            status: status.map(Box::from),
             duration_ns,
             stack,
         }
+    }
+
+    /// The fields that explain the line, as `(name, value)`.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut parts = self.packed_fields.split('\0');
+        std::iter::from_fn(move || Some((parts.next()?, parts.next()?)))
     }
 
     /// The log of a record of a one-trace search.

@@ -140,7 +140,7 @@ fn event_doc<'a>(log: &'a SpanLog, span_start: i64) -> EventDoc<'a> {
     if let Some(l) = log.level {
         attributes.push(kv("level", AnyValue::Str(l.label())));
     }
-    for (k, v) in &log.fields {
+    for (k, v) in log.fields() {
         attributes.push(kv(k, AnyValue::Str(v)));
     }
     if let Some(s) = &log.status {
