@@ -305,3 +305,111 @@ fn an_unreachable_receiver_is_retried_then_one_line_and_exit_2() {
         out.stderr
     );
 }
+
+/// What a loopback HTTP server saw of one request: its head (request line and headers, lower
+/// case) and its body.
+struct Seen {
+    head: String,
+    body: Vec<u8>,
+}
+
+/// A loopback HTTP server that answers `statuses` in turn (with `Retry-After: 0`), then stops
+/// and returns what it was sent. It stands for a receiver's answers a real one cannot be made
+/// to give on demand (429, 503); what receivers store is checked against trace-view above.
+fn answering(statuses: Vec<u16>) -> (u16, std::thread::JoinHandle<Vec<Seen>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for status in statuses {
+            let (stream, _) = listener.accept().expect("a request");
+            let mut reader = BufReader::new(stream);
+            let mut head = String::new();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                head.push_str(&lower);
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).expect("body");
+            let mut stream = reader.into_inner();
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\nRetry-After: 0\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+            );
+            stream.write_all(answer.as_bytes()).expect("answer");
+            seen.push(Seen { head, body });
+        }
+        seen
+    });
+    (port, handle)
+}
+
+#[test]
+fn busy_receivers_are_retried_and_refusals_are_not() {
+    let (port, server) = answering(vec![503, 429, 200]);
+    let out = run(tracegrep()
+        .env(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "x-team=core,authorization=Bearer%20from-env",
+        )
+        .args([
+            "--all",
+            "-q",
+            "fixtures/mixed",
+            "--otlp-header",
+            "Authorization=Bearer from-flag",
+            "--otlp-endpoint",
+            &format!("http://127.0.0.1:{port}"),
+        ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.ends_with("in 1 request (2 retried)\n"),
+        "{}",
+        out.stderr
+    );
+    let seen = server.join().expect("server");
+    assert_eq!(seen.len(), 3);
+    for request in &seen {
+        assert!(
+            request.head.starts_with("post /v1/traces http/1.1"),
+            "{}",
+            request.head
+        );
+        assert!(request.head.contains("content-type: application/json"));
+        assert!(request.head.contains("x-team: core"), "{}", request.head);
+        // The flag beats the environment.
+        assert!(
+            request.head.contains("authorization: bearer from-flag"),
+            "{}",
+            request.head
+        );
+        assert_eq!(request.body, seen[0].body);
+    }
+    let request: ExportTraceServiceRequest =
+        serde_json::from_slice(&seen[0].body).expect("OTLP/JSON");
+    assert_eq!(request.resource_spans.len(), 5);
+
+    // A 400 is the receiver refusing the data: no retry, one line, exit 2.
+    let (port, server) = answering(vec![400]);
+    let out = run(tracegrep().args([
+        "--all",
+        "-q",
+        "fixtures/mixed",
+        "--otlp-endpoint",
+        &format!("http://127.0.0.1:{port}/v1/traces"),
+    ]));
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr,
+        format!("tracegrep: http://127.0.0.1:{port}/v1/traces answered HTTP 400: {{}}\n")
+    );
+    assert_eq!(server.join().expect("server").len(), 1);
+}
