@@ -509,3 +509,44 @@ fn export_formats_are_refused_where_they_mean_nothing() {
         out.stderr
     );
 }
+
+#[test]
+fn all_from_stdin_exports_spans_without_their_lines() {
+    let text: String = ["billing", "checkout", "edge-gateway", "payments", "users"]
+        .iter()
+        .map(|s| {
+            std::fs::read_to_string(root().join(format!("fixtures/mixed/{s}.jsonl")))
+                .expect("fixture")
+        })
+        .collect();
+    let out = tracegrep()
+        .args(["--all", "--format", "jsonl"])
+        .write_stdin(text.clone())
+        .output()
+        .expect("ran");
+    // The spans tracegrep finds on the stream (lines without a service are `unknown` there).
+    let found: usize = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let doc: Value = serde_json::from_str(l).expect("JSON");
+            doc["spans"].as_array().map_or(0, Vec::len)
+                + doc["missing_spans"].as_array().map_or(0, Vec::len)
+        })
+        .sum();
+    let out = tracegrep()
+        .args(["--all", "--format", "otlp"])
+        .write_stdin(text)
+        .output()
+        .expect("ran");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("exported without their log lines"),
+        "{stderr}"
+    );
+    let spans = check_otlp_lines(&stdout);
+    assert_eq!(spans.values().sum::<usize>(), found);
+    assert!(found >= 17);
+    assert!(!stdout.contains("\"events\":[{"), "{stdout}");
+}

@@ -73,6 +73,9 @@ pub fn run(
                 RowFormat::Jaeger => ExportFormat::Jaeger,
                 _ => ExportFormat::Otlp,
             };
+            if config.inputs == Inputs::Stdin && !config.quiet {
+                writeln!(err, "tracegrep: standard input cannot be read twice: the spans are exported without their log lines")?;
+            }
             let mut exporter = Exporter::new(out, format, config.push.as_ref())?;
             export_rows(config, &scan, shown, &mut exporter)?;
             exporter.finish(err)?;
