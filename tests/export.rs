@@ -550,3 +550,33 @@ fn all_from_stdin_exports_spans_without_their_lines() {
     assert!(found >= 17);
     assert!(!stdout.contains("\"events\":[{"), "{stdout}");
 }
+
+#[test]
+fn hostile_names_stay_valid_and_under_1_mib() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = dir.path().join("hostile.jsonl");
+    let huge = "\\u001b[31m\\u202e<b>".repeat(300_000);
+    let line = |span: &str, parent: &str| {
+        format!(
+            r#"{{"time":"2026-11-20T10:00:00Z","level":"error","service":"{huge}","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"{span}","parent_span_id":"{parent}","msg":"{huge}"}}"#
+        )
+    };
+    let text = format!(
+        "{}\n{}\n",
+        line("00000000000000a1", "00000000000000a0"),
+        line("00000000000000a2", "00000000000000a1")
+    );
+    std::fs::write(&logs, text).expect("written");
+    let out = run(tracegrep()
+        .args(["--all", "-q", "--format", "otlp"])
+        .arg(&logs));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(check_otlp_lines(&out.stdout).values().sum::<usize>(), 3);
+    assert!(!out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{202e}'));
+    let out = run(tracegrep()
+        .args(["--all", "-q", "--format", "jaeger"])
+        .arg(&logs));
+    let doc: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(doc["data"][0]["spans"].as_array().map(Vec::len), Some(3));
+    assert!(!out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{202e}'));
+}

@@ -18,15 +18,15 @@ struct TraceDoc<'a> {
     #[serde(rename = "traceID")]
     trace_id: &'a str,
     spans: Vec<SpanDoc<'a>>,
-    processes: std::collections::BTreeMap<String, ProcessDoc<'a>>,
+    processes: std::collections::BTreeMap<String, ProcessDoc>,
     warnings: Option<Vec<String>>,
 }
 
 #[derive(Serialize)]
-struct ProcessDoc<'a> {
+struct ProcessDoc {
     #[serde(rename = "serviceName")]
-    service_name: &'a str,
-    tags: [Tag<'a>; 0],
+    service_name: String,
+    tags: [Tag<'static>; 0],
 }
 
 #[derive(Serialize)]
@@ -36,7 +36,7 @@ struct SpanDoc<'a> {
     trace_id: &'a str,
     #[serde(rename = "spanID")]
     span_id: String,
-    operation_name: &'a str,
+    operation_name: String,
     references: Vec<Reference<'a>>,
     flags: u8,
     start_time: i64,
@@ -216,14 +216,14 @@ fn log_doc<'a>(log: &'a SpanLog, span_start: i64) -> LogDoc<'a> {
 }
 
 fn trace_doc<'a>(trace: &'a ExportTrace<'_>) -> TraceDoc<'a> {
-    let mut process_of: Vec<&str> = Vec::new();
+    let mut process_of: Vec<String> = Vec::new();
     let mut spans = Vec::new();
     for span in trace.spans() {
-        let service = span.node.service.as_str();
-        let process = match process_of.iter().position(|s| *s == service) {
+        let service = &*span.service;
+        let process = match process_of.iter().position(|s| s == service) {
             Some(i) => i,
             None => {
-                process_of.push(service);
+                process_of.push(service.to_string());
                 process_of.len() - 1
             }
         };
@@ -235,7 +235,7 @@ fn trace_doc<'a>(trace: &'a ExportTrace<'_>) -> TraceDoc<'a> {
         let doc = SpanDoc {
             trace_id: &trace.trace_hex,
             span_id: span.id.to_string(),
-            operation_name: &span.node.name,
+            operation_name: span.name.to_string(),
             references: span
                 .parent
                 .map(|p| Reference {
@@ -257,7 +257,7 @@ fn trace_doc<'a>(trace: &'a ExportTrace<'_>) -> TraceDoc<'a> {
         spans.push(doc);
     }
     let processes = process_of
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, s)| {
             (

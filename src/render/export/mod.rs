@@ -147,6 +147,23 @@ pub struct ExportSpan<'t> {
     pub timeless: bool,
     /// Its log lines.
     pub logs: &'t [SpanLog],
+    /// Its service, cut to [`MAX_NAME_CHARS`].
+    pub service: std::borrow::Cow<'t, str>,
+    /// Its name, cut to [`MAX_NAME_CHARS`].
+    pub name: std::borrow::Cow<'t, str>,
+}
+
+/// Characters of a service or span name kept: a name is a label, and a hostile 10 MB one
+/// would break the per-line limit of OTLP files.
+pub const MAX_NAME_CHARS: usize = 1024;
+
+/// `text`, or its first [`MAX_NAME_CHARS`] characters and `…`.
+fn label(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_NAME_CHARS {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(cut_chars(text, MAX_NAME_CHARS))
+    }
 }
 
 impl<'a> ExportTrace<'a> {
@@ -219,6 +236,8 @@ impl<'a> ExportTrace<'a> {
                 end,
                 timeless,
                 logs: self.logs.get(i).map_or(&[][..], Vec::as_slice),
+                service: label(&node.service),
+                name: label(&node.name),
             }
         })
     }

@@ -183,7 +183,7 @@ fn span_json(span: &ExportSpan<'_>, trace: &ExportTrace<'_>, events: usize) -> V
         parent_span_id: span.parent.map(|p| p.to_string()),
         // W3C sampled.
         flags: 1,
-        name: &node.name,
+        name: &span.name,
         kind: span_kind(span, trace.tree).0,
         start_time_unix_nano: nanos_text(span.start),
         end_time_unix_nano: nanos_text(span.end),
@@ -258,17 +258,17 @@ impl Batcher {
         sink: &mut dyn FnMut(&[u8], usize) -> io::Result<()>,
     ) -> io::Result<()> {
         for span in trace.spans() {
-            let service = &span.node.service;
+            let service = &*span.service;
             let room = self
                 .max
-                .saturating_sub(LINE_OVERHEAD + SERVICE_OVERHEAD + service.len() * 2);
+                .saturating_sub(LINE_OVERHEAD + SERVICE_OVERHEAD + service.len() * 6);
             let json = fitting_span_json(&span, trace, room);
             if json.is_empty() {
                 continue;
             }
             let grows = |groups: &[(String, Vec<u8>)]| {
                 let new_service = !groups.iter().any(|(s, _)| s == service);
-                json.len() + 1 + usize::from(new_service) * (SERVICE_OVERHEAD + service.len() * 2)
+                json.len() + 1 + usize::from(new_service) * (SERVICE_OVERHEAD + service.len() * 6)
             };
             if self.spans > 0 && self.size + grows(&self.groups) > self.max {
                 self.flush(sink)?;
@@ -279,7 +279,7 @@ impl Batcher {
                     spans.push(b',');
                     spans.extend_from_slice(&json);
                 }
-                None => self.groups.push((service.clone(), json)),
+                None => self.groups.push((service.to_string(), json)),
             }
             self.spans += 1;
         }
