@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'tracegrep' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'tracegrep' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, or the original lines. --all: a table (the default), JSON, JSON Lines or CSV. --stats: tables (the default) or JSON')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, the original lines, or an export (`jaeger`, `otlp`). --all: a table (the default), JSON, JSON Lines, CSV, or every trace as an export. --stats: tables (the default) or JSON')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Keep only traces that touch a service whose name contains NAME, ignoring case (`payment` matches `payments`; repeatable: any of them)')
             [CompletionResult]::new('--min-duration', '--min-duration', [CompletionResultType]::ParameterName, 'Keep only traces at least this long (`500ms`, `2s`)')
             [CompletionResult]::new('--longer-than', '--longer-than', [CompletionResultType]::ParameterName, 'Keep only traces at least this long (`500ms`, `2s`)')
@@ -48,6 +48,8 @@ Register-ArgumentCompleter -Native -CommandName 'tracegrep' -ScriptBlock {
             [CompletionResult]::new('--parent-field', '--parent-field', [CompletionResultType]::ParameterName, 'Read the parent span id from this field (dotted path)')
             [CompletionResult]::new('--time-field', '--time-field', [CompletionResultType]::ParameterName, 'Read the timestamp from this field (dotted path)')
             [CompletionResult]::new('--service-field', '--service-field', [CompletionResultType]::ParameterName, 'Read the service name from this field (dotted path)')
+            [CompletionResult]::new('--otlp-endpoint', '--otlp-endpoint', [CompletionResultType]::ParameterName, 'Send the spans of the trace (or with --all, of every trace kept) to an OTLP/HTTP receiver (a Collector, Jaeger, Tempo, …) as OTLP/JSON: `POST URL/v1/traces` (a URL that already ends in /v1/traces is used as it is), in batches of up to 1 MiB, retried with backoff on 429, 502, 503, 504 and connection errors. Nothing is printed but a summary on stderr; a failed send is one line on stderr and exit status 2')
+            [CompletionResult]::new('--otlp-header', '--otlp-header', [CompletionResultType]::ParameterName, 'A header for --otlp-endpoint (`Authorization=Bearer …`; repeatable). Headers are also read from OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS (`k1=v1,k2=v2`, values URL-encoded), so secrets need not be on the command line; a flag beats the environment')
             [CompletionResult]::new('--generate', '--generate', [CompletionResultType]::ParameterName, 'Print a shell completion script or the man page and exit')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every trace: a table with one row per trace instead of one trace''s waterfall')
             [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Statistics per service and per operation (p50/p95/p99/max, error rate) and the services most often on critical paths, over every trace the filters keep')
@@ -60,6 +62,7 @@ Register-ArgumentCompleter -Native -CommandName 'tracegrep' -ScriptBlock {
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not print the per-file summary of skipped and damaged lines on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not print the per-file summary of skipped and damaged lines on stderr')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'With --otlp-endpoint: send nothing; print each request body that would be sent (one OTLP/JSON object per line) and say on stderr where it would go')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

@@ -18,7 +18,7 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
     }
     var completions = [
         &'tracegrep'= {
-            cand --format 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, or the original lines. --all: a table (the default), JSON, JSON Lines or CSV. --stats: tables (the default) or JSON'
+            cand --format 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, the original lines, or an export (`jaeger`, `otlp`). --all: a table (the default), JSON, JSON Lines, CSV, or every trace as an export. --stats: tables (the default) or JSON'
             cand --service 'Keep only traces that touch a service whose name contains NAME, ignoring case (`payment` matches `payments`; repeatable: any of them)'
             cand --min-duration 'Keep only traces at least this long (`500ms`, `2s`)'
             cand --longer-than 'Keep only traces at least this long (`500ms`, `2s`)'
@@ -45,6 +45,8 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
             cand --parent-field 'Read the parent span id from this field (dotted path)'
             cand --time-field 'Read the timestamp from this field (dotted path)'
             cand --service-field 'Read the service name from this field (dotted path)'
+            cand --otlp-endpoint 'Send the spans of the trace (or with --all, of every trace kept) to an OTLP/HTTP receiver (a Collector, Jaeger, Tempo, …) as OTLP/JSON: `POST URL/v1/traces` (a URL that already ends in /v1/traces is used as it is), in batches of up to 1 MiB, retried with backoff on 429, 502, 503, 504 and connection errors. Nothing is printed but a summary on stderr; a failed send is one line on stderr and exit status 2'
+            cand --otlp-header 'A header for --otlp-endpoint (`Authorization=Bearer …`; repeatable). Headers are also read from OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS (`k1=v1,k2=v2`, values URL-encoded), so secrets need not be on the command line; a flag beats the environment'
             cand --generate 'Print a shell completion script or the man page and exit'
             cand --all 'Every trace: a table with one row per trace instead of one trace''s waterfall'
             cand --stats 'Statistics per service and per operation (p50/p95/p99/max, error rate) and the services most often on critical paths, over every trace the filters keep'
@@ -57,6 +59,7 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
             cand --follow 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)'
             cand -q 'Do not print the per-file summary of skipped and damaged lines on stderr'
             cand --quiet 'Do not print the per-file summary of skipped and damaged lines on stderr'
+            cand --dry-run 'With --otlp-endpoint: send nothing; print each request body that would be sent (one OTLP/JSON object per line) and say on stderr where it would go'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

@@ -1,11 +1,13 @@
-complete -c tracegrep -l format -d 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, or the original lines. --all: a table (the default), JSON, JSON Lines or CSV. --stats: tables (the default) or JSON' -r -f -a "full\t'Header, waterfall and timeline'
+complete -c tracegrep -l format -d 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, the original lines, or an export (`jaeger`, `otlp`). --all: a table (the default), JSON, JSON Lines, CSV, or every trace as an export. --stats: tables (the default) or JSON' -r -f -a "full\t'Header, waterfall and timeline'
 waterfall\t'Header and waterfall'
 timeline\t'The timeline alone'
 json\t'One JSON document (schema `tracegrep.trace` v1, see docs/json-schema.md)'
 raw\t'The matching lines as they are, prefixed with their file name'
 table\t'--all: a table of traces'
 jsonl\t'--all: one trace document per line (schema `tracegrep.trace` v1, without `logs`)'
-csv\t'--all: comma-separated values, one trace per row'"
+csv\t'--all: comma-separated values, one trace per row'
+jaeger\t'Jaeger UI\'s JSON (`{"data": [trace, …]}`, what its "Upload JSON" loads): one trace, or with --all every trace in one document. Log lines are span logs (docs/exports.md)'
+otlp\t'OTLP/JSON, one `{"resourceSpans": […]}` object per line (under 1 MiB each), as the OpenTelemetry Collector\'s otlpjsonfile receiver and otel-tui read it: one trace, or with --all every trace. Log lines are span events (docs/exports.md)'"
 complete -c tracegrep -l service -d 'Keep only traces that touch a service whose name contains NAME, ignoring case (`payment` matches `payments`; repeatable: any of them)' -r
 complete -c tracegrep -l min-duration -l longer-than -d 'Keep only traces at least this long (`500ms`, `2s`)' -r
 complete -c tracegrep -l shorter-than -d 'Keep only traces at most this long. (`--max-duration` is the CI gate.)' -r
@@ -38,6 +40,8 @@ complete -c tracegrep -l span-field -d 'Read the span id from this field (dotted
 complete -c tracegrep -l parent-field -d 'Read the parent span id from this field (dotted path)' -r
 complete -c tracegrep -l time-field -d 'Read the timestamp from this field (dotted path)' -r
 complete -c tracegrep -l service-field -d 'Read the service name from this field (dotted path)' -r
+complete -c tracegrep -l otlp-endpoint -d 'Send the spans of the trace (or with --all, of every trace kept) to an OTLP/HTTP receiver (a Collector, Jaeger, Tempo, …) as OTLP/JSON: `POST URL/v1/traces` (a URL that already ends in /v1/traces is used as it is), in batches of up to 1 MiB, retried with backoff on 429, 502, 503, 504 and connection errors. Nothing is printed but a summary on stderr; a failed send is one line on stderr and exit status 2' -r
+complete -c tracegrep -l otlp-header -d 'A header for --otlp-endpoint (`Authorization=Bearer …`; repeatable). Headers are also read from OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS (`k1=v1,k2=v2`, values URL-encoded), so secrets need not be on the command line; a flag beats the environment' -r
 complete -c tracegrep -l generate -d 'Print a shell completion script or the man page and exit' -r -f -a "bash\t'bash completions'
 zsh\t'zsh completions'
 fish\t'fish completions'
@@ -53,5 +57,6 @@ complete -c tracegrep -l fail-on-orphans -d 'Gate: fail when a span\'s parent ne
 complete -c tracegrep -l allow-empty -d 'With no trace at all in the input, exit 0 instead of 1'
 complete -c tracegrep -s f -l follow -d 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)'
 complete -c tracegrep -s q -l quiet -d 'Do not print the per-file summary of skipped and damaged lines on stderr'
+complete -c tracegrep -l dry-run -d 'With --otlp-endpoint: send nothing; print each request body that would be sent (one OTLP/JSON object per line) and say on stderr where it would go'
 complete -c tracegrep -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracegrep -s V -l version -d 'Print version'

@@ -20,6 +20,8 @@ kubectl logs -f deploy/checkout --prefix --timestamps \\
     | tracegrep --follow 4bf92f3577b34da6a3ce929d0e0e4736
 tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq .
 tracegrep --all --failed --sort duration logs/
+tracegrep --format jaeger 4bf92f3577b34da6a3ce929d0e0e4736 logs/ > t.json
+tracegrep --all --failed logs/ --otlp-endpoint http://localhost:4318
 tracegrep --stats --service payment logs/
 tracegrep --all test-logs/ --report md --report html=traces.html \\
     --fail-on-error --max-duration 2s";
@@ -36,6 +38,8 @@ const AFTER_HELP: &str = concat!(
     "      | tracegrep --follow 4bf92f3577b34da6a3ce929d0e0e4736\n",
     "  tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq .\n",
     "  tracegrep --all --failed --sort duration logs/\n",
+    "  tracegrep --format jaeger 4bf92f3577b34da6a3ce929d0e0e4736 logs/ > t.json\n",
+    "  tracegrep --all --failed logs/ --otlp-endpoint http://localhost:4318\n",
     "  tracegrep --stats --service payment logs/\n",
     "  tracegrep --all test-logs/ --report md --report html=traces.html \\\n",
     "      --fail-on-error --max-duration 2s",
@@ -68,8 +72,9 @@ pub struct Cli {
     pub paths: Vec<PathBuf>,
 
     /// What to print. One trace: the header, waterfall and timeline (`full`, the default), one
-    /// of them, JSON, or the original lines. --all: a table (the default), JSON, JSON Lines or
-    /// CSV. --stats: tables (the default) or JSON.
+    /// of them, JSON, the original lines, or an export (`jaeger`, `otlp`). --all: a table (the
+    /// default), JSON, JSON Lines, CSV, or every trace as an export. --stats: tables (the
+    /// default) or JSON.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 
@@ -228,6 +233,26 @@ pub struct Cli {
     #[arg(long, value_name = "PATH", help_heading = "Fields")]
     pub service_field: Option<String>,
 
+    /// Send the spans of the trace (or with --all, of every trace kept) to an OTLP/HTTP
+    /// receiver (a Collector, Jaeger, Tempo, …) as OTLP/JSON: `POST URL/v1/traces` (a URL that
+    /// already ends in /v1/traces is used as it is), in batches of up to 1 MiB, retried with
+    /// backoff on 429, 502, 503, 504 and connection errors. Nothing is printed but a summary
+    /// on stderr; a failed send is one line on stderr and exit status 2.
+    #[arg(long, value_name = "URL", help_heading = "Push")]
+    pub otlp_endpoint: Option<String>,
+
+    /// A header for --otlp-endpoint (`Authorization=Bearer …`; repeatable). Headers are also
+    /// read from OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS
+    /// (`k1=v1,k2=v2`, values URL-encoded), so secrets need not be on the command line; a
+    /// flag beats the environment.
+    #[arg(long, value_name = "KEY=VALUE", help_heading = "Push", value_parser = parse_header)]
+    pub otlp_header: Vec<(String, String)>,
+
+    /// With --otlp-endpoint: send nothing; print each request body that would be sent (one
+    /// OTLP/JSON object per line) and say on stderr where it would go.
+    #[arg(long, help_heading = "Push", requires = "otlp_endpoint")]
+    pub dry_run: bool,
+
     /// Print a shell completion script or the man page and exit.
     #[arg(long, value_enum, value_name = "WHAT", hide = true)]
     pub generate: Option<Generate>,
@@ -301,6 +326,13 @@ fn parse_duration_gate(text: &str) -> Result<DurationGate, String> {
     })
 }
 
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("not a header: {text:?} (KEY=VALUE)")),
+    }
+}
+
 fn parse_rate(text: &str) -> Result<f64, String> {
     let t = text.trim();
     let rate = match t.strip_suffix('%') {
@@ -339,6 +371,13 @@ pub enum Format {
     Jsonl,
     /// --all: comma-separated values, one trace per row.
     Csv,
+    /// Jaeger UI's JSON (`{"data": [trace, …]}`, what its "Upload JSON" loads): one trace, or
+    /// with --all every trace in one document. Log lines are span logs (docs/exports.md).
+    Jaeger,
+    /// OTLP/JSON, one `{"resourceSpans": […]}` object per line (under 1 MiB each), as the
+    /// OpenTelemetry Collector's otlpjsonfile receiver and otel-tui read it: one trace, or
+    /// with --all every trace. Log lines are span events (docs/exports.md).
+    Otlp,
 }
 
 /// Report formats (`--report`).

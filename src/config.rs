@@ -87,6 +87,46 @@ pub struct AllMode {
     pub allow_empty: bool,
 }
 
+/// The push target of the command line, with the headers of the environment
+/// (`OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TRACES_HEADERS`) under the flags'.
+fn resolve_push(
+    endpoint: Option<String>,
+    flags: Vec<(String, String)>,
+    dry_run: bool,
+) -> anyhow::Result<Option<Push>> {
+    let Some(endpoint) = endpoint else {
+        if !flags.is_empty() {
+            bail!("--otlp-header goes with --otlp-endpoint");
+        }
+        return Ok(None);
+    };
+    let url =
+        crate::push::traces_url(&endpoint).map_err(|e| anyhow::anyhow!("--otlp-endpoint: {e}"))?;
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for var in [
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    ] {
+        if let Ok(text) = std::env::var(var) {
+            let parsed =
+                crate::push::parse_env_headers(&text).map_err(|e| anyhow::anyhow!("{var}: {e}"))?;
+            for (k, v) in parsed {
+                headers.retain(|(h, _)| !h.eq_ignore_ascii_case(&k));
+                headers.push((k, v));
+            }
+        }
+    }
+    for (k, v) in flags {
+        headers.retain(|(h, _)| !h.eq_ignore_ascii_case(&k));
+        headers.push((k, v));
+    }
+    Ok(Some(Push {
+        url,
+        headers,
+        dry_run,
+    }))
+}
+
 /// What the rows of `--all` print as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowFormat {
@@ -98,6 +138,10 @@ pub enum RowFormat {
     Jsonl,
     /// Comma-separated values.
     Csv,
+    /// Every trace in one Jaeger document.
+    Jaeger,
+    /// Every trace as OTLP/JSON lines.
+    Otlp,
 }
 
 /// Statistics over every trace.
@@ -132,6 +176,19 @@ pub struct Config {
     pub fields: FieldOverrides,
     /// What the run shows.
     pub mode: Mode,
+    /// Where the traces found are sent instead of printed (`--otlp-endpoint`).
+    pub push: Option<Push>,
+}
+
+/// Where and how to send traces (`--otlp-endpoint`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Push {
+    /// The URL requests go to (ending in `/v1/traces`).
+    pub url: String,
+    /// Headers sent with every request: the environment's, then the flags' (which win).
+    pub headers: Vec<(String, String)>,
+    /// Print what would be sent instead of sending it.
+    pub dry_run: bool,
 }
 
 /// A report to write and where.
@@ -198,6 +255,8 @@ impl Config {
             Some(Format::Timeline) => TraceView::Timeline,
             Some(Format::Json | Format::Jsonl) => TraceView::Json,
             Some(Format::Raw) => TraceView::Raw,
+            Some(Format::Jaeger) => TraceView::Jaeger,
+            Some(Format::Otlp) => TraceView::Otlp,
             Some(f @ (Format::Table | Format::Csv)) => {
                 if view == View::Trace {
                     bail!("--format {} needs --all", format_name(f))
@@ -210,11 +269,13 @@ impl Config {
             Some(Format::Json) => Some(RowFormat::Json),
             Some(Format::Jsonl) => Some(RowFormat::Jsonl),
             Some(Format::Csv) => Some(RowFormat::Csv),
+            Some(Format::Jaeger) => Some(RowFormat::Jaeger),
+            Some(Format::Otlp) => Some(RowFormat::Otlp),
             Some(_) => None,
         };
         match (&view, cli.format) {
             (View::All, Some(f)) if row_format.is_none() => bail!(
-                "--all prints table, json, jsonl or csv, not {}",
+                "--all prints table, json, jsonl, csv, jaeger or otlp, not {}",
                 format_name(f)
             ),
             (View::Stats, Some(f)) if !matches!(f, Format::Table | Format::Json) => {
@@ -280,6 +341,18 @@ impl Config {
         };
         if view != View::All && (!gates.is_empty() || !reports.is_empty() || cli.allow_empty) {
             bail!("reports and gates (--report, --fail-on-error, --max-duration, …) cover every trace: use them with --all");
+        }
+        let push = resolve_push(cli.otlp_endpoint, cli.otlp_header, cli.dry_run)?;
+        if push.is_some() {
+            if view == View::Stats {
+                bail!("--otlp-endpoint sends traces: use it with one trace or with --all");
+            }
+            if matches!(cli.format, Some(f) if f != Format::Otlp) {
+                bail!("--otlp-endpoint sends OTLP and prints nothing else: leave out --format");
+            }
+            if !reports.is_empty() || cli.follow {
+                bail!("--otlp-endpoint does not go with --report or --follow");
+            }
         }
         if view != View::Trace && cli.follow {
             bail!("--follow shows one trace; it does not go with --all or --stats");
@@ -348,6 +421,7 @@ impl Config {
             }),
         };
         Ok(Config {
+            push,
             inputs,
             color,
             width_cols,

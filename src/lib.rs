@@ -23,6 +23,7 @@ pub mod exit;
 pub mod input;
 pub mod modes;
 pub mod progress;
+pub mod push;
 pub mod records;
 pub mod render;
 pub mod search;

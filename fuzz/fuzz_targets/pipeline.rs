@@ -184,11 +184,20 @@ fuzz_target!(|data: &[u8]| {
             TraceView::Timeline,
             TraceView::Json,
             TraceView::Raw,
+            TraceView::Jaeger,
+            TraceView::Otlp,
         ] {
             out.clear();
             write_trace(&mut out, &trace, view, &opts).unwrap();
             match view {
                 TraceView::Json => assert_json("a trace as JSON", &out),
+                TraceView::Jaeger => assert_json("a trace as Jaeger JSON", &out),
+                TraceView::Otlp => {
+                    for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                        assert!(line.len() < 1 << 20, "an OTLP line of {} bytes", line.len());
+                        assert_json("a line of OTLP/JSON", line);
+                    }
+                }
                 _ => assert_terminal_safe(&format!("the {view:?} view"), &out),
             }
         }

@@ -10,6 +10,7 @@ use crate::diag::{plural, source_summaries, Diagnostics};
 use crate::exit::ExitStatus;
 use crate::modes::collect::{Collected, Collector, Keep};
 use crate::modes::every::{read_files, read_stdin};
+use crate::modes::export::{export_rows, ExportFormat, Exporter};
 use crate::modes::report::{report_gates, write_reports};
 use crate::records::fields::FieldTable;
 use crate::records::lines::LineScan;
@@ -24,11 +25,14 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
+    let exporting =
+        config.push.is_some() || matches!(mode.format, RowFormat::Jaeger | RowFormat::Otlp);
     let keep = Keep {
         filter: &mode.selection.filter,
         gates: &mode.gates,
         sort: mode.sort,
-        trees: matches!(mode.format, RowFormat::Json | RowFormat::Jsonl)
+        trees: exporting
+            || matches!(mode.format, RowFormat::Json | RowFormat::Jsonl)
             || mode
                 .reports
                 .iter()
@@ -64,12 +68,24 @@ pub fn run(
     } else {
         let limit = mode.selection.limit.unwrap_or(usize::MAX).min(rows.len());
         let shown = &rows[..limit];
-        if !shown.is_empty() {
+        if exporting {
+            let format = match mode.format {
+                RowFormat::Jaeger => ExportFormat::Jaeger,
+                _ => ExportFormat::Otlp,
+            };
+            if config.inputs == Inputs::Stdin && !config.quiet {
+                writeln!(err, "tracegrep: standard input cannot be read twice: the spans are exported without their log lines")?;
+            }
+            let mut exporter = Exporter::new(out, format, config.push.as_ref())?;
+            export_rows(config, &scan, shown, &mut exporter)?;
+            exporter.finish(err)?;
+        } else if !shown.is_empty() {
             match mode.format {
                 RowFormat::Json => json::write_summaries_json(out, shown)?,
                 RowFormat::Jsonl => json::write_summaries_jsonl(out, shown)?,
                 RowFormat::Csv => csv::write_csv(out, shown)?,
                 RowFormat::Table => table::write_table(out, shown, &config.render_options())?,
+                RowFormat::Jaeger | RowFormat::Otlp => {}
             }
         }
         limit

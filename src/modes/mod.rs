@@ -9,6 +9,7 @@
 pub mod all;
 pub mod collect;
 pub mod every;
+pub mod export;
 pub mod follow;
 pub mod report;
 pub mod trace;

@@ -9,10 +9,12 @@ use anyhow::Context;
 use crate::config::{Config, Inputs, TraceMode};
 use crate::diag::{source_summaries, Diagnostics};
 use crate::exit::ExitStatus;
+use crate::modes::export::{ExportFormat, Exporter};
 use crate::records::fields::FieldTable;
 use crate::records::ids::{TraceKey, TraceQuery};
 use crate::records::scan::TraceSearch;
 use crate::records::Record;
+use crate::render::export::ExportTrace;
 use crate::render::sanitize::sanitize;
 use crate::render::view::{write_trace, ViewOptions};
 use crate::search::{search_files, search_stdin, ProgressLabel, Searched};
@@ -102,7 +104,14 @@ pub fn run(
         name_raw_lines: !matches!(config.inputs, Inputs::Stdin),
         stdout_is_terminal: config.stdout_is_terminal,
     };
-    write_trace(out, &trace, mode.view, &opts)?;
+    match &config.push {
+        Some(push) => {
+            let mut exporter = Exporter::new(out, ExportFormat::Otlp, Some(push))?;
+            exporter.add(&ExportTrace::of_trace(&trace))?;
+            exporter.finish(err)?;
+        }
+        None => write_trace(out, &trace, mode.view, &opts)?,
+    }
     out.flush()?;
     Ok(ExitStatus::of_search(true, failed))
 }

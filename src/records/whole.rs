@@ -193,8 +193,13 @@ fn jaeger_span(span: &Value, processes: Option<&Value>) -> Decoded {
         .get("duration")
         .and_then(Value::as_f64)
         .and_then(|d| duration_from_number(d, DurationUnit::Micros));
-    let parent = array(span, "references")
-        .find(|r| r.get("refType").and_then(Value::as_str) == Some("CHILD_OF"))
+    // The parent is the `CHILD_OF` reference, else a `FOLLOWS_FROM` one (work started by a
+    // span that did not wait for it), as Jaeger UI places spans.
+    let reference = |kind: &str| {
+        array(span, "references").find(|r| r.get("refType").and_then(Value::as_str) == Some(kind))
+    };
+    let parent = reference("CHILD_OF")
+        .or_else(|| reference("FOLLOWS_FROM"))
         .and_then(|r| text(r.get("spanID")))
         .and_then(|s| parse_hex_span(&s));
     let service =

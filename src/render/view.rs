@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use crate::render::export::{self, ExportTrace};
 use crate::render::fields::FieldChoice;
 use crate::render::term::RenderOptions;
 use crate::render::{header, json, raw, timeline, waterfall};
@@ -21,6 +22,10 @@ pub enum TraceView {
     Json,
     /// The lines as they are, prefixed with their file name.
     Raw,
+    /// Jaeger UI's JSON.
+    Jaeger,
+    /// OTLP/JSON lines.
+    Otlp,
 }
 
 /// How a view is drawn, beside the trace itself.
@@ -56,6 +61,8 @@ pub fn write_trace(
             timeline::write_timeline(out, trace, opts.term, opts.timeline_fields)?
         }
         TraceView::Json => json::write_json(out, trace, opts.sources)?,
+        TraceView::Jaeger => export::jaeger::write_jaeger(out, &ExportTrace::of_trace(trace))?,
+        TraceView::Otlp => export::otlp::write_otlp(out, &ExportTrace::of_trace(trace))?,
         TraceView::Raw => {
             let shown: Vec<String> = if opts.name_raw_lines {
                 opts.sources.to_vec()
