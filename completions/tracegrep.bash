@@ -30,7 +30,7 @@ _tracegrep() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "full waterfall timeline json raw table jsonl csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "full waterfall timeline json raw table jsonl csv tree" -- "${cur}"))
                     return 0
                     ;;
                 --service)
@@ -66,7 +66,7 @@ _tracegrep() {
                     return 0
                     ;;
                 --sort)
-                    COMPREPLY=($(compgen -W "start duration errors spans lines" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "start duration errors spans lines worst" -- "${cur}"))
                     return 0
                     ;;
                 --limit)

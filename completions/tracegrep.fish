@@ -1,11 +1,12 @@
-complete -c tracegrep -l format -d 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, or the original lines. --all: a table (the default), JSON, JSON Lines or CSV. --stats: tables (the default) or JSON' -r -f -a "full\t'Header, waterfall and timeline'
+complete -c tracegrep -l format -d 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, a compact text tree, or the original lines. --all: a table (the default), JSON, JSON Lines, CSV, or the trees of the worst traces. --stats: tables (the default) or JSON' -r -f -a "full\t'Header, waterfall and timeline'
 waterfall\t'Header and waterfall'
 timeline\t'The timeline alone'
 json\t'One JSON document (schema `tracegrep.trace` v1, see docs/json-schema.md)'
 raw\t'The matching lines as they are, prefixed with their file name'
 table\t'--all: a table of traces'
 jsonl\t'--all: one trace document per line (schema `tracegrep.trace` v1, without `logs`)'
-csv\t'--all: comma-separated values, one trace per row'"
+csv\t'--all: comma-separated values, one trace per row'
+tree\t'A compact indented text tree: one line per span, the error lines under their spans, no colour, the same at any width (to paste into an issue or a prompt). With --all: the worst traces (--limit, default 10), each as a tree'"
 complete -c tracegrep -l service -d 'Keep only traces that touch a service whose name contains NAME, ignoring case (`payment` matches `payments`; repeatable: any of them)' -r
 complete -c tracegrep -l min-duration -l longer-than -d 'Keep only traces at least this long (`500ms`, `2s`)' -r
 complete -c tracegrep -l shorter-than -d 'Keep only traces at most this long. (`--max-duration` is the CI gate.)' -r
@@ -13,11 +14,12 @@ complete -c tracegrep -l since -d 'Keep only traces that end after this time: RF
 complete -c tracegrep -l until -d 'Keep only traces that start before this time (same forms as --since)' -r
 complete -c tracegrep -l where -d 'Keep only traces with a line whose field compares so: `FIELD=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `FIELD~REGEX`. `service`, `level`, `status` and `duration` are tracegrep\'s reading of the line, whatever the logger wrote: `level=error` matches "error", "ERROR", pino\'s 50 and OTel\'s severity 17, and `level>=warn` goes by severity; `status>=500` is the HTTP status or gRPC code; `duration>10s` (units, or a bare number of milliseconds) is a duration a line reports. Any other FIELD is a dotted path in the JSON (`http.status`, `user.id`); a leading dot reads the field as logged, even for those four (`.level=30`). Repeatable: each must hold for some line' -r
 complete -c tracegrep -l grep -d 'Keep only traces with a line matching this regex: its message, else anywhere in its JSON text (errors often keep their words in `error.message` or a stack trace)' -r
-complete -c tracegrep -l sort -d 'Order of the table: by start (oldest first, the default), or by duration, errors, spans or lines (largest first). With --stats: by spans (the default), duration (p95, slowest first) or errors (most failed spans first)' -r -f -a "start\t'Oldest first'
+complete -c tracegrep -l sort -d 'Order of the table: by start (oldest first, the default), or by duration, errors, spans or lines (largest first), or worst (failed requests, then traces with errors, each longest first; the default of --format tree). With --stats: by spans (the default), duration (p95, slowest first) or errors (most failed spans first)' -r -f -a "start\t'Oldest first'
 duration\t'Longest first'
 errors\t'Most error lines and failed spans first'
 spans\t'Most spans first'
-lines\t'Most lines first'"
+lines\t'Most lines first'
+worst\t'Failed requests first, then traces with errors, each longest first'"
 complete -c tracegrep -l limit -d 'Rows to show (default: what fits the terminal; all when piped; 0 for all)' -r
 complete -c tracegrep -l report -d 'Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To standard output (instead of the table), to the file given by -o, or to `FMT=PATH`; with every report in a file, no table is printed unless --format is given. Repeatable' -r -f -a "md\t'Markdown for GitHub and GitLab: summary, worst traces, Mermaid gantt charts'
 html\t'One self-contained HTML page: sortable table, interactive waterfalls'

@@ -68,8 +68,9 @@ pub struct Cli {
     pub paths: Vec<PathBuf>,
 
     /// What to print. One trace: the header, waterfall and timeline (`full`, the default), one
-    /// of them, JSON, or the original lines. --all: a table (the default), JSON, JSON Lines or
-    /// CSV. --stats: tables (the default) or JSON.
+    /// of them, JSON, a compact text tree, or the original lines. --all: a table (the
+    /// default), JSON, JSON Lines, CSV, or the trees of the worst traces. --stats: tables (the
+    /// default) or JSON.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 
@@ -132,7 +133,8 @@ pub struct Cli {
     pub grep: Option<String>,
 
     /// Order of the table: by start (oldest first, the default), or by duration, errors, spans
-    /// or lines (largest first). With --stats: by spans (the default), duration (p95, slowest
+    /// or lines (largest first), or worst (failed requests, then traces with errors, each
+    /// longest first; the default of --format tree). With --stats: by spans (the default), duration (p95, slowest
     /// first) or errors (most failed spans first).
     #[arg(long, value_enum, help_heading = "All traces")]
     pub sort: Option<SortKey>,
@@ -339,6 +341,10 @@ pub enum Format {
     Jsonl,
     /// --all: comma-separated values, one trace per row.
     Csv,
+    /// A compact indented text tree: one line per span, the error lines under their spans,
+    /// no colour, the same at any width (to paste into an issue or a prompt). With --all:
+    /// the worst traces (--limit, default 10), each as a tree.
+    Tree,
 }
 
 /// Report formats (`--report`).
@@ -376,6 +382,8 @@ pub enum SortKey {
     Spans,
     /// Most lines first.
     Lines,
+    /// Failed requests first, then traces with errors, each longest first.
+    Worst,
 }
 
 /// When to colour output.

@@ -18,5 +18,6 @@ mod junit_xsd;
 mod pty;
 mod report_hostile;
 mod streams;
+mod tree;
 mod truth;
 mod util;

@@ -13,7 +13,7 @@ use crate::modes::every::{read_files, read_stdin};
 use crate::modes::report::{report_gates, write_reports};
 use crate::records::fields::FieldTable;
 use crate::records::lines::LineScan;
-use crate::render::{csv, json, stats as stats_render, table};
+use crate::render::{csv, json, stats as stats_render, table, tree};
 use crate::search::Searched;
 use crate::traces::group::MAX_SPANS_PER_TRACE;
 
@@ -28,11 +28,13 @@ pub fn run(
         filter: &mode.selection.filter,
         gates: &mode.gates,
         sort: mode.sort,
-        trees: matches!(mode.format, RowFormat::Json | RowFormat::Jsonl)
-            || mode
-                .reports
-                .iter()
-                .any(|r| r.format != crate::cli::ReportFormat::Junit),
+        trees: matches!(
+            mode.format,
+            RowFormat::Json | RowFormat::Jsonl | RowFormat::Tree
+        ) || mode
+            .reports
+            .iter()
+            .any(|r| r.format != crate::cli::ReportFormat::Junit),
         stats: false,
         limit: mode.selection.limit,
     };
@@ -69,6 +71,7 @@ pub fn run(
                 RowFormat::Json => json::write_summaries_json(out, shown)?,
                 RowFormat::Jsonl => json::write_summaries_jsonl(out, shown)?,
                 RowFormat::Csv => csv::write_csv(out, shown)?,
+                RowFormat::Tree => tree::write_summary_trees(out, shown)?,
                 RowFormat::Table => table::write_table(out, shown, &config.render_options())?,
             }
         }

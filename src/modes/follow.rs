@@ -208,7 +208,7 @@ pub fn run(
                         };
                         raw::write_raw_line(out, prefix, &r.raw, config.stdout_is_terminal)?;
                     }
-                    TraceView::Waterfall | TraceView::Json => {}
+                    TraceView::Waterfall | TraceView::Json | TraceView::Tree => {}
                 }
                 records.push_back(r);
                 if records.len() > MAX_FOLLOW_RECORDS {
@@ -286,7 +286,7 @@ fn write_summary(
             write_waterfall(out, &trace, opts.term)?;
             writeln!(out)?;
         }
-        TraceView::Json => write_trace(out, &trace, view, opts)?,
+        TraceView::Json | TraceView::Tree => write_trace(out, &trace, view, opts)?,
         TraceView::Timeline | TraceView::Raw => {}
     }
     out.flush()

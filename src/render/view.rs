@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use crate::render::fields::FieldChoice;
 use crate::render::term::RenderOptions;
-use crate::render::{header, json, raw, timeline, waterfall};
+use crate::render::{header, json, raw, timeline, tree, waterfall};
 use crate::traces::Trace;
 
 /// What one trace prints as.
@@ -21,6 +21,8 @@ pub enum TraceView {
     Json,
     /// The lines as they are, prefixed with their file name.
     Raw,
+    /// The compact text tree.
+    Tree,
 }
 
 /// How a view is drawn, beside the trace itself.
@@ -56,6 +58,7 @@ pub fn write_trace(
             timeline::write_timeline(out, trace, opts.term, opts.timeline_fields)?
         }
         TraceView::Json => json::write_json(out, trace, opts.sources)?,
+        TraceView::Tree => tree::write_trace_tree(out, trace)?,
         TraceView::Raw => {
             let shown: Vec<String> = if opts.name_raw_lines {
                 opts.sources.to_vec()
