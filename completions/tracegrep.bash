@@ -16,6 +16,9 @@ _tracegrep() {
             ",$1")
                 cmd="tracegrep"
                 ;;
+            tracegrep,mcp)
+                cmd="tracegrep__subcmd__mcp"
+                ;;
             *)
                 ;;
         esac
@@ -23,7 +26,7 @@ _tracegrep() {
 
     case "${cmd}" in
         tracegrep)
-            opts="-o -f -q -j -h -V --format --all --stats --errors --failed --service --longer-than --min-duration --shorter-than --since --until --where --grep --sort --limit --report --output --fail-on-error --max-duration --max-error-rate --fail-on-orphans --allow-empty --color --width --follow --idle --quiet --threads --fields --trace-field --span-field --parent-field --time-field --service-field --generate --help --version"
+            opts="-o -f -q -j -h -V --format --all --stats --errors --failed --service --longer-than --min-duration --shorter-than --since --until --where --grep --sort --limit --report --output --fail-on-error --max-duration --max-error-rate --fail-on-orphans --allow-empty --color --width --follow --idle --quiet --threads --fields --trace-field --span-field --parent-field --time-field --service-field --generate --help --version mcp"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,6 +144,20 @@ _tracegrep() {
                     COMPREPLY=($(compgen -W "bash zsh fish powershell elvish man" -- "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tracegrep__subcmd__mcp)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

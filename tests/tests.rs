@@ -15,6 +15,7 @@ mod follow;
 mod fuzz;
 mod hostile;
 mod junit_xsd;
+mod mcp;
 mod pty;
 mod report_hostile;
 mod streams;
