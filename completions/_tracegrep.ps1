@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'tracegrep' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'tracegrep' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, the original lines, or an export (`jaeger`, `otlp`). --all: a table (the default), JSON, JSON Lines, CSV, or every trace as an export. --stats: tables (the default) or JSON')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, a compact text tree, the original lines, or an export (`jaeger`, `otlp`). --all: a table (the default), JSON, JSON Lines, CSV, the trees of the worst traces, or every trace as an export. --stats: tables (the default) or JSON')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Keep only traces that touch a service whose name contains NAME, ignoring case (`payment` matches `payments`; repeatable: any of them)')
             [CompletionResult]::new('--min-duration', '--min-duration', [CompletionResultType]::ParameterName, 'Keep only traces at least this long (`500ms`, `2s`)')
             [CompletionResult]::new('--longer-than', '--longer-than', [CompletionResultType]::ParameterName, 'Keep only traces at least this long (`500ms`, `2s`)')
@@ -30,7 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'tracegrep' -ScriptBlock {
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Keep only traces that start before this time (same forms as --since)')
             [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Keep only traces with a line whose field compares so: `FIELD=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `FIELD~REGEX`. `service`, `level`, `status` and `duration` are tracegrep''s reading of the line, whatever the logger wrote: `level=error` matches "error", "ERROR", pino''s 50 and OTel''s severity 17, and `level>=warn` goes by severity; `status>=500` is the HTTP status or gRPC code; `duration>10s` (units, or a bare number of milliseconds) is a duration a line reports. Any other FIELD is a dotted path in the JSON (`http.status`, `user.id`); a leading dot reads the field as logged, even for those four (`.level=30`). Repeatable: each must hold for some line')
             [CompletionResult]::new('--grep', '--grep', [CompletionResultType]::ParameterName, 'Keep only traces with a line matching this regex: its message, else anywhere in its JSON text (errors often keep their words in `error.message` or a stack trace)')
-            [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Order of the table: by start (oldest first, the default), or by duration, errors, spans or lines (largest first). With --stats: by spans (the default), duration (p95, slowest first) or errors (most failed spans first)')
+            [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Order of the table: by start (oldest first, the default), or by duration, errors, spans or lines (largest first), or worst (failed requests, then traces with errors, each longest first; the default of --format tree). With --stats: by spans (the default), duration (p95, slowest first) or errors (most failed spans first)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Rows to show (default: what fits the terminal; all when piped; 0 for all)')
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To standard output (instead of the table), to the file given by -o, or to `FMT=PATH`; with every report in a file, no table is printed unless --format is given. Repeatable')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The file for a --report given without `=PATH`')
@@ -67,6 +67,12 @@ Register-ArgumentCompleter -Native -CommandName 'tracegrep' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve the logs at PATH to AI agents: a Model Context Protocol server on standard input and output, with tools to find a trace, list and filter traces, compute statistics and read a span''s lines (docs/mcp.md). Every call searches the files again, so it sees lines written since. Diagnostics go to standard error')
+            break
+        }
+        'tracegrep;mcp' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
     })

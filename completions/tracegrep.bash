@@ -16,6 +16,9 @@ _tracegrep() {
             ",$1")
                 cmd="tracegrep"
                 ;;
+            tracegrep,mcp)
+                cmd="tracegrep__subcmd__mcp"
+                ;;
             *)
                 ;;
         esac
@@ -23,14 +26,14 @@ _tracegrep() {
 
     case "${cmd}" in
         tracegrep)
-            opts="-o -f -q -j -h -V --format --all --stats --errors --failed --service --longer-than --min-duration --shorter-than --since --until --where --grep --sort --limit --report --output --fail-on-error --max-duration --max-error-rate --fail-on-orphans --allow-empty --color --width --follow --idle --quiet --threads --fields --trace-field --span-field --parent-field --time-field --service-field --otlp-endpoint --otlp-header --dry-run --generate --help --version"
+            opts="-o -f -q -j -h -V --format --all --stats --errors --failed --service --longer-than --min-duration --shorter-than --since --until --where --grep --sort --limit --report --output --fail-on-error --max-duration --max-error-rate --fail-on-orphans --allow-empty --color --width --follow --idle --quiet --threads --fields --trace-field --span-field --parent-field --time-field --service-field --otlp-endpoint --otlp-header --dry-run --generate --help --version mcp"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "full waterfall timeline json raw table jsonl csv jaeger otlp" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "full waterfall timeline json raw table jsonl csv jaeger otlp tree" -- "${cur}"))
                     return 0
                     ;;
                 --service)
@@ -66,7 +69,7 @@ _tracegrep() {
                     return 0
                     ;;
                 --sort)
-                    COMPREPLY=($(compgen -W "start duration errors spans lines" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "start duration errors spans lines worst" -- "${cur}"))
                     return 0
                     ;;
                 --limit)
@@ -149,6 +152,20 @@ _tracegrep() {
                     COMPREPLY=($(compgen -W "bash zsh fish powershell elvish man" -- "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tracegrep__subcmd__mcp)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

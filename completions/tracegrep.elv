@@ -18,7 +18,7 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
     }
     var completions = [
         &'tracegrep'= {
-            cand --format 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, the original lines, or an export (`jaeger`, `otlp`). --all: a table (the default), JSON, JSON Lines, CSV, or every trace as an export. --stats: tables (the default) or JSON'
+            cand --format 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, a compact text tree, the original lines, or an export (`jaeger`, `otlp`). --all: a table (the default), JSON, JSON Lines, CSV, the trees of the worst traces, or every trace as an export. --stats: tables (the default) or JSON'
             cand --service 'Keep only traces that touch a service whose name contains NAME, ignoring case (`payment` matches `payments`; repeatable: any of them)'
             cand --min-duration 'Keep only traces at least this long (`500ms`, `2s`)'
             cand --longer-than 'Keep only traces at least this long (`500ms`, `2s`)'
@@ -27,7 +27,7 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
             cand --until 'Keep only traces that start before this time (same forms as --since)'
             cand --where 'Keep only traces with a line whose field compares so: `FIELD=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `FIELD~REGEX`. `service`, `level`, `status` and `duration` are tracegrep''s reading of the line, whatever the logger wrote: `level=error` matches "error", "ERROR", pino''s 50 and OTel''s severity 17, and `level>=warn` goes by severity; `status>=500` is the HTTP status or gRPC code; `duration>10s` (units, or a bare number of milliseconds) is a duration a line reports. Any other FIELD is a dotted path in the JSON (`http.status`, `user.id`); a leading dot reads the field as logged, even for those four (`.level=30`). Repeatable: each must hold for some line'
             cand --grep 'Keep only traces with a line matching this regex: its message, else anywhere in its JSON text (errors often keep their words in `error.message` or a stack trace)'
-            cand --sort 'Order of the table: by start (oldest first, the default), or by duration, errors, spans or lines (largest first). With --stats: by spans (the default), duration (p95, slowest first) or errors (most failed spans first)'
+            cand --sort 'Order of the table: by start (oldest first, the default), or by duration, errors, spans or lines (largest first), or worst (failed requests, then traces with errors, each longest first; the default of --format tree). With --stats: by spans (the default), duration (p95, slowest first) or errors (most failed spans first)'
             cand --limit 'Rows to show (default: what fits the terminal; all when piped; 0 for all)'
             cand --report 'Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To standard output (instead of the table), to the file given by -o, or to `FMT=PATH`; with every report in a file, no table is printed unless --format is given. Repeatable'
             cand -o 'The file for a --report given without `=PATH`'
@@ -64,6 +64,11 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand mcp 'Serve the logs at PATH to AI agents: a Model Context Protocol server on standard input and output, with tools to find a trace, list and filter traces, compute statistics and read a span''s lines (docs/mcp.md). Every call searches the files again, so it sees lines written since. Diagnostics go to standard error'
+        }
+        &'tracegrep;mcp'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
     ]
     $completions[$command]

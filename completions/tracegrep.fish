@@ -1,4 +1,30 @@
-complete -c tracegrep -l format -d 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, the original lines, or an export (`jaeger`, `otlp`). --all: a table (the default), JSON, JSON Lines, CSV, or every trace as an export. --stats: tables (the default) or JSON' -r -f -a "full\t'Header, waterfall and timeline'
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_tracegrep_global_optspecs
+    string join \n format= all stats errors failed service= min-duration= shorter-than= since= until= where= grep= sort= limit= report= o/output= fail-on-error max-duration= max-error-rate= fail-on-orphans allow-empty color= width= f/follow idle= q/quiet j/threads= fields= trace-field= span-field= parent-field= time-field= service-field= otlp-endpoint= otlp-header= dry-run generate= h/help V/version
+end
+
+function __fish_tracegrep_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_tracegrep_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_tracegrep_using_subcommand
+    set -l cmd (__fish_tracegrep_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l format -d 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, a compact text tree, the original lines, or an export (`jaeger`, `otlp`). --all: a table (the default), JSON, JSON Lines, CSV, the trees of the worst traces, or every trace as an export. --stats: tables (the default) or JSON' -r -f -a "full\t'Header, waterfall and timeline'
 waterfall\t'Header and waterfall'
 timeline\t'The timeline alone'
 json\t'One JSON document (schema `tracegrep.trace` v1, see docs/json-schema.md)'
@@ -7,56 +33,60 @@ table\t'--all: a table of traces'
 jsonl\t'--all: one trace document per line (schema `tracegrep.trace` v1, without `logs`)'
 csv\t'--all: comma-separated values, one trace per row'
 jaeger\t'Jaeger UI\'s JSON (`{"data": [trace, …]}`, what its "Upload JSON" loads): one trace, or with --all every trace in one document. Log lines are span logs (docs/exports.md)'
-otlp\t'OTLP/JSON, one `{"resourceSpans": […]}` object per line (under 1 MiB each), as the OpenTelemetry Collector\'s otlpjsonfile receiver and otel-tui read it: one trace, or with --all every trace. Log lines are span events (docs/exports.md)'"
-complete -c tracegrep -l service -d 'Keep only traces that touch a service whose name contains NAME, ignoring case (`payment` matches `payments`; repeatable: any of them)' -r
-complete -c tracegrep -l min-duration -l longer-than -d 'Keep only traces at least this long (`500ms`, `2s`)' -r
-complete -c tracegrep -l shorter-than -d 'Keep only traces at most this long. (`--max-duration` is the CI gate.)' -r
-complete -c tracegrep -l since -d 'Keep only traces that end after this time: RFC 3339 (`2026-11-20T10:00Z`) or a time ago (`15m`, `2h`, `1d`)' -r
-complete -c tracegrep -l until -d 'Keep only traces that start before this time (same forms as --since)' -r
-complete -c tracegrep -l where -d 'Keep only traces with a line whose field compares so: `FIELD=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `FIELD~REGEX`. `service`, `level`, `status` and `duration` are tracegrep\'s reading of the line, whatever the logger wrote: `level=error` matches "error", "ERROR", pino\'s 50 and OTel\'s severity 17, and `level>=warn` goes by severity; `status>=500` is the HTTP status or gRPC code; `duration>10s` (units, or a bare number of milliseconds) is a duration a line reports. Any other FIELD is a dotted path in the JSON (`http.status`, `user.id`); a leading dot reads the field as logged, even for those four (`.level=30`). Repeatable: each must hold for some line' -r
-complete -c tracegrep -l grep -d 'Keep only traces with a line matching this regex: its message, else anywhere in its JSON text (errors often keep their words in `error.message` or a stack trace)' -r
-complete -c tracegrep -l sort -d 'Order of the table: by start (oldest first, the default), or by duration, errors, spans or lines (largest first). With --stats: by spans (the default), duration (p95, slowest first) or errors (most failed spans first)' -r -f -a "start\t'Oldest first'
+otlp\t'OTLP/JSON, one `{"resourceSpans": […]}` object per line (under 1 MiB each), as the OpenTelemetry Collector\'s otlpjsonfile receiver and otel-tui read it: one trace, or with --all every trace. Log lines are span events (docs/exports.md)'
+tree\t'A compact indented text tree: one line per span, the error lines under their spans, no colour, the same at any width (to paste into an issue or a prompt). With --all: the worst traces (--limit, default 10), each as a tree'"
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l service -d 'Keep only traces that touch a service whose name contains NAME, ignoring case (`payment` matches `payments`; repeatable: any of them)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l min-duration -l longer-than -d 'Keep only traces at least this long (`500ms`, `2s`)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l shorter-than -d 'Keep only traces at most this long. (`--max-duration` is the CI gate.)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l since -d 'Keep only traces that end after this time: RFC 3339 (`2026-11-20T10:00Z`) or a time ago (`15m`, `2h`, `1d`)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l until -d 'Keep only traces that start before this time (same forms as --since)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l where -d 'Keep only traces with a line whose field compares so: `FIELD=VALUE`, `!=`, `<`, `<=`, `>`, `>=` (numbers compare as numbers) or `FIELD~REGEX`. `service`, `level`, `status` and `duration` are tracegrep\'s reading of the line, whatever the logger wrote: `level=error` matches "error", "ERROR", pino\'s 50 and OTel\'s severity 17, and `level>=warn` goes by severity; `status>=500` is the HTTP status or gRPC code; `duration>10s` (units, or a bare number of milliseconds) is a duration a line reports. Any other FIELD is a dotted path in the JSON (`http.status`, `user.id`); a leading dot reads the field as logged, even for those four (`.level=30`). Repeatable: each must hold for some line' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l grep -d 'Keep only traces with a line matching this regex: its message, else anywhere in its JSON text (errors often keep their words in `error.message` or a stack trace)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l sort -d 'Order of the table: by start (oldest first, the default), or by duration, errors, spans or lines (largest first), or worst (failed requests, then traces with errors, each longest first; the default of --format tree). With --stats: by spans (the default), duration (p95, slowest first) or errors (most failed spans first)' -r -f -a "start\t'Oldest first'
 duration\t'Longest first'
 errors\t'Most error lines and failed spans first'
 spans\t'Most spans first'
-lines\t'Most lines first'"
-complete -c tracegrep -l limit -d 'Rows to show (default: what fits the terminal; all when piped; 0 for all)' -r
-complete -c tracegrep -l report -d 'Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To standard output (instead of the table), to the file given by -o, or to `FMT=PATH`; with every report in a file, no table is printed unless --format is given. Repeatable' -r -f -a "md\t'Markdown for GitHub and GitLab: summary, worst traces, Mermaid gantt charts'
+lines\t'Most lines first'
+worst\t'Failed requests first, then traces with errors, each longest first'"
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l limit -d 'Rows to show (default: what fits the terminal; all when piped; 0 for all)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l report -d 'Write a report of the traces: `md` (GitHub/GitLab Markdown), `html` (one self-contained page), `json` (schema `tracegrep.report`) or `junit` (one test case per trace). To standard output (instead of the table), to the file given by -o, or to `FMT=PATH`; with every report in a file, no table is printed unless --format is given. Repeatable' -r -f -a "md\t'Markdown for GitHub and GitLab: summary, worst traces, Mermaid gantt charts'
 html\t'One self-contained HTML page: sortable table, interactive waterfalls'
 json\t'JSON, schema `tracegrep.report` v1 (docs/json-schema.md)'
 junit\t'JUnit XML: one test case per trace, failed when a gate fails for it'"
-complete -c tracegrep -s o -l output -d 'The file for a --report given without `=PATH`' -r -F
-complete -c tracegrep -l max-duration -d 'Gate: fail when a trace is longer than this: `2s` for every trace, or `\'GET /checkout=800ms\'` for traces whose root operation is that. Repeatable' -r
-complete -c tracegrep -l max-error-rate -d 'Gate: fail when more than this share of traces has errors (`1%`, `0.01`)' -r
-complete -c tracegrep -l color -d 'When to use colours. `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -s o -l output -d 'The file for a --report given without `=PATH`' -r -F
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l max-duration -d 'Gate: fail when a trace is longer than this: `2s` for every trace, or `\'GET /checkout=800ms\'` for traces whose root operation is that. Repeatable' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l max-error-rate -d 'Gate: fail when more than this share of traces has errors (`1%`, `0.01`)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l color -d 'When to use colours. `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t'Always'
 never\t'Never'"
-complete -c tracegrep -l width -d 'Width of the output in columns (default: the terminal\'s, or 100 when piped)' -r
-complete -c tracegrep -l idle -d 'With --follow: how long the trace must be quiet before its waterfall is printed (`5s`, `500ms`, `1m`)' -r
-complete -c tracegrep -s j -l threads -d 'Number of threads to search with (default: one per core)' -r
-complete -c tracegrep -l fields -d 'The fields the timeline shows after each message: `a,b.c` (dotted paths, in that order, when a line has them), `none`, or `auto` (the default: up to 4 small fields tracegrep does not already show, leaving out ids, time, level, message, service and process noise such as pid, hostname and caller; see docs/timeline-fields.md)' -r
-complete -c tracegrep -l trace-field -d 'Read the trace id from this field (a dotted path such as `ctx.trace`), before the built-in names' -r
-complete -c tracegrep -l span-field -d 'Read the span id from this field (dotted path)' -r
-complete -c tracegrep -l parent-field -d 'Read the parent span id from this field (dotted path)' -r
-complete -c tracegrep -l time-field -d 'Read the timestamp from this field (dotted path)' -r
-complete -c tracegrep -l service-field -d 'Read the service name from this field (dotted path)' -r
-complete -c tracegrep -l otlp-endpoint -d 'Send the spans of the trace (or with --all, of every trace kept) to an OTLP/HTTP receiver (a Collector, Jaeger, Tempo, …) as OTLP/JSON: `POST URL/v1/traces` (a URL that already ends in /v1/traces is used as it is), in batches of up to 1 MiB, retried with backoff on 429, 502, 503, 504 and connection errors. Nothing is printed but a summary on stderr; a failed send is one line on stderr and exit status 2' -r
-complete -c tracegrep -l otlp-header -d 'A header for --otlp-endpoint (`Authorization=Bearer …`; repeatable). Headers are also read from OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS (`k1=v1,k2=v2`, values URL-encoded), so secrets need not be on the command line; a flag beats the environment' -r
-complete -c tracegrep -l generate -d 'Print a shell completion script or the man page and exit' -r -f -a "bash\t'bash completions'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l width -d 'Width of the output in columns (default: the terminal\'s, or 100 when piped)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l idle -d 'With --follow: how long the trace must be quiet before its waterfall is printed (`5s`, `500ms`, `1m`)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -s j -l threads -d 'Number of threads to search with (default: one per core)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l fields -d 'The fields the timeline shows after each message: `a,b.c` (dotted paths, in that order, when a line has them), `none`, or `auto` (the default: up to 4 small fields tracegrep does not already show, leaving out ids, time, level, message, service and process noise such as pid, hostname and caller; see docs/timeline-fields.md)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l trace-field -d 'Read the trace id from this field (a dotted path such as `ctx.trace`), before the built-in names' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l span-field -d 'Read the span id from this field (dotted path)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l parent-field -d 'Read the parent span id from this field (dotted path)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l time-field -d 'Read the timestamp from this field (dotted path)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l service-field -d 'Read the service name from this field (dotted path)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l otlp-endpoint -d 'Send the spans of the trace (or with --all, of every trace kept) to an OTLP/HTTP receiver (a Collector, Jaeger, Tempo, …) as OTLP/JSON: `POST URL/v1/traces` (a URL that already ends in /v1/traces is used as it is), in batches of up to 1 MiB, retried with backoff on 429, 502, 503, 504 and connection errors. Nothing is printed but a summary on stderr; a failed send is one line on stderr and exit status 2' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l otlp-header -d 'A header for --otlp-endpoint (`Authorization=Bearer …`; repeatable). Headers are also read from OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS (`k1=v1,k2=v2`, values URL-encoded), so secrets need not be on the command line; a flag beats the environment' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l generate -d 'Print a shell completion script or the man page and exit' -r -f -a "bash\t'bash completions'
 zsh\t'zsh completions'
 fish\t'fish completions'
 powershell\t'PowerShell completions'
 elvish\t'elvish completions'
 man\t'The man page (roff)'"
-complete -c tracegrep -l all -d 'Every trace: a table with one row per trace instead of one trace\'s waterfall'
-complete -c tracegrep -l stats -d 'Statistics per service and per operation (p50/p95/p99/max, error rate) and the services most often on critical paths, over every trace the filters keep'
-complete -c tracegrep -l errors -d 'Keep only traces with an error line or a failed span anywhere (a callee\'s error that was retried counts too; --failed keeps the failed requests)'
-complete -c tracegrep -l failed -d 'Keep only failed requests: the trace\'s entry span ended at error level or reports a server error (HTTP 5xx, a gRPC server-error code such as UNAVAILABLE)'
-complete -c tracegrep -l fail-on-error -d 'Gate: fail (exit 3) when a trace has an error line or a failed span'
-complete -c tracegrep -l fail-on-orphans -d 'Gate: fail when a span\'s parent never logged (broken context propagation)'
-complete -c tracegrep -l allow-empty -d 'With no trace at all in the input, exit 0 instead of 1'
-complete -c tracegrep -s f -l follow -d 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)'
-complete -c tracegrep -s q -l quiet -d 'Do not print the per-file summary of skipped and damaged lines on stderr'
-complete -c tracegrep -l dry-run -d 'With --otlp-endpoint: send nothing; print each request body that would be sent (one OTLP/JSON object per line) and say on stderr where it would go'
-complete -c tracegrep -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c tracegrep -s V -l version -d 'Print version'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l all -d 'Every trace: a table with one row per trace instead of one trace\'s waterfall'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l stats -d 'Statistics per service and per operation (p50/p95/p99/max, error rate) and the services most often on critical paths, over every trace the filters keep'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l errors -d 'Keep only traces with an error line or a failed span anywhere (a callee\'s error that was retried counts too; --failed keeps the failed requests)'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l failed -d 'Keep only failed requests: the trace\'s entry span ended at error level or reports a server error (HTTP 5xx, a gRPC server-error code such as UNAVAILABLE)'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l fail-on-error -d 'Gate: fail (exit 3) when a trace has an error line or a failed span'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l fail-on-orphans -d 'Gate: fail when a span\'s parent never logged (broken context propagation)'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l allow-empty -d 'With no trace at all in the input, exit 0 instead of 1'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -s f -l follow -d 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -s q -l quiet -d 'Do not print the per-file summary of skipped and damaged lines on stderr'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l dry-run -d 'With --otlp-endpoint: send nothing; print each request body that would be sent (one OTLP/JSON object per line) and say on stderr where it would go'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -s V -l version -d 'Print version'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -a "mcp" -d 'Serve the logs at PATH to AI agents: a Model Context Protocol server on standard input and output, with tools to find a trace, list and filter traces, compute statistics and read a span\'s lines (docs/mcp.md). Every call searches the files again, so it sees lines written since. Diagnostics go to standard error'
+complete -c tracegrep -n "__fish_tracegrep_using_subcommand mcp" -s h -l help -d 'Print help'

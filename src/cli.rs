@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::traces::gates::DurationGate;
 
@@ -19,12 +19,14 @@ cat app.log | tracegrep 4BF92F35-77B3-4DA6-A3CE-929D0E0E4736
 kubectl logs -f deploy/checkout --prefix --timestamps \\
     | tracegrep --follow 4bf92f3577b34da6a3ce929d0e0e4736
 tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq .
+tracegrep --format tree 4bf92f35 logs/ > trace.txt
 tracegrep --all --failed --sort duration logs/
 tracegrep --format jaeger 4bf92f3577b34da6a3ce929d0e0e4736 logs/ > t.json
 tracegrep --all --failed logs/ --otlp-endpoint http://localhost:4318
 tracegrep --stats --service payment logs/
 tracegrep --all test-logs/ --report md --report html=traces.html \\
-    --fail-on-error --max-duration 2s";
+    --fail-on-error --max-duration 2s
+tracegrep mcp logs/";
 
 /// `--help`'s closing text: [`EXIT_STATUS`] and [`EXAMPLES`], indented (a test keeps them
 /// equal; `concat!` takes only literals).
@@ -37,12 +39,14 @@ const AFTER_HELP: &str = concat!(
     "  kubectl logs -f deploy/checkout --prefix --timestamps \\\n",
     "      | tracegrep --follow 4bf92f3577b34da6a3ce929d0e0e4736\n",
     "  tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq .\n",
+    "  tracegrep --format tree 4bf92f35 logs/ > trace.txt\n",
     "  tracegrep --all --failed --sort duration logs/\n",
     "  tracegrep --format jaeger 4bf92f3577b34da6a3ce929d0e0e4736 logs/ > t.json\n",
     "  tracegrep --all --failed logs/ --otlp-endpoint http://localhost:4318\n",
     "  tracegrep --stats --service payment logs/\n",
     "  tracegrep --all test-logs/ --report md --report html=traces.html \\\n",
-    "      --fail-on-error --max-duration 2s",
+    "      --fail-on-error --max-duration 2s\n",
+    "  tracegrep mcp logs/",
 );
 
 /// Find one distributed trace in JSON logs and show it as a waterfall and a timeline.
@@ -56,9 +60,17 @@ tracegrep reads JSON Lines (plain, gzip or zstd, told by their first bytes) from
 directories (recursively) or standard input, finds every line of the trace in any spelling of \
 its id (hex, GUID, W3C traceparent, X-Ray, GCP, Datadog decimal), rebuilds the span tree and \
 prints a header, a waterfall and a timeline. Field names are recognised without configuration.",
-    after_help = AFTER_HELP
+    after_help = AFTER_HELP,
+    // `tracegrep mcp` needs no trace id; a trace id or path literally `mcp` is `./mcp`.
+    subcommand_negates_reqs = true,
+    disable_help_subcommand = true,
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    /// A subcommand instead of a search (`mcp`).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// The trace id, in any spelling: 32 hex, GUID, traceparent, X-Ray, GCP path, Datadog
     /// decimal, or any correlation id; or its first 8 or more hex digits (`4bf92f35`, also
     /// with a trailing `…` as a narrow table shows ids): when several traces start so, they
@@ -72,8 +84,9 @@ pub struct Cli {
     pub paths: Vec<PathBuf>,
 
     /// What to print. One trace: the header, waterfall and timeline (`full`, the default), one
-    /// of them, JSON, the original lines, or an export (`jaeger`, `otlp`). --all: a table (the
-    /// default), JSON, JSON Lines, CSV, or every trace as an export. --stats: tables (the
+    /// of them, JSON, a compact text tree, the original lines, or an export (`jaeger`, `otlp`).
+    /// --all: a table (the default), JSON, JSON Lines, CSV, the trees of the worst traces, or
+    /// every trace as an export. --stats: tables (the
     /// default) or JSON.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -137,7 +150,8 @@ pub struct Cli {
     pub grep: Option<String>,
 
     /// Order of the table: by start (oldest first, the default), or by duration, errors, spans
-    /// or lines (largest first). With --stats: by spans (the default), duration (p95, slowest
+    /// or lines (largest first), or worst (failed requests, then traces with errors, each
+    /// longest first; the default of --format tree). With --stats: by spans (the default), duration (p95, slowest
     /// first) or errors (most failed spans first).
     #[arg(long, value_enum, help_heading = "All traces")]
     pub sort: Option<SortKey>,
@@ -352,6 +366,25 @@ fn parse_idle(text: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| not_a_duration(text))
 }
 
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the logs at PATH to AI agents: a Model Context Protocol server on standard
+    /// input and output, with tools to find a trace, list and filter traces, compute
+    /// statistics and read a span's lines (docs/mcp.md). Every call searches the files
+    /// again, so it sees lines written since. Diagnostics go to standard error.
+    #[command(after_help = "Register it with an MCP client, e.g. Claude Desktop's \
+claude_desktop_config.json:\n  {\"mcpServers\": {\"tracegrep\": {\"command\": \"tracegrep\", \
+\"args\": [\"mcp\", \"/var/log/app\"]}}}")]
+    Mcp {
+        /// Files or directories whose logs the tools search (directories recursively; the
+        /// current directory when none is given). Standard input carries the protocol, so it
+        /// is never read as logs.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -378,6 +411,10 @@ pub enum Format {
     /// OpenTelemetry Collector's otlpjsonfile receiver and otel-tui read it: one trace, or
     /// with --all every trace. Log lines are span events (docs/exports.md).
     Otlp,
+    /// A compact indented text tree: one line per span, the error lines under their spans,
+    /// no colour, the same at any width (to paste into an issue or a prompt). With --all:
+    /// the worst traces (--limit, default 10), each as a tree.
+    Tree,
 }
 
 /// Report formats (`--report`).
@@ -415,6 +452,8 @@ pub enum SortKey {
     Spans,
     /// Most lines first.
     Lines,
+    /// Failed requests first, then traces with errors, each longest first.
+    Worst,
 }
 
 /// When to colour output.

@@ -16,6 +16,9 @@ use crate::traces::stats::StatsOrder;
 /// the same everywhere.
 pub const PIPED_WIDTH_COLS: usize = 100;
 
+/// Traces `--all --format tree` shows when no `--limit` is given: the worst ones.
+pub const TREES_SHOWN: usize = 10;
+
 /// Where lines come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inputs {
@@ -142,6 +145,8 @@ pub enum RowFormat {
     Jaeger,
     /// Every trace as OTLP/JSON lines.
     Otlp,
+    /// The compact text tree of each trace.
+    Tree,
 }
 
 /// Statistics over every trace.
@@ -257,6 +262,7 @@ impl Config {
             Some(Format::Raw) => TraceView::Raw,
             Some(Format::Jaeger) => TraceView::Jaeger,
             Some(Format::Otlp) => TraceView::Otlp,
+            Some(Format::Tree) => TraceView::Tree,
             Some(f @ (Format::Table | Format::Csv)) => {
                 if view == View::Trace {
                     bail!("--format {} needs --all", format_name(f))
@@ -271,11 +277,12 @@ impl Config {
             Some(Format::Csv) => Some(RowFormat::Csv),
             Some(Format::Jaeger) => Some(RowFormat::Jaeger),
             Some(Format::Otlp) => Some(RowFormat::Otlp),
+            Some(Format::Tree) => Some(RowFormat::Tree),
             Some(_) => None,
         };
         match (&view, cli.format) {
             (View::All, Some(f)) if row_format.is_none() => bail!(
-                "--all prints table, json, jsonl, csv, jaeger or otlp, not {}",
+                "--all prints table, json, jsonl, csv, tree, jaeger or otlp, not {}",
                 format_name(f)
             ),
             (View::Stats, Some(f)) if !matches!(f, Format::Table | Format::Json) => {
@@ -357,23 +364,25 @@ impl Config {
         if view != View::Trace && cli.follow {
             bail!("--follow shows one trace; it does not go with --all or --stats");
         }
-        let stats_order =
-            match (&view, cli.sort) {
-                (View::Stats, None | Some(SortKey::Spans)) => StatsOrder::Spans,
-                (View::Stats, Some(SortKey::Duration)) => StatsOrder::Duration,
-                (View::Stats, Some(SortKey::Errors)) => StatsOrder::Errors,
-                (View::Stats, Some(key @ (SortKey::Start | SortKey::Lines))) => {
-                    bail!(
-                "--sort {} orders traces; --stats rows sort by spans, duration (p95) or errors",
-                if key == SortKey::Start { "start" } else { "lines" }
-            )
-                }
-                _ => StatsOrder::Spans,
-            };
+        let stats_order = match (&view, cli.sort) {
+            (View::Stats, None | Some(SortKey::Spans)) => StatsOrder::Spans,
+            (View::Stats, Some(SortKey::Duration)) => StatsOrder::Duration,
+            (View::Stats, Some(SortKey::Errors)) => StatsOrder::Errors,
+            (View::Stats, Some(key @ (SortKey::Start | SortKey::Lines | SortKey::Worst))) => {
+                bail!(
+                    "--sort {} orders traces; --stats rows sort by spans, duration (p95) or errors",
+                    sort_name(key)
+                )
+            }
+            _ => StatsOrder::Spans,
+        };
         let stderr_is_terminal = std::io::stderr().is_terminal();
+        let trees = cli.format == Some(Format::Tree);
         let limit = match cli.limit {
             Some(0) => None,
             Some(n) => Some(n),
+            // Trees are for reading or pasting: the few worst, not every trace.
+            None if trees => Some(TREES_SHOWN),
             // A screenful on a terminal, everything into a pipe.
             None if stdout_is_terminal => Some(
                 terminal_size::terminal_size()
@@ -407,7 +416,11 @@ impl Config {
             View::Trace => Mode::Trace(trace),
             View::All => Mode::All(AllMode {
                 selection,
-                sort: cli.sort.unwrap_or(SortKey::Start),
+                sort: cli.sort.unwrap_or(if trees {
+                    SortKey::Worst
+                } else {
+                    SortKey::Start
+                }),
                 format: row_format.unwrap_or(RowFormat::Table),
                 reports,
                 print_rows,
@@ -478,6 +491,12 @@ impl Config {
             width_cols: self.width_cols,
         }
     }
+}
+
+fn sort_name(k: SortKey) -> String {
+    use clap::ValueEnum;
+    k.to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string())
 }
 
 fn format_name(f: Format) -> String {

@@ -12,7 +12,8 @@
 //! [`input`] finds and opens sources and cuts them into units; [`records`] walks blocks of
 //! lines, decoding every line or only the prefilter's candidates; [`traces`] builds span trees
 //! and summaries; [`render`] writes them. [`search`] is the one search worker every mode reads
-//! through, and [`modes`] are its sinks with their outputs (docs/architecture.md).
+//! through, and [`modes`] are its sinks with their outputs (docs/architecture.md). [`mcp`]
+//! serves the same modes to AI agents over the Model Context Protocol.
 
 #![warn(missing_docs)]
 
@@ -21,6 +22,7 @@ pub mod config;
 pub mod diag;
 pub mod exit;
 pub mod input;
+pub mod mcp;
 pub mod modes;
 pub mod progress;
 pub mod push;

@@ -4,7 +4,7 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use tracegrep::cli::{Cli, Generate};
+use tracegrep::cli::{Cli, Command, Generate};
 use tracegrep::config::Config;
 use tracegrep::exit::ExitStatus;
 
@@ -15,7 +15,19 @@ use tracegrep::exit::ExitStatus;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Some(Command::Mcp { paths }) = cli.command.take() {
+        if let Some(n) = cli.threads.filter(|&n| n > 0) {
+            let _ = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build_global();
+        }
+        let options = tracegrep::mcp::options_of(&cli);
+        return match tracegrep::mcp::serve(paths, options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        };
+    }
     if let Some(what) = cli.generate {
         return match generate(what, &mut io::stdout().lock()) {
             Ok(()) => ExitCode::SUCCESS,
@@ -76,6 +88,7 @@ fn write_man(cmd: clap::Command, out: &mut dyn Write) -> io::Result<()> {
     man.render_synopsis_section(out)?;
     man.render_description_section(out)?;
     man.render_options_section(out)?;
+    man.render_subcommands_section(out)?;
     writeln!(out, ".SH \"EXIT STATUS\"")?;
     writeln!(out, "{}", tracegrep::cli::EXIT_STATUS)?;
     writeln!(out, ".SH EXAMPLES")?;

@@ -1,4 +1,4 @@
-//! One test per fixture folder: the plain waterfall and timeline, snapshotted.
+//! One test per fixture folder: the plain waterfall, timeline and compact tree, snapshotted.
 
 use crate::util::{run, tracegrep};
 
@@ -6,7 +6,7 @@ const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
 fn snapshot_folder(folder: &str, id: &str) {
     let path = format!("fixtures/{folder}");
-    for format in ["waterfall", "timeline"] {
+    for format in ["waterfall", "timeline", "tree"] {
         let out = run(tracegrep().args(["--format", format, id, &path]));
         assert_eq!(out.code, 0, "{folder} {format}: {}", out.snapshot());
         assert!(!out.stdout.contains('\u{1b}'), "{folder}: colour in a pipe");

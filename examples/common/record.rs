@@ -30,7 +30,7 @@ impl NeedlePicker {
             self.typical = Some((key.0, key.1, t.lines, id()));
         }
         // A failed request some way into the run, not the first one.
-        if t.error && t.kind == "request" && (self.error.is_none() || n % 7 == 0) {
+        if t.error && t.kind == "request" && (self.error.is_none() || n.is_multiple_of(7)) {
             self.error = Some((t.lines, id()));
         }
     }

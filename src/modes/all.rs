@@ -14,7 +14,7 @@ use crate::modes::export::{export_rows, ExportFormat, Exporter};
 use crate::modes::report::{report_gates, write_reports};
 use crate::records::fields::FieldTable;
 use crate::records::lines::LineScan;
-use crate::render::{csv, json, stats as stats_render, table};
+use crate::render::{csv, json, stats as stats_render, table, tree};
 use crate::search::Searched;
 use crate::traces::group::MAX_SPANS_PER_TRACE;
 
@@ -32,7 +32,10 @@ pub fn run(
         gates: &mode.gates,
         sort: mode.sort,
         trees: exporting
-            || matches!(mode.format, RowFormat::Json | RowFormat::Jsonl)
+            || matches!(
+                mode.format,
+                RowFormat::Json | RowFormat::Jsonl | RowFormat::Tree
+            )
             || mode
                 .reports
                 .iter()
@@ -84,6 +87,7 @@ pub fn run(
                 RowFormat::Json => json::write_summaries_json(out, shown)?,
                 RowFormat::Jsonl => json::write_summaries_jsonl(out, shown)?,
                 RowFormat::Csv => csv::write_csv(out, shown)?,
+                RowFormat::Tree => tree::write_summary_trees(out, shown)?,
                 RowFormat::Table => table::write_table(out, shown, &config.render_options())?,
                 RowFormat::Jaeger | RowFormat::Otlp => {}
             }

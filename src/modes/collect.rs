@@ -194,6 +194,11 @@ pub fn sort(traces: &mut [Row], key: SortKey) {
                 .cmp(&(a.failed_spans as u64 + a.error_lines)),
             SortKey::Spans => b.span_count.cmp(&a.span_count),
             SortKey::Lines => b.lines.cmp(&a.lines),
+            SortKey::Worst => (b.failed(), b.has_errors(), b.duration_ns()).cmp(&(
+                a.failed(),
+                a.has_errors(),
+                a.duration_ns(),
+            )),
         };
         primary.then_with(|| by_start(a, b))
     });

@@ -210,6 +210,7 @@ pub fn run(
                     }
                     TraceView::Waterfall
                     | TraceView::Json
+                    | TraceView::Tree
                     | TraceView::Jaeger
                     | TraceView::Otlp => {}
                 }
@@ -289,7 +290,7 @@ fn write_summary(
             write_waterfall(out, &trace, opts.term)?;
             writeln!(out)?;
         }
-        TraceView::Json | TraceView::Jaeger | TraceView::Otlp => {
+        TraceView::Json | TraceView::Tree | TraceView::Jaeger | TraceView::Otlp => {
             write_trace(out, &trace, view, opts)?
         }
         TraceView::Timeline | TraceView::Raw => {}

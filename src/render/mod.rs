@@ -19,5 +19,6 @@ pub mod stats;
 pub mod table;
 pub mod term;
 pub mod timeline;
+pub mod tree;
 pub mod view;
 pub mod waterfall;

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use crate::render::export::{self, ExportTrace};
 use crate::render::fields::FieldChoice;
 use crate::render::term::RenderOptions;
-use crate::render::{header, json, raw, timeline, waterfall};
+use crate::render::{header, json, raw, timeline, tree, waterfall};
 use crate::traces::Trace;
 
 /// What one trace prints as.
@@ -26,6 +26,8 @@ pub enum TraceView {
     Jaeger,
     /// OTLP/JSON lines.
     Otlp,
+    /// The compact text tree.
+    Tree,
 }
 
 /// How a view is drawn, beside the trace itself.
@@ -63,6 +65,7 @@ pub fn write_trace(
         TraceView::Json => json::write_json(out, trace, opts.sources)?,
         TraceView::Jaeger => export::jaeger::write_jaeger(out, &ExportTrace::of_trace(trace))?,
         TraceView::Otlp => export::otlp::write_otlp(out, &ExportTrace::of_trace(trace))?,
+        TraceView::Tree => tree::write_trace_tree(out, trace)?,
         TraceView::Raw => {
             let shown: Vec<String> = if opts.name_raw_lines {
                 opts.sources.to_vec()
