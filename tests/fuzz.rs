@@ -57,3 +57,17 @@ fn a_request_id_of_digits_is_found_as_typed() {
     assert_eq!(out.code, 0, "{}", out.snapshot());
     assert!(out.stdout.contains("order accepted"), "{}", out.snapshot());
 }
+
+/// A request id that ends in three dots is found by typing it as logged, dots and all (found by
+/// the ids target: the dots were read as "an id cut short" and dropped).
+#[test]
+fn a_request_id_ending_in_dots_is_found_as_typed() {
+    let out = run(tracegrep().args(["2amdc.trac...", "fixtures/fuzz/dotted-request-id.log"]));
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    assert!(out.stdout.contains("order accepted"), "{}", out.snapshot());
+    assert!(
+        !out.stdout.contains("another request"),
+        "{}",
+        out.snapshot()
+    );
+}

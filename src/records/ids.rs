@@ -450,6 +450,10 @@ impl TraceQuery {
             };
         }
         let mut query = TraceQuery::parse_whole(cut.unwrap_or(trimmed));
+        if cut.is_some() && matches!(query.key, TraceKey::Opaque(_)) {
+            // Not an id cut short: the dots belong to an opaque id (`req-42...` as logged).
+            query = TraceQuery::parse_whole(trimmed);
+        }
         // 16 bare digits are a 64-bit id; a long run of decimal digits is Datadog's.
         let decimal = query.literal.len() > 16 && query.literal.bytes().all(|b| b.is_ascii_digit());
         let bare64 = query.literal.len() == 16;
