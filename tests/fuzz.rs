@@ -71,3 +71,22 @@ fn a_request_id_ending_in_dots_is_found_as_typed() {
         out.snapshot()
     );
 }
+
+/// A line with a split time (`timestamp.seconds`) inside a Docker `log` string keeps its own
+/// time, not Docker's (found by the envelope target).
+#[test]
+fn a_split_time_inside_docker_beats_dockers_time() {
+    let out = run(tracegrep().args([
+        "--format",
+        "json",
+        "11803532876627986230",
+        "fixtures/fuzz/docker-split-time.log",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    assert!(
+        out.stdout.contains("2026-11-20T10:00:01"),
+        "{}",
+        out.snapshot()
+    );
+    assert!(!out.stdout.contains("10:00:09"), "{}", out.snapshot());
+}

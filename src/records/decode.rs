@@ -82,6 +82,18 @@ pub(crate) fn span_of(found: Option<&Found<'_>>) -> Option<SpanId> {
 }
 
 pub(crate) fn time_of(e: &Extracted<'_>) -> Option<Nanos> {
+    // A split time of the record inside an envelope beats the envelope's own time (a Docker
+    // `time` around a line with `timestamp.seconds`).
+    let depth = |rank: i32| rank.div_euclid(crate::records::extract::DEPTH_RANK_STEP);
+    let split_is_deeper = match (e.get(Slot::Time), e.get(Slot::TimeSeconds)) {
+        (Some(t), Some(s)) => depth(s.rank) < depth(t.rank),
+        _ => false,
+    };
+    if split_is_deeper {
+        if let Some(t) = split_time(e) {
+            return Some(t);
+        }
+    }
     if let Some(found) = e.get(Slot::Time) {
         let t = match &found.value {
             Scalar::Str(s) => parse_time_text(s),
@@ -94,6 +106,11 @@ pub(crate) fn time_of(e: &Extracted<'_>) -> Option<Nanos> {
             return t;
         }
     }
+    split_time(e)
+}
+
+/// A time split into whole seconds and nanoseconds (GCP's `{"seconds":…,"nanos":…}`).
+fn split_time(e: &Extracted<'_>) -> Option<Nanos> {
     let seconds = match &e.get(Slot::TimeSeconds)?.value {
         Scalar::U64(v) => i64::try_from(*v).ok()?,
         Scalar::Str(s) => s.parse().ok()?,
