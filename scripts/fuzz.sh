@@ -26,18 +26,16 @@ for t in "${targets[@]}"; do
   echo "== fuzz $t for ${secs}s"
   log=fuzz/target/$t.log
   status=0
-  rm -f "fuzz/target/$t.job.log"
+  # One process writes straight to the log; fork mode keeps its workers' output in the log too.
+  # (No -jobs: it writes fuzz-0.log into the working directory, so two runs side by side clash.)
+  parallel=()
   if [ "${FUZZ_WORKERS:-1}" -gt 1 ]; then
     parallel=(-fork="$FUZZ_WORKERS")
-  else
-    parallel=(-jobs=1 -workers=1)
   fi
   nice -n 19 cargo +nightly fuzz run "$t" -- \
-    -max_total_time="$secs" "${parallel[@]}" -timeout=10 -rss_limit_mb=2048 \
+    -max_total_time="$secs" ${parallel[@]+"${parallel[@]}"} -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -dict=fuzz/target/all.dict -print_final_stats=1 >"$log" 2>&1 || status=$?
-  # With -jobs, libFuzzer writes the job's own output to fuzz-0.log in the current directory.
-  if [ -f fuzz-0.log ]; then mv fuzz-0.log "fuzz/target/$t.job.log"; fi
-  grep -hE 'stat::(number_of_executed_units|average_exec_per_sec)|^Done' "$log" "fuzz/target/$t.job.log" 2>/dev/null || true
+  grep -hE 'stat::(number_of_executed_units|average_exec_per_sec)|^Done|INFO: fuzzed for' "$log" || true
   if [ "$status" -ne 0 ]; then
     tail -n 40 "$log" >&2
     echo "fuzz target $t failed (log: $log, input: fuzz/artifacts/$t/)" >&2
