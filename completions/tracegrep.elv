@@ -19,6 +19,7 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
     var completions = [
         &'tracegrep'= {
             cand --format 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, a compact text tree, the original lines, or an export (`jaeger`, `otlp`). --all: a table (the default), JSON, JSON Lines, CSV, the trees of the worst traces, or every trace as an export. --stats: tables (the default) or JSON'
+            cand --diff 'Compare the trace with OTHER: a trace id in any spelling, or a file saved with `--format json` (TRACE_ID may be one too). Shows what changed from TRACE_ID to OTHER: both span trees aligned by service and operation (ids folded to `{id}`, repeated siblings matched in order), each span''s durations, change and ratio, spans only in one, errors that appear or disappear, both critical paths, and the spans whose own time explains most of the difference. --format full (the default), json (schema `tracegrep.diff`) or md'
             cand --service 'Keep only traces that touch a service whose name contains NAME, ignoring case (`payment` matches `payments`; repeatable: any of them)'
             cand --min-duration 'Keep only traces at least this long (`500ms`, `2s`)'
             cand --longer-than 'Keep only traces at least this long (`500ms`, `2s`)'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_tracegrep_global_optspecs
-    string join \n format= all stats errors failed service= min-duration= shorter-than= since= until= where= grep= sort= limit= report= o/output= fail-on-error max-duration= max-error-rate= fail-on-orphans allow-empty color= width= f/follow idle= q/quiet j/threads= fields= trace-field= span-field= parent-field= time-field= service-field= otlp-endpoint= otlp-header= dry-run generate= h/help V/version
+    string join \n format= diff= all stats errors failed service= min-duration= shorter-than= since= until= where= grep= sort= limit= report= o/output= fail-on-error max-duration= max-error-rate= fail-on-orphans allow-empty color= width= f/follow idle= q/quiet j/threads= fields= trace-field= span-field= parent-field= time-field= service-field= otlp-endpoint= otlp-header= dry-run generate= h/help V/version
 end
 
 function __fish_tracegrep_needs_command
@@ -34,7 +34,9 @@ jsonl\t'--all: one trace document per line (schema `tracegrep.trace` v1, without
 csv\t'--all: comma-separated values, one trace per row'
 jaeger\t'Jaeger UI\'s JSON (`{"data": [trace, …]}`, what its "Upload JSON" loads): one trace, or with --all every trace in one document. Log lines are span logs (docs/exports.md)'
 otlp\t'OTLP/JSON, one `{"resourceSpans": […]}` object per line (under 1 MiB each), as the OpenTelemetry Collector\'s otlpjsonfile receiver and otel-tui read it: one trace, or with --all every trace. Log lines are span events (docs/exports.md)'
+md\t'--diff: Markdown, for a pull request or an issue'
 tree\t'A compact indented text tree: one line per span, the error lines under their spans, no colour, the same at any width (to paste into an issue or a prompt). With --all: the worst traces (--limit, default 10), each as a tree'"
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l diff -d 'Compare the trace with OTHER: a trace id in any spelling, or a file saved with `--format json` (TRACE_ID may be one too). Shows what changed from TRACE_ID to OTHER: both span trees aligned by service and operation (ids folded to `{id}`, repeated siblings matched in order), each span\'s durations, change and ratio, spans only in one, errors that appear or disappear, both critical paths, and the spans whose own time explains most of the difference. --format full (the default), json (schema `tracegrep.diff`) or md' -r
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l service -d 'Keep only traces that touch a service whose name contains NAME, ignoring case (`payment` matches `payments`; repeatable: any of them)' -r
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l min-duration -l longer-than -d 'Keep only traces at least this long (`500ms`, `2s`)' -r
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l shorter-than -d 'Keep only traces at most this long. (`--max-duration` is the CI gate.)' -r

@@ -6,6 +6,8 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
+# FUZZ_TIMEOUT=S (default 10) is the seconds one input may take before it counts as a hang;
+# raise it when the machine is shared with builds, which can starve a niced fuzzer.
 # FUZZ_WORKERS=N runs each target in libFuzzer's fork mode on N processes (for long runs on a
 # machine given to fuzzing); the default is one process.
 # Runs under `nice` so that it can share a machine; RAYON_NUM_THREADS=1 keeps the pipeline
@@ -33,7 +35,7 @@ for t in "${targets[@]}"; do
     parallel=(-fork="$FUZZ_WORKERS")
   fi
   nice -n 19 cargo +nightly fuzz run "$t" -- \
-    -max_total_time="$secs" ${parallel[@]+"${parallel[@]}"} -timeout=10 -rss_limit_mb=2048 \
+    -max_total_time="$secs" ${parallel[@]+"${parallel[@]}"} -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
     -max_len=65536 -dict=fuzz/target/all.dict -print_final_stats=1 >"$log" 2>&1 || status=$?
   grep -hE 'stat::(number_of_executed_units|average_exec_per_sec)|^Done|INFO: fuzzed for' "$log" || true
   if [ "$status" -ne 0 ]; then

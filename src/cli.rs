@@ -24,6 +24,7 @@ tracegrep --all --failed --sort duration logs/
 tracegrep --format jaeger 4bf92f3577b34da6a3ce929d0e0e4736 logs/ > t.json
 tracegrep --all --failed logs/ --otlp-endpoint http://localhost:4318
 tracegrep --stats --service payment logs/
+tracegrep 4bf92f35 --diff 7c1a2b3c logs/
 tracegrep --all test-logs/ --report md --report html=traces.html \\
     --fail-on-error --max-duration 2s
 tracegrep mcp logs/";
@@ -44,6 +45,7 @@ const AFTER_HELP: &str = concat!(
     "  tracegrep --format jaeger 4bf92f3577b34da6a3ce929d0e0e4736 logs/ > t.json\n",
     "  tracegrep --all --failed logs/ --otlp-endpoint http://localhost:4318\n",
     "  tracegrep --stats --service payment logs/\n",
+    "  tracegrep 4bf92f35 --diff 7c1a2b3c logs/\n",
     "  tracegrep --all test-logs/ --report md --report html=traces.html \\\n",
     "      --fail-on-error --max-duration 2s\n",
     "  tracegrep mcp logs/",
@@ -90,6 +92,16 @@ pub struct Cli {
     /// default) or JSON.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+
+    /// Compare the trace with OTHER: a trace id in any spelling, or a file saved with
+    /// `--format json` (TRACE_ID may be one too). Shows what changed from TRACE_ID to OTHER:
+    /// both span trees aligned by service and operation (ids folded to `{id}`, repeated
+    /// siblings matched in order), each span's durations, change and ratio, spans only in one,
+    /// errors that appear or disappear, both critical paths, and the spans whose own time
+    /// explains most of the difference. --format full (the default), json (schema
+    /// `tracegrep.diff`) or md.
+    #[arg(long, value_name = "OTHER", help_heading = "Compare")]
+    pub diff: Option<String>,
 
     /// Every trace: a table with one row per trace instead of one trace's waterfall.
     #[arg(long, help_heading = "All traces")]
@@ -411,6 +423,8 @@ pub enum Format {
     /// OpenTelemetry Collector's otlpjsonfile receiver and otel-tui read it: one trace, or
     /// with --all every trace. Log lines are span events (docs/exports.md).
     Otlp,
+    /// --diff: Markdown, for a pull request or an issue.
+    Md,
     /// A compact indented text tree: one line per span, the error lines under their spans,
     /// no colour, the same at any width (to paste into an issue or a prompt). With --all:
     /// the worst traces (--limit, default 10), each as a tree.

@@ -39,6 +39,30 @@ pub enum Mode {
     All(AllMode),
     /// Statistics over every trace (`--stats`).
     Stats(StatsMode),
+    /// Two traces compared (`--diff`).
+    Diff(DiffMode),
+}
+
+/// Two traces compared.
+#[derive(Debug, Clone)]
+pub struct DiffMode {
+    /// The trace compared from: an id as typed, or a saved document's path.
+    pub a: String,
+    /// The trace compared to.
+    pub b: String,
+    /// What to print.
+    pub view: DiffView,
+}
+
+/// What a comparison prints as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffView {
+    /// For a terminal.
+    Terminal,
+    /// JSON, schema `tracegrep.diff`.
+    Json,
+    /// Markdown.
+    Markdown,
 }
 
 /// One trace.
@@ -247,6 +271,9 @@ impl Config {
         } else {
             View::Trace
         };
+        if cli.diff.is_some() && view != View::Trace {
+            bail!("--diff compares two traces; it does not go with --all or --stats");
+        }
         let mut paths = cli.paths;
         let mut trace_id = cli.trace_id.unwrap_or_default();
         if view != View::Trace && !trace_id.is_empty() {
@@ -263,6 +290,14 @@ impl Config {
             Some(Format::Jaeger) => TraceView::Jaeger,
             Some(Format::Otlp) => TraceView::Otlp,
             Some(Format::Tree) => TraceView::Tree,
+            Some(Format::Md) => {
+                if view == View::Trace && cli.diff.is_none() {
+                    bail!(
+                        "--format md is for --diff (a report of every trace is --all --report md)"
+                    )
+                }
+                TraceView::Full
+            }
             Some(f @ (Format::Table | Format::Csv)) => {
                 if view == View::Trace {
                     bail!("--format {} needs --all", format_name(f))
@@ -408,7 +443,29 @@ impl Config {
                 .as_deref()
                 .map_or_else(Default::default, crate::render::fields::FieldChoice::parse),
         };
+        let diff_view = match cli.format {
+            None | Some(Format::Full) => Some(DiffView::Terminal),
+            Some(Format::Json) => Some(DiffView::Json),
+            Some(Format::Md) => Some(DiffView::Markdown),
+            Some(_) => None,
+        };
         let mode = match view {
+            View::Trace if cli.diff.is_some() => {
+                if cli.follow || push.is_some() {
+                    bail!("--diff compares two traces; it does not go with --follow or --otlp-endpoint");
+                }
+                let Some(view) = diff_view else {
+                    bail!(
+                        "--diff prints full, json or md, not {}",
+                        cli.format.map(format_name).unwrap_or_default()
+                    );
+                };
+                Mode::Diff(DiffMode {
+                    a: trace.trace_id,
+                    b: cli.diff.unwrap_or_default(),
+                    view,
+                })
+            }
             View::Trace if cli.follow => Mode::Follow(FollowMode {
                 trace,
                 idle: cli.idle,

@@ -11,6 +11,7 @@ mod common;
 mod completions;
 mod conformance;
 mod conventions;
+mod diff;
 mod export;
 mod follow;
 mod fuzz;

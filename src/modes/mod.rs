@@ -8,6 +8,7 @@
 
 pub mod all;
 pub mod collect;
+pub mod diff;
 pub mod every;
 pub mod export;
 pub mod follow;
@@ -30,5 +31,6 @@ pub fn run(
         Mode::Follow(mode) => follow::run(config, mode, out, err),
         Mode::All(mode) => all::run(config, mode, out, err),
         Mode::Stats(mode) => all::run_stats(config, mode, out, err),
+        Mode::Diff(mode) => diff::run(config, mode, out, err),
     }
 }

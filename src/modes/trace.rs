@@ -18,7 +18,7 @@ use crate::render::export::ExportTrace;
 use crate::render::sanitize::sanitize;
 use crate::render::view::{write_trace, ViewOptions};
 use crate::search::{search_files, search_stdin, ProgressLabel, Searched};
-use crate::traces::assemble;
+use crate::traces::{assemble, Trace};
 
 /// What searching all inputs gave.
 struct Gathered {
@@ -34,10 +34,62 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
-    let query = TraceQuery::parse(&mode.trace_id);
+    let (trace, names, failed) = match find(config, &mode.trace_id, err)? {
+        Lookup::Found {
+            trace,
+            names,
+            failed,
+        } => (trace, names, failed),
+        Lookup::Missing { failed } => return Ok(ExitStatus::of_search(false, failed)),
+        Lookup::Ambiguous => return Ok(ExitStatus::Error),
+    };
+    let term = config.render_options();
+    let opts = ViewOptions {
+        term: &term,
+        timeline_fields: &mode.timeline_fields,
+        sources: &names,
+        name_raw_lines: !matches!(config.inputs, Inputs::Stdin),
+        stdout_is_terminal: config.stdout_is_terminal,
+    };
+    match &config.push {
+        Some(push) => {
+            let mut exporter = Exporter::new(out, ExportFormat::Otlp, Some(push))?;
+            exporter.add(&ExportTrace::of_trace(&trace))?;
+            exporter.finish(err)?;
+        }
+        None => write_trace(out, &trace, mode.view, &opts)?,
+    }
+    out.flush()?;
+    Ok(ExitStatus::of_search(true, failed))
+}
+
+/// What looking for one trace gave.
+pub(crate) enum Lookup {
+    /// The trace, the names of the sources searched, and whether a source could not be read.
+    Found {
+        /// The trace (boxed: the other outcomes are small).
+        trace: Box<Trace>,
+        /// The sources' names, by source id.
+        names: Vec<String>,
+        /// A source could not be read (exit status 2 at the end).
+        failed: bool,
+    },
+    /// No line of the trace (said on `err`).
+    Missing {
+        /// A source could not be read.
+        failed: bool,
+    },
+    /// A prefix names several traces (listed on `err`).
+    Ambiguous,
+}
+
+/// Finds the trace `trace_id` names in the inputs (every spelling, then the ids linked to it),
+/// writing the sources' problems to `err`.
+pub(crate) fn find(config: &Config, trace_id: &str, err: &mut dyn Write) -> anyhow::Result<Lookup> {
+    let query = TraceQuery::parse(trace_id);
     let by_prefix = query.prefix.is_some();
     let search = TraceSearch::new(query, FieldTable::new(&config.fields))
-        .with_context(|| format!("invalid trace id {:?}", mode.trace_id))?;
+        .with_context(|| format!("invalid trace id {:?}", trace_id))?;
     let mut gathered = gather(&search, &config.inputs, config.stderr_is_terminal);
     if by_prefix {
         let traces = traces_of(&gathered.records);
@@ -46,7 +98,7 @@ pub fn run(
             writeln!(
                 err,
                 "tracegrep: {} is the start of {} trace ids; give more digits:",
-                sanitize(&mode.trace_id),
+                sanitize(trace_id),
                 traces.len()
             )?;
             for id in traces.iter().take(AMBIGUOUS_SHOWN) {
@@ -59,7 +111,7 @@ pub fn run(
                     traces.len() - AMBIGUOUS_SHOWN
                 )?;
             }
-            return Ok(ExitStatus::Error);
+            return Ok(Lookup::Ambiguous);
         }
         if let (Some(id), Inputs::Paths(paths)) = (traces.first(), &config.inputs) {
             // Found by its first digits: search again by the whole id, so lines that spell
@@ -90,30 +142,16 @@ pub fn run(
         writeln!(
             err,
             "tracegrep: no lines of trace {} in {count} source{}",
-            sanitize(&mode.trace_id),
+            sanitize(trace_id),
             if count == 1 { "" } else { "s" }
         )?;
-        return Ok(ExitStatus::of_search(false, failed));
+        return Ok(Lookup::Missing { failed });
     };
-    let term = config.render_options();
-    let names = searched.names();
-    let opts = ViewOptions {
-        term: &term,
-        timeline_fields: &mode.timeline_fields,
-        sources: &names,
-        name_raw_lines: !matches!(config.inputs, Inputs::Stdin),
-        stdout_is_terminal: config.stdout_is_terminal,
-    };
-    match &config.push {
-        Some(push) => {
-            let mut exporter = Exporter::new(out, ExportFormat::Otlp, Some(push))?;
-            exporter.add(&ExportTrace::of_trace(&trace))?;
-            exporter.finish(err)?;
-        }
-        None => write_trace(out, &trace, mode.view, &opts)?,
-    }
-    out.flush()?;
-    Ok(ExitStatus::of_search(true, failed))
+    Ok(Lookup::Found {
+        trace: Box::new(trace),
+        names: searched.names(),
+        failed,
+    })
 }
 
 /// Searches the inputs for the records of `search`'s trace.

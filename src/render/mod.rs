@@ -6,6 +6,7 @@
 //! the same text, safe to print) and never carries colour.
 
 pub mod csv;
+pub mod diff;
 pub mod export;
 pub mod fields;
 pub mod grid;

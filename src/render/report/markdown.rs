@@ -294,7 +294,7 @@ fn truncate(text: &str, max: usize) -> String {
 
 /// Text for a table cell: no line breaks, no HTML, no table or code syntax, at most
 /// [`CELL_CHARS`] characters.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(4 * CELL_CHARS));
     for c in sanitize(&truncate(text, CELL_CHARS)).chars() {
         match c {
@@ -316,7 +316,7 @@ fn cell(text: &str) -> String {
 /// An id as a code span: control and bidi characters escaped, fenced with more backticks than
 /// it holds (a backtick cannot end it early), and in a table `|` escaped, since GitHub splits
 /// cells at it even inside code.
-fn code(text: &str, in_table: bool) -> String {
+pub(crate) fn code(text: &str, in_table: bool) -> String {
     let clean = sanitize(&truncate(text, CELL_CHARS)).into_owned();
     let body = if in_table {
         clean.replace('|', "\\|")
