@@ -13,15 +13,14 @@ use std::path::PathBuf;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::config::{Config, Inputs, Push};
-use crate::records::block::LineSink;
-use crate::records::ids::{SpanId, TraceKey};
+use crate::modes::reread::reread_lines;
+use crate::records::ids::SpanId;
 use crate::records::lines::LineScan;
 use crate::records::service::line_service_or_unknown;
 use crate::records::{AnyLine, LineFields, LineIds, LineRef};
 use crate::render::export::jaeger::DocumentWriter;
 use crate::render::export::otlp::{Batcher, MAX_LINE_BYTES};
 use crate::render::export::{otlp, ExportTrace, SpanLog};
-use crate::search::{search_files, Gather, ProgressLabel};
 use crate::traces::summary::Row;
 use crate::traces::tree::{SpanKind, SpanTree};
 
@@ -43,7 +42,6 @@ pub struct Exporter<'o> {
     target: Target,
     traces: usize,
     spans: usize,
-    requests: usize,
 }
 
 enum Target {
@@ -52,11 +50,17 @@ enum Target {
     Push(Box<PushTarget>),
 }
 
-/// A receiver, the request being filled, and what the receiver answered so far.
+/// The request being filled, and the receiver it goes to.
 struct PushTarget {
+    batcher: Batcher,
+    receiver: Receiver,
+}
+
+/// A receiver and what it answered so far.
+struct Receiver {
     push: Push,
     sender: crate::push::Sender,
-    batcher: Batcher,
+    requests: usize,
     rejected: u64,
     retried: u32,
 }
@@ -70,11 +74,14 @@ impl<'o> Exporter<'o> {
     ) -> anyhow::Result<Exporter<'o>> {
         let target = match (push, format) {
             (Some(push), _) => Target::Push(Box::new(PushTarget {
-                sender: crate::push::Sender::new(&push.url, &push.headers),
-                push: push.clone(),
                 batcher: Batcher::new(MAX_LINE_BYTES - 1),
-                rejected: 0,
-                retried: 0,
+                receiver: Receiver {
+                    sender: crate::push::Sender::new(&push.url, &push.headers),
+                    push: push.clone(),
+                    requests: 0,
+                    rejected: 0,
+                    retried: 0,
+                },
             })),
             (None, ExportFormat::Jaeger) => Target::Jaeger(None),
             (None, ExportFormat::Otlp) => Target::Otlp,
@@ -84,7 +91,6 @@ impl<'o> Exporter<'o> {
             target,
             traces: 0,
             spans: 0,
-            requests: 0,
         })
     }
 
@@ -102,22 +108,8 @@ impl<'o> Exporter<'o> {
             }
             Target::Otlp => otlp::write_otlp(self.out, trace)?,
             Target::Push(target) => {
-                let PushTarget {
-                    push,
-                    sender,
-                    batcher,
-                    rejected,
-                    retried,
-                } = &mut **target;
-                let mut sink = send_sink(
-                    self.out,
-                    push,
-                    sender,
-                    &mut self.requests,
-                    rejected,
-                    retried,
-                );
-                batcher.add_trace(trace, &mut sink)?;
+                let PushTarget { batcher, receiver } = &mut **target;
+                batcher.add_trace(trace, &mut receiver.sink(self.out))?;
             }
         }
         Ok(())
@@ -133,24 +125,15 @@ impl<'o> Exporter<'o> {
             },
             Target::Otlp => {}
             Target::Push(target) => {
-                let PushTarget {
+                let PushTarget { batcher, receiver } = &mut **target;
+                batcher.flush(&mut receiver.sink(self.out))?;
+                let Receiver {
                     push,
-                    sender,
-                    batcher,
+                    requests,
                     rejected,
                     retried,
-                } = &mut **target;
-                {
-                    let mut sink = send_sink(
-                        self.out,
-                        push,
-                        sender,
-                        &mut self.requests,
-                        rejected,
-                        retried,
-                    );
-                    batcher.flush(&mut sink)?;
-                }
+                    ..
+                } = receiver;
                 self.out.flush()?;
                 let verb = if push.dry_run { "would send" } else { "sent" };
                 let mut line = format!(
@@ -160,8 +143,8 @@ impl<'o> Exporter<'o> {
                     self.traces,
                     crate::diag::plural(self.traces as u64),
                     crate::render::sanitize::sanitize(&push.url),
-                    self.requests,
-                    crate::diag::plural(self.requests as u64),
+                    requests,
+                    crate::diag::plural(*requests as u64),
                 );
                 if *retried > 0 {
                     line.push_str(&format!(" ({retried} retried)"));
@@ -177,38 +160,36 @@ impl<'o> Exporter<'o> {
     }
 }
 
-/// Where the batcher's finished requests go: printed (dry run) or posted.
-fn send_sink<'s>(
-    out: &'s mut dyn Write,
-    push: &'s Push,
-    sender: &'s crate::push::Sender,
-    requests: &'s mut usize,
-    rejected: &'s mut u64,
-    retried: &'s mut u32,
-) -> impl FnMut(&[u8], usize) -> std::io::Result<()> + 's {
-    move |body: &[u8], _spans: usize| {
-        *requests += 1;
-        if push.dry_run {
-            out.write_all(body)?;
-            return out.write_all(b"\n");
-        }
-        match sender.send(body) {
-            Ok(accepted) => {
-                *rejected += accepted.rejected_spans;
-                *retried += accepted.attempts.saturating_sub(1);
-                Ok(())
+impl Receiver {
+    /// Where the batcher's finished requests go: printed (dry run) or posted, counted.
+    fn sink<'s>(
+        &'s mut self,
+        out: &'s mut dyn Write,
+    ) -> impl FnMut(&[u8], usize) -> std::io::Result<()> + 's {
+        move |body: &[u8], _spans: usize| {
+            self.requests += 1;
+            if self.push.dry_run {
+                out.write_all(body)?;
+                return out.write_all(b"\n");
             }
-            Err(e) => {
-                let sent = *requests - 1;
-                let what = if sent > 0 {
-                    format!(
-                        "{e} (after {sent} request{} were accepted)",
-                        crate::diag::plural(sent as u64)
-                    )
-                } else {
-                    e.to_string()
-                };
-                Err(std::io::Error::other(what))
+            match self.sender.send(body) {
+                Ok(accepted) => {
+                    self.rejected += accepted.rejected_spans;
+                    self.retried += accepted.attempts.saturating_sub(1);
+                    Ok(())
+                }
+                Err(e) => {
+                    let sent = self.requests - 1;
+                    let what = if sent > 0 {
+                        format!(
+                            "{e} (after {sent} request{} were accepted)",
+                            crate::diag::plural(sent as u64)
+                        )
+                    } else {
+                        e.to_string()
+                    };
+                    Err(std::io::Error::other(what))
+                }
             }
         }
     }
@@ -254,30 +235,28 @@ struct FoundLine {
 
 /// The log lines of `rows`' traces, by trace.
 fn read_logs(scan: &LineScan, paths: &[PathBuf], rows: &[Row]) -> Vec<Vec<FoundLine>> {
-    let mut wanted: HashMap<TraceKey, usize> = HashMap::default();
-    let mut by_low: HashMap<u64, usize> = HashMap::default();
-    for (i, t) in rows.iter().enumerate() {
-        wanted.insert(t.id.clone(), i);
-        if let Some(low) = t.id.low64() {
-            by_low.insert(low, i);
+    let keep = |line: &AnyLine<'_>, ids: &LineIds, _at: LineRef, fallback: Option<&str>| {
+        let status = line.status().map(|s| s.with_text(str::to_string));
+        let message = line.message_text();
+        FoundLine {
+            span: ids.span,
+            service: ids
+                .span
+                .is_none()
+                .then(|| line_service_or_unknown(line, fallback).into_boxed_str()),
+            log: SpanLog::from_parts(
+                line.time(),
+                line.level(),
+                message.as_deref(),
+                status.as_deref(),
+                line.duration_ns(),
+                line.payload(),
+                &[],
+            ),
         }
-    }
-    let new_sink = || LogSink {
-        wanted: &wanted,
-        by_low: &by_low,
-        found: vec![Vec::new()],
     };
-    // No progress bar and no summary of damaged lines: the first pass gave them.
-    let progress = ProgressLabel {
-        stderr_is_terminal: false,
-        noun: "lines",
-    };
-    let (_, sink) = search_files(scan, paths, progress, new_sink);
-    let mut logs: Vec<Vec<FoundLine>> = (0..rows.len()).map(|_| Vec::new()).collect();
-    for (i, line) in sink.found.into_iter().flatten() {
-        logs[i].push(line);
-    }
-    logs
+    let traces = rows.iter().enumerate().map(|(i, t)| (i, &t.id));
+    reread_lines(scan, paths, traces, rows.len(), &keep).0
 }
 
 /// Puts each line under its node: its span's, or for a line without a span id its service's
@@ -311,60 +290,4 @@ fn place_logs(tree: &SpanTree, found: Vec<FoundLine>) -> Vec<Vec<SpanLog>> {
         l.sort_by_key(|l| l.time.unwrap_or(i64::MAX));
     }
     logs
-}
-
-/// Keeps the lines of the wanted traces, with the index of their trace.
-struct LogSink<'w> {
-    wanted: &'w HashMap<TraceKey, usize>,
-    by_low: &'w HashMap<u64, usize>,
-    /// Per task, merged by moving whole vectors: extending one would copy every line and
-    /// hold twice the memory while it grows.
-    found: Vec<Vec<(usize, FoundLine)>>,
-}
-
-impl LineSink for LogSink<'_> {
-    fn line(&mut self, line: &AnyLine<'_>, ids: &LineIds, _at: LineRef, fallback: Option<&str>) {
-        let Some(key) = &ids.trace else { return };
-        let index = self.wanted.get(key).copied().or_else(|| match key {
-            TraceKey::Low64(low) => self.by_low.get(low).copied(),
-            _ => None,
-        });
-        let Some(index) = index else { return };
-        let status = line.status().map(|s| s.with_text(str::to_string));
-        let message = line.message_text();
-        let log = SpanLog::from_parts(
-            line.time(),
-            line.level(),
-            message.as_deref(),
-            status.as_deref(),
-            line.duration_ns(),
-            line.payload(),
-            &[],
-        );
-        if self.found.is_empty() {
-            self.found.push(Vec::new());
-        }
-        if let Some(last) = self.found.last_mut() {
-            last.push((
-                index,
-                FoundLine {
-                    span: ids.span,
-                    service: ids
-                        .span
-                        .is_none()
-                        .then(|| line_service_or_unknown(line, fallback).into_boxed_str()),
-                    log,
-                },
-            ));
-        }
-    }
-}
-
-impl Gather for LogSink<'_> {
-    fn merge(&mut self, later: Self) {
-        self.found.extend(later.found);
-    }
-    fn found(&self) -> u64 {
-        self.found.iter().map(Vec::len).sum::<usize>() as u64
-    }
 }

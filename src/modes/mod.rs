@@ -13,6 +13,7 @@ pub mod every;
 pub mod export;
 pub mod follow;
 pub mod report;
+pub mod reread;
 pub mod trace;
 
 use std::io::Write;

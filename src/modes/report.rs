@@ -8,20 +8,16 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use rustc_hash::FxHashMap as HashMap;
-
 use crate::cli::ReportFormat;
 use crate::config::{AllMode, Config, Inputs, ReportTarget};
 use crate::input::walk::path_error;
-use crate::records::block::LineSink;
-use crate::records::ids::TraceKey;
+use crate::modes::reread::reread_lines;
 use crate::records::lines::LineScan;
 use crate::records::service::line_service_or_unknown;
 use crate::records::{AnyLine, LineFields, LineIds, LineRef};
 use crate::render::report::html::DETAILED_TRACES;
 use crate::render::report::{write_report, LogLine, ReportInput};
 use crate::render::sanitize::sanitize;
-use crate::search::{search_files, Gather, ProgressLabel};
 use crate::traces::gates::Verdict;
 use crate::traces::summary::Row;
 
@@ -44,9 +40,8 @@ fn collect_logs(
     worst_first: &[usize],
 ) -> (Vec<Vec<LogLine>>, Vec<String>) {
     // Which traces get lines: worst first, while the budget lasts.
-    let mut wanted: HashMap<TraceKey, usize> = HashMap::default();
-    let mut by_low: HashMap<u64, usize> = HashMap::default();
     let mut budget = LINES_IN_ALL;
+    let mut wanted = Vec::new();
     for &i in worst_first {
         let t = &traces[i];
         let lines = (t.lines as usize).min(LINES_PER_TRACE);
@@ -54,75 +49,25 @@ fn collect_logs(
             break;
         }
         budget -= lines;
-        wanted.insert(t.id.clone(), i);
-        if let Some(low) = t.id.low64() {
-            by_low.insert(low, i);
-        }
+        wanted.push((i, &t.id));
     }
-    let new_sink = || LogSink {
-        wanted: &wanted,
-        by_low: &by_low,
-        found: Vec::new(),
-    };
-    // No progress bar: the first pass showed one for the same files.
-    let progress = ProgressLabel {
-        stderr_is_terminal: false,
-        noun: "lines",
+    let keep = |line: &AnyLine<'_>, ids: &LineIds, at: LineRef, fallback: Option<&str>| LogLine {
+        time: line.time(),
+        service: line_service_or_unknown(line, fallback),
+        level: line.level(),
+        message: line.message(),
+        span: ids.span,
+        fields: line.payload().map(fields_json),
+        source: at.source,
+        offset: at.offset,
     };
     // The same files again: their problems were reported by the first pass.
-    let (searched, sink) = search_files(scan, paths, progress, new_sink);
-    let names = searched.names();
-    let mut logs = vec![Vec::new(); traces.len()];
-    for (i, line) in sink.found {
-        logs[i].push(line);
-    }
+    let (mut logs, names) = reread_lines(scan, paths, wanted, traces.len(), &keep);
     for lines in &mut logs {
         lines.sort_by_key(|l| (l.time.unwrap_or(i64::MAX), l.source, l.offset));
         lines.truncate(LINES_PER_TRACE);
     }
     (logs, names)
-}
-
-/// Keeps the lines of the wanted traces, with the index of their trace.
-struct LogSink<'w> {
-    wanted: &'w HashMap<TraceKey, usize>,
-    /// The wanted traces by the low 64 bits of their id (lines that log only those).
-    by_low: &'w HashMap<u64, usize>,
-    found: Vec<(usize, LogLine)>,
-}
-
-impl LineSink for LogSink<'_> {
-    fn line(&mut self, line: &AnyLine<'_>, ids: &LineIds, at: LineRef, fallback: Option<&str>) {
-        let Some(key) = &ids.trace else { return };
-        let index = self.wanted.get(key).copied().or_else(|| match key {
-            TraceKey::Low64(low) => self.by_low.get(low).copied(),
-            _ => None,
-        });
-        let Some(index) = index else { return };
-        let fields = line.payload().map(fields_json);
-        self.found.push((
-            index,
-            LogLine {
-                time: line.time(),
-                service: line_service_or_unknown(line, fallback),
-                level: line.level(),
-                message: line.message(),
-                span: ids.span,
-                fields,
-                source: at.source,
-                offset: at.offset,
-            },
-        ));
-    }
-}
-
-impl Gather for LogSink<'_> {
-    fn merge(&mut self, later: Self) {
-        self.found.extend(later.found);
-    }
-    fn found(&self) -> u64 {
-        self.found.len() as u64
-    }
 }
 
 /// Writes the reports; a report that cannot be written is reported on stderr and makes the

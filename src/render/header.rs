@@ -8,8 +8,7 @@ use crate::records::duration::format_duration;
 use crate::records::time::format_rfc3339_millis;
 use crate::render::sanitize::sanitize;
 use crate::render::term::{fit, paint, width_of, RenderOptions};
-use crate::traces::infer::SKEW_WINDOW_NS;
-use crate::traces::summary::root_of;
+use crate::traces::summary::{has_async_tail, request_duration_ns};
 use crate::traces::Trace;
 
 /// Writes the trace id and its totals.
@@ -26,12 +25,10 @@ pub fn write_header(out: &mut dyn Write, trace: &Trace, opts: &RenderOptions) ->
         .start
         .map_or_else(|| "unknown".to_string(), format_rfc3339_millis);
     // The request's duration is its root span's; asynchronous work after it is shown apart.
-    let request = root_of(&trace.tree)
-        .and_then(|n| n.duration_ns())
-        .filter(|&d| d > 0);
+    let request = request_duration_ns(&trace.tree);
     let extent = s.duration_ns();
     let duration = match (request, extent) {
-        (Some(r), Some(e)) if e > r + SKEW_WINDOW_NS => {
+        (Some(r), Some(e)) if has_async_tail(r, e) => {
             format!(
                 "{} ({} with async work)",
                 format_duration(r),

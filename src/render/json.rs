@@ -12,7 +12,7 @@ use crate::records::time::format_rfc3339_micros;
 use crate::records::Record;
 use crate::render::parallel::write_in_parallel;
 use crate::render::sanitize::is_unsafe;
-use crate::traces::summary::{root_of, Row, TraceSummary};
+use crate::traces::summary::{request_duration_ns, root_of, Row, TraceSummary};
 use crate::traces::tree::{SpanKind, SpanNode, SpanTree};
 use crate::traces::{Trace, UNKNOWN_SERVICE};
 
@@ -231,10 +231,7 @@ pub fn write_json(out: &mut dyn Write, trace: &Trace, names: &[String]) -> io::R
         start: s.start.map(format_rfc3339_micros),
         end: s.end.map(format_rfc3339_micros),
         duration_ms: s.duration_ns().map(ms),
-        request_duration_ms: root_of(&trace.tree)
-            .and_then(|n| n.duration_ns())
-            .filter(|&d| d > 0)
-            .map(ms),
+        request_duration_ms: request_duration_ns(&trace.tree).map(ms),
         root_span_id: root_of(&trace.tree)
             .and_then(|n| n.id)
             .map(|i| i.to_string()),

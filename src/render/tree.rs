@@ -11,8 +11,7 @@ use crate::records::ids::TraceKey;
 use crate::records::level::Level;
 use crate::render::sanitize::sanitize;
 use crate::traces::acc::{keep_earliest, ErrorLine};
-use crate::traces::infer::SKEW_WINDOW_NS;
-use crate::traces::summary::{root_of, Row, TraceSummary};
+use crate::traces::summary::{has_async_tail, request_duration_ns, Row, TraceSummary};
 use crate::traces::tree::{Link, SpanKind, SpanNode, SpanTree};
 use crate::traces::{Trace, UNKNOWN_SERVICE};
 
@@ -161,12 +160,10 @@ pub fn render(text: &mut String, input: &TreeInput<'_>) {
 fn header(text: &mut String, input: &TreeInput<'_>, t0: Option<i64>, t1: Option<i64>) {
     let tree = input.tree;
     let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let request = root_of(tree)
-        .and_then(SpanNode::duration_ns)
-        .filter(|&d| d > 0);
+    let request = request_duration_ns(tree);
     let extent = t0.zip(t1).map(|(a, b)| b.saturating_sub(a));
     let duration = match (request, extent) {
-        (Some(r), Some(e)) if e > r + SKEW_WINDOW_NS => {
+        (Some(r), Some(e)) if has_async_tail(r, e) => {
             format!(
                 "{} ({} with async work)",
                 format_duration(r),

@@ -189,6 +189,20 @@ impl TraceSummary {
     }
 }
 
+/// The request's duration: its root span's ([`root_of`]), when that is known and not zero.
+pub fn request_duration_ns(tree: &SpanTree) -> Option<i64> {
+    root_of(tree)
+        .and_then(SpanNode::duration_ns)
+        .filter(|&d| d > 0)
+}
+
+/// Whether a trace lasting `extent_ns` ran on after its request (of `request_ns`) ended, by more
+/// than clock skew explains: asynchronous work (a consumer, a callback), which headers show
+/// apart from the request's duration.
+pub fn has_async_tail(request_ns: i64, extent_ns: i64) -> bool {
+    extent_ns > request_ns + crate::traces::infer::SKEW_WINDOW_NS
+}
+
 /// The root span of a tree: its entry span, or for a missing entry its longest child.
 pub fn root_of(tree: &SpanTree) -> Option<&SpanNode> {
     let nodes = &tree.nodes;

@@ -13,7 +13,7 @@ pub use align::{compare, Change, ChangeKind, DiffRow, SideSpan, TraceDiff};
 
 use crate::records::duration::format_duration;
 use crate::traces::stats::normalize_operation;
-use crate::traces::summary::root_of;
+use crate::traces::summary::request_duration_ns;
 use crate::traces::tree::SpanKind;
 use crate::traces::Trace;
 
@@ -107,9 +107,7 @@ impl Shape {
                 }
             })
             .collect();
-        let request = root_of(tree)
-            .and_then(|n| n.duration_ns())
-            .filter(|&d| d > 0);
+        let request = request_duration_ns(tree);
         Shape {
             id: trace.id.to_string(),
             duration_ns: request.or_else(|| trace.stats.duration_ns()).map(micros),
