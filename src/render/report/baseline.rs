@@ -116,9 +116,10 @@ pub(crate) fn write_markdown(
             "Slower",
             of(&|o| matches!(o.change, Change::Regressed | Change::Slower)),
         ),
+        // Those listed above or below show their new errors there.
         (
             "New errors",
-            of(&|o| o.new_errors && o.change != Change::New),
+            of(&|o| o.new_errors && o.change == Change::Unchanged),
         ),
         ("New operations", of(&|o| o.change == Change::New)),
         ("Gone operations", of(&|o| o.change == Change::Gone)),
