@@ -442,3 +442,28 @@ fn the_comparison_in_markdown_and_in_the_terminal() {
     );
     insta::assert_snapshot!("baseline_table", table.snapshot());
 }
+
+/// The HTML report's "Compared with baseline" card, in a real headless Chromium (skipped
+/// without it, unless TRACEGREP_BROWSER_TEST=1): the rows the CLI lists, as it words them.
+#[test]
+fn the_comparison_in_the_html_report_in_a_browser() {
+    if !crate::ci::browser_present() {
+        return;
+    }
+    let dir = runs(
+        |d| write_requests(d, "GET /x", 30, 10.0, 0),
+        |d| write_requests(d, "GET /x", 30, 30.0, 0),
+    );
+    let r = compare(
+        dir.path(),
+        &["--max-regression", "20%", "--report", "html=report.html"],
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let change = "+20ms (+195%)";
+    let checks = serde_json::json!({"baseline": [
+        ["regressed", "api: GET /x", change],
+        ["regressed", "api: GET /x", change],
+    ]});
+    let trace = format!("{:016x}{:016x}", 6, 0x4bf9_0000_u64);
+    crate::ci::check_in_browser(&dir.path().join("report.html"), &trace, 1, Some(checks));
+}
