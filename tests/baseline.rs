@@ -467,3 +467,36 @@ fn the_comparison_in_the_html_report_in_a_browser() {
     let trace = format!("{:016x}{:016x}", 6, 0x4bf9_0000_u64);
     crate::ci::check_in_browser(&dir.path().join("report.html"), &trace, 1, Some(checks));
 }
+
+/// Operation names are log text: escaped in the terminal, in Markdown and in JUnit.
+#[test]
+fn hostile_operation_names_stay_text() {
+    let op = r"GET /\u001b[31m<b>x</b>|`\u202e";
+    let dir = runs(
+        |d| write_requests(d, op, 20, 10.0, 0),
+        |d| write_requests(d, op, 20, 30.0, 0),
+    );
+    let table = compare(dir.path(), &["--max-regression", "20%"]);
+    assert_eq!(table.code, 3);
+    assert!(table.stdout.contains("regressed"), "{}", table.stdout);
+    for text in [&table.stdout, &table.stderr] {
+        assert!(!text.contains(['\u{1b}', '\u{202e}']), "{text}");
+    }
+    let md = compare(dir.path(), &["--max-regression", "20%", "--report", "md"]);
+    assert!(
+        md.stdout.contains(r"&lt;b&gt;x&lt;/b&gt;\|\`"),
+        "{}",
+        md.stdout
+    );
+    assert!(!md.stdout.contains(['\u{1b}', '\u{202e}']));
+    let junit = compare(
+        dir.path(),
+        &["--max-regression", "20%", "--report", "junit"],
+    );
+    assert!(
+        junit.stdout.contains("&lt;b&gt;x&lt;/b&gt;"),
+        "{}",
+        junit.stdout
+    );
+    assert!(!junit.stdout.contains(['\u{1b}', '\u{202e}']));
+}
