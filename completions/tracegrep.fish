@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_tracegrep_global_optspecs
-    string join \n format= diff= all stats errors failed service= min-duration= shorter-than= since= until= where= grep= sort= limit= report= o/output= fail-on-error max-duration= max-error-rate= fail-on-orphans allow-empty color= width= f/follow idle= q/quiet j/threads= fields= trace-field= span-field= parent-field= time-field= service-field= otlp-endpoint= otlp-header= dry-run generate= h/help V/version
+    string join \n format= diff= all stats errors failed service= min-duration= shorter-than= since= until= where= grep= sort= limit= report= o/output= fail-on-error max-duration= max-error-rate= fail-on-orphans allow-empty baseline= max-regression= fail-on-new-errors color= width= f/follow idle= q/quiet j/threads= fields= trace-field= span-field= parent-field= time-field= service-field= otlp-endpoint= otlp-header= dry-run generate= h/help V/version
 end
 
 function __fish_tracegrep_needs_command
@@ -58,6 +58,8 @@ junit\t'JUnit XML: one test case per trace, failed when a gate fails for it'"
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -s o -l output -d 'The file for a --report given without `=PATH`' -r -F
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l max-duration -d 'Gate: fail when a trace is longer than this: `2s` for every trace, or `\'GET /checkout=800ms\'` for traces whose root operation is that. Repeatable' -r
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l max-error-rate -d 'Gate: fail when more than this share of traces has errors (`1%`, `0.01`)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l baseline -d 'Compare this run with an earlier one: the JSON report (`--report json`) of, say, the main branch. Per operation (requests: root service and operation; spans: service and operation, ids folded to `{id}` as --stats does): count, p50/p95/p99 and error rate then and now, operations new and gone. The table, --report md, json and junit show it' -r -F
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l max-regression -d 'Gate (with --baseline): fail when the p95 of an operation grew more than this: `20%` for every operation, or `\'GET /checkout=50%\'` for one (as the table or --stats names it, `SERVICE: OP` too). Repeatable. Noise does not count: only an operation with at least 20 requests or spans in both runs whose p95 grew by more than 2 ms' -r
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l color -d 'When to use colours. `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t'Always'
 never\t'Never'"
@@ -85,6 +87,7 @@ complete -c tracegrep -n "__fish_tracegrep_needs_command" -l failed -d 'Keep onl
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l fail-on-error -d 'Gate: fail (exit 3) when a trace has an error line or a failed span'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l fail-on-orphans -d 'Gate: fail when a span\'s parent never logged (broken context propagation)'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l allow-empty -d 'With no trace at all in the input, exit 0 instead of 1'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l fail-on-new-errors -d 'Gate (with --baseline): fail when an operation has failed requests or spans and had none in the baseline (a new operation that fails counts too)'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -s f -l follow -d 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -s q -l quiet -d 'Do not print the per-file summary of skipped and damaged lines on stderr'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l dry-run -d 'With --otlp-endpoint: send nothing; print each request body that would be sent (one OTLP/JSON object per line) and say on stderr where it would go'

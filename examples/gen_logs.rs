@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release --example gen_logs -- --out /tmp/tg --size 1G --seed 7
 //! cargo run --release --example gen_logs -- --out /tmp/tg --needle typical   # print an id
+//! cargo run --release --example gen_logs -- --out /tmp/slow --slow payments=3   # a regression
 //! ```
 //!
 //! Writes `DIR/logs/<service>.jsonl` (or `DIR/logs/kubectl.log` with `--kubectl`) and
@@ -14,10 +15,11 @@ mod common;
 
 use std::process::ExitCode;
 
-use common::gen::{generate, parse_size, Options};
+use common::gen::{generate, parse_service_number, parse_size, Options};
 
 const USAGE: &str = "usage: gen_logs --out DIR [--size 20M] [--seed 1] [--services 13] [--kubectl [--stdout]] \
-[--rate 120] [--noise 0.02] [--quiet]\n       gen_logs --out DIR --needle rare|frequent|typical|error|absent|all\n       \
+[--rate 120] [--noise 0.02] [--quiet]\n       \
+[--slow SERVICE=FACTOR]... [--fail-rate SERVICE=P]...   (the same traffic, a service slower or failing)\n       gen_logs --out DIR --needle rare|frequent|typical|error|absent|all\n       \
 gen_logs --out DIR --spellings NEEDLE   (every spelling of its id, one a line)";
 
 fn main() -> ExitCode {
@@ -43,6 +45,12 @@ fn run() -> Result<(), String> {
             "--services" => opts.services = val()?.parse().map_err(|_| "bad --services")?,
             "--rate" => opts.rate = val()?.parse().map_err(|_| "bad --rate")?,
             "--noise" => opts.noise = val()?.parse().map_err(|_| "bad --noise")?,
+            "--slow" => opts
+                .slow
+                .push(parse_service_number(&val()?).ok_or("bad --slow (SERVICE=FACTOR)")?),
+            "--fail-rate" => opts
+                .fail_rate
+                .push(parse_service_number(&val()?).ok_or("bad --fail-rate (SERVICE=P)")?),
             "--kubectl" => opts.kubectl = true,
             "--stdout" => opts.stdout = true,
             "--needle" => needle = Some(val()?),

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::traces::baseline::RegressionGate;
 use crate::traces::gates::DurationGate;
 
 /// What the exit statuses mean (`--help` and the man page's EXIT STATUS).
@@ -27,6 +28,8 @@ tracegrep --stats --service payment logs/
 tracegrep 4bf92f35 --diff 7c1a2b3c logs/
 tracegrep --all test-logs/ --report md --report html=traces.html \\
     --fail-on-error --max-duration 2s
+tracegrep --all test-logs/ --baseline main-report.json \\
+    --max-regression 20% --fail-on-new-errors
 tracegrep mcp logs/";
 
 /// `--help`'s closing text: [`EXIT_STATUS`] and [`EXAMPLES`], indented (a test keeps them
@@ -48,6 +51,8 @@ const AFTER_HELP: &str = concat!(
     "  tracegrep 4bf92f35 --diff 7c1a2b3c logs/\n",
     "  tracegrep --all test-logs/ --report md --report html=traces.html \\\n",
     "      --fail-on-error --max-duration 2s\n",
+    "  tracegrep --all test-logs/ --baseline main-report.json \\\n",
+    "      --max-regression 20% --fail-on-new-errors\n",
     "  tracegrep mcp logs/",
 );
 
@@ -204,6 +209,25 @@ pub struct Cli {
     #[arg(long, help_heading = "CI")]
     pub allow_empty: bool,
 
+    /// Compare this run with an earlier one: the JSON report (`--report json`) of, say, the
+    /// main branch. Per operation (requests: root service and operation; spans: service and
+    /// operation, ids folded to `{id}` as --stats does): count, p50/p95/p99 and error rate
+    /// then and now, operations new and gone. The table, --report md, json and junit show it.
+    #[arg(long, value_name = "REPORT.json", help_heading = "CI")]
+    pub baseline: Option<PathBuf>,
+
+    /// Gate (with --baseline): fail when the p95 of an operation grew more than this: `20%`
+    /// for every operation, or `'GET /checkout=50%'` for one (as the table or --stats names
+    /// it, `SERVICE: OP` too). Repeatable. Noise does not count: only an operation with at
+    /// least 20 requests or spans in both runs whose p95 grew by more than 2 ms.
+    #[arg(long, value_name = "[OP=]PCT", help_heading = "CI", value_parser = parse_regression_gate)]
+    pub max_regression: Vec<RegressionGate>,
+
+    /// Gate (with --baseline): fail when an operation has failed requests or spans and had
+    /// none in the baseline (a new operation that fails counts too).
+    #[arg(long, help_heading = "CI")]
+    pub fail_on_new_errors: bool,
+
     /// When to use colours. `auto` colours a terminal unless NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -350,6 +374,11 @@ fn parse_duration_gate(text: &str) -> Result<DurationGate, String> {
             crate::records::duration::DURATION_UNITS
         )
     })
+}
+
+fn parse_regression_gate(text: &str) -> Result<RegressionGate, String> {
+    RegressionGate::parse(text)
+        .ok_or_else(|| format!("not a regression gate: {text:?} (try 20%, or 'GET /checkout=50%')"))
 }
 
 fn parse_header(text: &str) -> Result<(String, String), String> {

@@ -8,6 +8,7 @@ use anyhow::bail;
 use crate::cli::{Cli, ColorChoice, Format, ReportFormat, ReportSpec, SortKey};
 use crate::records::fields::FieldOverrides;
 pub use crate::render::view::TraceView;
+use crate::traces::baseline::BaselineGates;
 use crate::traces::filter::{parse_instant, TraceFilter, WhereClause};
 use crate::traces::gates::Gates;
 use crate::traces::stats::StatsOrder;
@@ -112,6 +113,17 @@ pub struct AllMode {
     pub gates: Gates,
     /// No trace is not a failure.
     pub allow_empty: bool,
+    /// `--baseline`: the report to compare with, and its gates.
+    pub baseline: Option<Baseline>,
+}
+
+/// A run compared with an earlier one's JSON report.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// The report, as named on the command line.
+    pub path: PathBuf,
+    /// `--max-regression`, `--fail-on-new-errors`.
+    pub gates: BaselineGates,
 }
 
 /// The push target of the command line, with the headers of the environment
@@ -381,7 +393,20 @@ impl Config {
         } else {
             reports.is_empty() || format_asked
         };
-        if view != View::All && (!gates.is_empty() || !reports.is_empty() || cli.allow_empty) {
+        let baseline_gates = BaselineGates {
+            max_regression: cli.max_regression,
+            fail_on_new_errors: cli.fail_on_new_errors,
+        };
+        if cli.baseline.is_none() && !baseline_gates.is_empty() {
+            bail!("--max-regression and --fail-on-new-errors compare with a baseline: add --baseline REPORT.json (the --report json of an earlier run)");
+        }
+        let baseline = cli.baseline.map(|path| Baseline {
+            path,
+            gates: baseline_gates,
+        });
+        if view != View::All
+            && (!gates.is_empty() || !reports.is_empty() || cli.allow_empty || baseline.is_some())
+        {
             bail!("reports and gates (--report, --fail-on-error, --max-duration, …) cover every trace: use them with --all");
         }
         let push = resolve_push(cli.otlp_endpoint, cli.otlp_header, cli.dry_run)?;
@@ -483,6 +508,7 @@ impl Config {
                 print_rows,
                 gates,
                 allow_empty: cli.allow_empty,
+                baseline,
             }),
             View::Stats => Mode::Stats(StatsMode {
                 selection,

@@ -305,7 +305,12 @@ pub(crate) fn browser_present() -> bool {
 
 /// Opens `html` in headless Chromium, clicks `trace`, expects `spans` waterfall rows; with
 /// `checks`, also what check_report.py's CHECKS.json describes.
-fn check_in_browser(html: &Path, trace: &str, spans: usize, checks: Option<serde_json::Value>) {
+pub(crate) fn check_in_browser(
+    html: &Path,
+    trace: &str,
+    spans: usize,
+    checks: Option<serde_json::Value>,
+) {
     let shot = html.with_extension("png");
     let mut check = Process::new("python3");
     check

@@ -2,6 +2,7 @@
 //! since linking is the slow part on small machines.
 
 mod all;
+mod baseline;
 mod changing;
 mod ci;
 mod cli;

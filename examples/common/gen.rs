@@ -41,6 +41,12 @@ pub struct Options {
     pub rate: f64,
     /// Fraction of requests followed by a plain-text (not JSON) line somewhere.
     pub noise: f64,
+    /// Services made slower: their own work (before, between and after their calls, and
+    /// their database calls) takes this many times as long. The same seed gives the same
+    /// traces, ids and calls with or without it, so two runs make a baseline and a regression.
+    pub slow: Vec<(String, f64)>,
+    /// Services that fail on their own this often (a probability; the default is 0.004).
+    pub fail_rate: Vec<(String, f64)>,
 }
 
 impl Options {
@@ -55,8 +61,18 @@ impl Options {
             stdout: false,
             rate: 120.0,
             noise: 0.02,
+            slow: Vec::new(),
+            fail_rate: Vec::new(),
         }
     }
+}
+
+/// Parses `SERVICE=NUMBER` (`--slow payments=3`, `--fail-rate fraud=0.2`).
+pub fn parse_service_number(s: &str) -> Option<(String, f64)> {
+    let (service, number) = s.split_once('=')?;
+    let number: f64 = number.trim().parse().ok()?;
+    (!service.trim().is_empty() && number.is_finite() && number >= 0.0)
+        .then(|| (service.trim().to_string(), number))
 }
 
 /// Parses `500K`, `20M`, `1G` (binary units) or bytes.
@@ -159,6 +175,10 @@ pub(crate) struct Svc {
     pub(crate) dbs: &'static [&'static str],
     pub(crate) offset_ns: i64,
     pub(crate) pods: Vec<Pod>,
+    /// How many times as long its own work takes (`Options::slow`).
+    pub(crate) slow: f64,
+    /// How often it fails on its own.
+    pub(crate) fail_rate: f64,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -240,6 +260,13 @@ pub(crate) struct Gen {
 
 /// Generates logs and truth into `opts.out` (which must not hold `logs/` yet).
 pub fn generate(opts: &Options) -> std::io::Result<Summary> {
+    for (name, _) in opts.slow.iter().chain(&opts.fail_rate) {
+        if !FLEET.iter().any(|f| f.0 == name) {
+            return Err(std::io::Error::other(format!(
+                "no service {name} in the fleet"
+            )));
+        }
+    }
     let logs = opts.out.join("logs");
     std::fs::create_dir_all(&logs)?;
     let mut rng = Rng::new(opts.seed, 1);
@@ -273,6 +300,16 @@ pub fn generate(opts: &Options) -> std::io::Result<Summary> {
                 rng.range(0, 100_000_000) as i64 - 50_000_000
             },
             pods,
+            slow: opts
+                .slow
+                .iter()
+                .rfind(|(n, _)| n == name)
+                .map_or(1.0, |s| s.1),
+            fail_rate: opts
+                .fail_rate
+                .iter()
+                .rfind(|(n, _)| n == name)
+                .map_or(0.004, |s| s.1),
         });
     }
     let mut files = Vec::new();

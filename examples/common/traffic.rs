@@ -264,7 +264,10 @@ impl Gen {
         let conv = self.svcs[svc].conv;
         // 10 % of spans in a convention with a parent field leave it out.
         spans[me].parent_logged = parent.is_none() || self.logs_parent(conv, true);
-        let mut cur = start + self.rng.duration(400_000);
+        // A slowed service's own work is scaled; the random draws stay the same.
+        let slow = self.svcs[svc].slow;
+        let scaled = |ns: i64| (ns as f64 * slow) as i64;
+        let mut cur = start + scaled(self.rng.duration(400_000));
         let mut end = cur;
         let mut child_failed = false;
         let n_ops = if depth >= 4 {
@@ -283,7 +286,7 @@ impl Gen {
             } else {
                 let op = *self.rng.pick(self.svcs[svc].dbs);
                 let c = self.span(spans, Some(me), svc, Kind::Client, cur, op.to_string());
-                spans[c].end = cur + self.rng.duration(1_500_000);
+                spans[c].end = cur + scaled(self.rng.duration(1_500_000));
                 spans[c].error = self.rng.chance(0.015);
                 // Quiet clients (and every client of an id-less service) log nothing.
                 spans[c].logged = conv.logs_span_ids() && !self.rng.chance(0.25);
@@ -293,7 +296,7 @@ impl Gen {
             end = end.max(spans[c].end);
             child_failed |= spans[c].error;
             if !parallel {
-                cur = spans[c].end + self.rng.duration(150_000);
+                cur = spans[c].end + scaled(self.rng.duration(150_000));
             }
         }
         // Producers: orders publishes, catalog hands images to thumbnails.
@@ -316,10 +319,10 @@ impl Gen {
             end = spans[p].end;
             asyncs.push((p, consumer));
         }
-        let own_fault = self.rng.chance(0.004);
+        let own_fault = self.rng.chance(self.svcs[svc].fail_rate);
         let failed = own_fault || (child_failed && self.rng.chance(0.5));
         let s = &mut spans[me];
-        s.end = end + self.rng.duration(300_000);
+        s.end = end + scaled(self.rng.duration(300_000));
         s.error = failed;
         s.status = Some(if failed { 500 } else { 200 });
         me

@@ -8,13 +8,14 @@ use std::io::Write;
 use crate::config::{AllMode, Config, Inputs, RowFormat, Selection, StatsMode};
 use crate::diag::{plural, source_summaries, Diagnostics};
 use crate::exit::ExitStatus;
+use crate::modes::baseline;
 use crate::modes::collect::{Collected, Collector, Keep};
 use crate::modes::every::{read_files, read_stdin};
 use crate::modes::export::{export_rows, ExportFormat, Exporter};
-use crate::modes::report::{report_gates, write_reports};
+use crate::modes::report::{report_gates, write_reports, Judged};
 use crate::records::fields::FieldTable;
 use crate::records::lines::LineScan;
-use crate::render::{csv, json, stats as stats_render, table, tree};
+use crate::render::{baseline as render_baseline, csv, json, stats as stats_render, table, tree};
 use crate::search::Searched;
 use crate::traces::group::MAX_SPANS_PER_TRACE;
 
@@ -25,6 +26,12 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
+    // The baseline is read first: a wrong path fails before the logs are read.
+    let then = mode
+        .baseline
+        .as_ref()
+        .map(|b| baseline::load(&b.path))
+        .transpose()?;
     let exporting =
         config.push.is_some() || matches!(mode.format, RowFormat::Jaeger | RowFormat::Otlp);
     let keep = Keep {
@@ -32,6 +39,7 @@ pub fn run(
         gates: &mode.gates,
         sort: mode.sort,
         trees: exporting
+            || then.is_some()
             || matches!(
                 mode.format,
                 RowFormat::Json | RowFormat::Jsonl | RowFormat::Tree
@@ -53,7 +61,7 @@ pub fn run(
         dropped_errors,
         ..
     } = collected;
-    let reporting = !mode.reports.is_empty() || !mode.gates.is_empty();
+    let reporting = !mode.reports.is_empty() || !mode.gates.is_empty() || mode.baseline.is_some();
     if matched == 0 {
         say_none_matched(seen, err)?;
         if !reporting {
@@ -64,7 +72,16 @@ pub fn run(
         }
     }
     let verdict = mode.gates.check(&rows, dropped_errors);
-    failed |= write_reports(config, mode, &scan, &rows, &verdict, out, err)?;
+    let comparison = mode
+        .baseline
+        .as_ref()
+        .zip(then)
+        .map(|(b, then)| baseline::compare(b, then, &rows));
+    let judged = Judged {
+        verdict: &verdict,
+        baseline: comparison.as_ref(),
+    };
+    failed |= write_reports(config, mode, &scan, &rows, &judged, out, err)?;
     let shown = if !mode.print_rows {
         // A report took standard output's place, or every report went to a file.
         rows.len()
@@ -92,6 +109,14 @@ pub fn run(
                 RowFormat::Jaeger | RowFormat::Otlp => {}
             }
         }
+        if let (RowFormat::Table, Some(c)) = (mode.format, &comparison) {
+            if !exporting {
+                if !shown.is_empty() {
+                    writeln!(out)?;
+                }
+                render_baseline::write_comparison(out, c, &config.render_options())?;
+            }
+        }
         limit
     };
     // Standard output is block-buffered into a pipe: what it holds goes first, so that with
@@ -108,7 +133,7 @@ pub fn run(
             "tracegrep: showing {shown} of {matched} traces ({hint})"
         )?;
     }
-    let gate_failed = report_gates(&verdict, &rows, &dropped_failures, err)?;
+    let gate_failed = report_gates(&judged, &rows, &dropped_failures, err)?;
     discard(rows);
     Ok(if failed {
         ExitStatus::Error

@@ -7,6 +7,7 @@
 //! writers it is handed.
 
 pub mod all;
+pub mod baseline;
 pub mod collect;
 pub mod diff;
 pub mod every;

@@ -18,6 +18,7 @@ use crate::records::{AnyLine, LineFields, LineIds, LineRef};
 use crate::render::report::html::DETAILED_TRACES;
 use crate::render::report::{write_report, LogLine, ReportInput};
 use crate::render::sanitize::sanitize;
+use crate::traces::baseline::Comparison;
 use crate::traces::gates::Verdict;
 use crate::traces::summary::Row;
 
@@ -70,6 +71,14 @@ fn collect_logs(
     (logs, names)
 }
 
+/// What the gates said of a run: of its traces, and of the run against its baseline.
+pub struct Judged<'a> {
+    /// The gates of the traces.
+    pub verdict: &'a Verdict,
+    /// The comparison with `--baseline`, with its gates' reasons.
+    pub baseline: Option<&'a Comparison>,
+}
+
 /// Writes the reports; a report that cannot be written is reported on stderr and makes the
 /// run fail (returns true), the others are still written.
 pub fn write_reports(
@@ -77,7 +86,7 @@ pub fn write_reports(
     mode: &AllMode,
     scan: &LineScan,
     rows: &[Row],
-    verdict: &Verdict,
+    judged: &Judged<'_>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<bool> {
@@ -86,8 +95,9 @@ pub fn write_reports(
     }
     let mut input = ReportInput {
         traces: rows,
-        verdict,
-        gated: !mode.gates.is_empty(),
+        verdict: judged.verdict,
+        baseline: judged.baseline,
+        gated: !mode.gates.is_empty() || judged.baseline.is_some_and(|c| c.gated),
         input: match &config.inputs {
             Inputs::Stdin => "<stdin>".to_string(),
             Inputs::Paths(paths) => paths
@@ -150,13 +160,18 @@ pub fn write_reports(
 
 /// Gate failures on stderr, one line per reason (the first hundred, then a count).
 pub fn report_gates(
-    verdict: &Verdict,
+    judged: &Judged<'_>,
     rows: &[Row],
     dropped: &[String],
     err: &mut dyn Write,
 ) -> io::Result<bool> {
     const MAX_LINES: usize = 100;
+    let verdict = judged.verdict;
     let mut lines: Vec<String> = verdict.overall.clone();
+    let baseline_failed = judged.baseline.is_some_and(Comparison::failed);
+    if let Some(c) = judged.baseline {
+        lines.extend(c.failures().cloned());
+    }
     lines.extend(dropped.iter().cloned());
     for (t, reasons) in rows.iter().zip(&verdict.per_trace) {
         lines.extend(reasons.iter().map(|r| format!("{}: {r}", t.id)));
@@ -171,7 +186,7 @@ pub fn report_gates(
             lines.len() - MAX_LINES
         )?;
     }
-    Ok(verdict.failed() || !dropped.is_empty())
+    Ok(verdict.failed() || baseline_failed || !dropped.is_empty())
 }
 
 /// A line's JSON for its fields view: as it is up to [`FIELDS_BYTES`], else with every string

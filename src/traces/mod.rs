@@ -4,6 +4,7 @@
 //! files or terminals.
 
 pub mod acc;
+pub mod baseline;
 pub mod compare;
 pub mod critical;
 pub mod filter;

@@ -56,16 +56,19 @@ pub struct Stats {
 /// long a stream runs.
 pub const SAMPLE_CAP: usize = 1 << 16;
 
+/// Durations and errors of one group of spans, bounded at [`SAMPLE_CAP`] durations; shared
+/// with the comparison with a baseline, so that both compute percentiles the same way.
 #[derive(Debug, Clone, Default)]
-struct Group {
-    spans: u64,
-    errors: u64,
+pub(crate) struct Group {
+    pub(crate) spans: u64,
+    pub(crate) errors: u64,
     max: i64,
     durations: Vec<i64>,
 }
 
 impl Group {
-    fn add(&mut self, duration: i64, error: bool) {
+    /// Counts one span.
+    pub(crate) fn add(&mut self, duration: i64, error: bool) {
         self.spans += 1;
         self.errors += u64::from(error);
         self.max = self.max.max(duration);
@@ -167,6 +170,14 @@ fn ends_segment(next: Option<u8>) -> bool {
     match next {
         None => true,
         Some(b) => !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':')),
+    }
+}
+
+impl Group {
+    /// p50, p95 and p99 (nearest rank) of the durations kept.
+    pub(crate) fn percentiles(&mut self) -> [i64; 3] {
+        self.durations.sort_unstable();
+        [50.0, 95.0, 99.0].map(|p| percentile(&self.durations, p))
     }
 }
 

@@ -8,7 +8,7 @@ XSS payloads of the test data stayed text, and saves a screenshot. Standard libr
 it runs wherever Debian's chromium and chromium-driver packages are installed, without pip.
 
 With CHECKS.json ({"durations": [[ms, text]…], "offsets": [[ms, text]…], "failed_gates": N,
-"stack_frame": TEXT}), also checks that the page formats durations and offsets as the CLI does
+"stack_frame": TEXT, "baseline": [[change, operation, p95 change]…]}; each key optional), also checks that the page formats durations and offsets as the CLI does
 (the pairs come from the Rust formatters), that no duration on the page is in another unit
 style, that the "failed gates" card and the list's heading both say N, that no service is drawn
 in the error red and the opened trace's services have a colour each, and that the opened trace's fields show TEXT on a line of its own (a stack
@@ -149,6 +149,23 @@ def hue_of(rgb):
     return h * 60, sat
 
 
+def check_baseline(drv, want):
+    """The "Compared with baseline" card: its rows (change, operation, p95 change) as expected."""
+    rows = drv.js("""
+        var card = document.querySelector('.card.baseline');
+        if (!card) return null;
+        return Array.prototype.map.call(card.querySelectorAll('tbody tr'), function (tr) {
+          var td = tr.querySelectorAll('td');
+          return [td[0].textContent, td[1].textContent, td[5].textContent];
+        });
+    """)
+    if rows is None:
+        raise Failure("no baseline card")
+    if rows != want:
+        raise Failure("baseline rows %r, expected %r" % (rows, want))
+    print("baseline: %d rows as expected" % len(rows))
+
+
 def check_polish(drv, checks):
     """The checks of CHECKS.json, on the page with the trace opened."""
     fmt = drv.js("""
@@ -285,7 +302,9 @@ def run(report, trace_id, expected_spans, screenshot, checks=None):
         drv.s("POST", "/element/%s/click" % row, {})
         drv.wait_for("#trace-detail[data-trace-id=%s]" % css_string(trace_id), "the trace detail panel")
 
-        if checks:
+        if checks and "baseline" in checks:
+            check_baseline(drv, checks["baseline"])
+        if checks and "durations" in checks:
             check_polish(drv, checks)
 
         spans = drv.find_all("#trace-detail .waterfall [data-span-id]")

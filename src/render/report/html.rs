@@ -87,6 +87,10 @@ fn write_page_data(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<(
     write_value(out, &input.totals())?;
     out.write_all(b",\"gates\":")?;
     write_value(out, &gate_failures(input))?;
+    if let Some(c) = input.baseline {
+        out.write_all(b",\"baseline\":")?;
+        write_value(out, &crate::render::report::baseline::report(c))?;
+    }
     out.write_all(b",\"traces\":[")?;
     for (i, t) in input.traces.iter().enumerate() {
         if i > 0 {

@@ -7,8 +7,11 @@ use std::io::{self, Write};
 
 use crate::records::decode::truncate_chars;
 use crate::records::time::format_rfc3339_millis;
+use crate::render::baseline::{counts, durations, error_rates, p95_change};
+use crate::render::report::baseline::junit_cases;
 use crate::render::report::ReportInput;
 use crate::render::sanitize::is_unsafe;
+use crate::traces::baseline::OpChange;
 
 /// Longest service name and error message written per error line of a failure, in characters:
 /// CI pages load the whole file, and one 100 KB log message would dominate it.
@@ -20,8 +23,13 @@ const MAX_NAME_CHARS: usize = 300;
 
 /// Writes the JUnit report.
 pub fn write_junit(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<()> {
-    let failures = input.verdict.failed_traces() + input.verdict.overall.len();
-    let tests = input.traces.len() + input.verdict.overall.len();
+    let changed: Vec<&OpChange> = input
+        .baseline
+        .map_or_else(Vec::new, |c| junit_cases(c).collect());
+    let failures = input.verdict.failed_traces()
+        + input.verdict.overall.len()
+        + changed.iter().filter(|o| !o.failures.is_empty()).count();
+    let tests = input.traces.len() + input.verdict.overall.len() + changed.len();
     let seconds: f64 = input
         .traces
         .iter()
@@ -98,6 +106,38 @@ pub fn write_junit(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<(
             xml(reason),
             xml(reason)
         )?;
+        writeln!(out, "    </testcase>")?;
+    }
+    for o in changed {
+        let name = truncate_chars(
+            format!("{} ({})", o.name(), o.kind.label()).into(),
+            MAX_NAME_CHARS,
+        );
+        let detail = format!(
+            "p95 {}; change {}; count {}; errors {}",
+            durations(o, |s| s.p95_ns),
+            p95_change(o),
+            counts(o),
+            error_rates(o)
+        );
+        write!(
+            out,
+            r#"    <testcase name="{}" classname="tracegrep.baseline" time="{:.3}""#,
+            xml(&name),
+            o.now.map_or(0.0, |s| s.p95_ns as f64 / 1e9)
+        )?;
+        if o.failures.is_empty() {
+            writeln!(out, ">")?;
+            writeln!(out, "      <system-out>{}</system-out>", xml(&detail))?;
+        } else {
+            writeln!(out, ">")?;
+            writeln!(
+                out,
+                r#"      <failure message="{}" type="tracegrep.baseline">{}</failure>"#,
+                xml(&o.failures.join("; ")),
+                xml(&format!("{}\n\n{detail}", o.failures.join("\n")))
+            )?;
+        }
         writeln!(out, "    </testcase>")?;
     }
     writeln!(out, "  </testsuite>")?;

@@ -70,6 +70,9 @@ pub fn write_markdown(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Resul
         totals.traces, totals.services, totals.error_traces, totals.failed_gates, slowest
     )?;
     write_reasons(out, input)?;
+    if let Some(c) = input.baseline {
+        crate::render::report::baseline::write_markdown(out, c, cell)?;
+    }
     if input.traces.is_empty() {
         return writeln!(out, "No traces in the input.");
     }
@@ -110,7 +113,7 @@ pub fn write_markdown(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Resul
 }
 
 fn write_reasons(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<()> {
-    let mut reasons: Vec<String> = input.verdict.overall.iter().map(|r| cell(r)).collect();
+    let mut reasons: Vec<String> = input.run_failures().map(|r| cell(r)).collect();
     for (i, t) in input.traces.iter().enumerate() {
         for r in input.failures(i) {
             reasons.push(format!("{}: {}", code(&t.id.to_string(), false), cell(r)));

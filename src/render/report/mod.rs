@@ -2,6 +2,7 @@
 //! XML. Every report is built from the same [`ReportInput`]: the traces the filters kept, in
 //! the table's order, and what the gates said of each.
 
+pub mod baseline;
 pub mod html;
 pub mod junit;
 pub mod markdown;
@@ -18,6 +19,7 @@ use crate::records::time::format_rfc3339_micros;
 use crate::records::time::Nanos;
 use crate::records::SourceId;
 use crate::render::json::{ms, summary_report, SummaryReport};
+use crate::traces::baseline::Comparison;
 use crate::traces::gates::Verdict;
 use crate::traces::group::ErrorLine;
 use crate::traces::summary::Row;
@@ -54,6 +56,8 @@ pub struct ReportInput<'a> {
     pub traces: &'a [Row],
     /// What the gates said, per trace (aligned with `traces`) and for the run.
     pub verdict: &'a Verdict,
+    /// The run compared with its baseline (`--baseline`), with its gates' reasons.
+    pub baseline: Option<&'a Comparison>,
     /// Some gate was asked for (a report then says "passed" rather than nothing).
     pub gated: bool,
     /// The inputs, as named on the command line.
@@ -97,6 +101,7 @@ impl ReportInput<'_> {
             error_traces: self.traces.iter().filter(|t| t.has_errors()).count(),
             failed_traces: self.verdict.failed_traces(),
             failed_gates: self.verdict.overall.len()
+                + self.baseline_failures().count()
                 + self.verdict.per_trace.iter().map(Vec::len).sum::<usize>(),
             slowest_ms: self
                 .traces
@@ -104,8 +109,18 @@ impl ReportInput<'_> {
                 .filter_map(|t| t.duration_ns())
                 .max()
                 .map(ms),
-            passed: !self.verdict.failed(),
+            passed: !self.verdict.failed() && self.baseline_failures().next().is_none(),
         }
+    }
+
+    /// The reasons the baseline's gates failed (none without `--baseline`).
+    pub fn baseline_failures(&self) -> impl Iterator<Item = &String> {
+        self.baseline.into_iter().flat_map(Comparison::failures)
+    }
+
+    /// Reasons about the whole run: the error rate's, then the baseline's.
+    pub fn run_failures(&self) -> impl Iterator<Item = &String> {
+        self.verdict.overall.iter().chain(self.baseline_failures())
     }
 
     /// Why trace `i` failed (empty when it passed).
@@ -156,6 +171,8 @@ struct ReportDocument<'a> {
     input: &'a str,
     summary: Totals,
     gates: Vec<GateFailure<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<baseline::BaselineReport<'a>>,
     traces: Vec<TraceEntry<'a>>,
 }
 
@@ -219,9 +236,7 @@ pub(crate) fn sample_entry<'a>(e: &'a ErrorLine, t0: Option<i64>) -> LogEntry<'a
 /// Every gate failure: those of the run first, then each trace's, in the table's order.
 pub(crate) fn gate_failures<'a>(input: &'a ReportInput<'a>) -> Vec<GateFailure<'a>> {
     let mut gates: Vec<GateFailure<'a>> = input
-        .verdict
-        .overall
-        .iter()
+        .run_failures()
         .map(|reason| GateFailure {
             trace_id: None,
             reason,
@@ -248,6 +263,7 @@ fn report_document<'a>(input: &'a ReportInput<'a>) -> ReportDocument<'a> {
         input: &input.input,
         summary: input.totals(),
         gates,
+        baseline: input.baseline.map(baseline::report),
         traces: input
             .traces
             .iter()
