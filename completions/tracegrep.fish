@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_tracegrep_global_optspecs
-    string join \n format= all stats errors failed service= min-duration= shorter-than= since= until= where= grep= sort= limit= report= o/output= fail-on-error max-duration= max-error-rate= fail-on-orphans allow-empty color= width= f/follow idle= q/quiet j/threads= fields= trace-field= span-field= parent-field= time-field= service-field= otlp-endpoint= otlp-header= dry-run generate= h/help V/version
+    string join \n format= all stats errors failed service= min-duration= shorter-than= since= until= where= grep= sort= limit= report= o/output= fail-on-error max-duration= max-error-rate= fail-on-orphans expect-services= fail-on-incomplete allow-empty color= width= f/follow idle= q/quiet j/threads= fields= trace-field= span-field= parent-field= time-field= service-field= otlp-endpoint= otlp-header= dry-run generate= h/help V/version
 end
 
 function __fish_tracegrep_needs_command
@@ -56,6 +56,7 @@ junit\t'JUnit XML: one test case per trace, failed when a gate fails for it'"
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -s o -l output -d 'The file for a --report given without `=PATH`' -r -F
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l max-duration -d 'Gate: fail when a trace is longer than this: `2s` for every trace, or `\'GET /checkout=800ms\'` for traces whose root operation is that. Repeatable' -r
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l max-error-rate -d 'Gate: fail when more than this share of traces has errors (`1%`, `0.01`)' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l expect-services -d 'The services every request should reach: `gateway,orders,payments`, or `@FILE` with one name a line (`#` comments). A name matches as --service does (a service whose name contains it, ignoring case). With --all, traces that miss one are flagged (a MISSING column and the reports); with one trace, the header names what is missing' -r
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l color -d 'When to use colours. `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t'Always'
 never\t'Never'"
@@ -82,6 +83,7 @@ complete -c tracegrep -n "__fish_tracegrep_needs_command" -l errors -d 'Keep onl
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l failed -d 'Keep only failed requests: the trace\'s entry span ended at error level or reports a server error (HTTP 5xx, a gRPC server-error code such as UNAVAILABLE)'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l fail-on-error -d 'Gate: fail (exit 3) when a trace has an error line or a failed span'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l fail-on-orphans -d 'Gate: fail when a span\'s parent never logged (broken context propagation)'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l fail-on-incomplete -d 'Gate: fail when a request is incomplete: it misses an expected service (--expect-services), lines of its services lost the trace context while it ran (an id field holding `undefined`, `null`, `-`, `0` or zeros), or propagation broke (a parent that never logged, a correlation id under two trace ids, a call whose server side logged under another trace id)'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l allow-empty -d 'With no trace at all in the input, exit 0 instead of 1'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -s f -l follow -d 'Keep reading as the files grow (like `tail -F`, across rotation) or until stdin ends: print each new line of the trace as it arrives, and the waterfall when the trace has been quiet for --idle, at the end of stdin, and on Ctrl-C (which then exits 130)'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -s q -l quiet -d 'Do not print the per-file summary of skipped and damaged lines on stderr'

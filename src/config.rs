@@ -50,6 +50,8 @@ pub struct TraceMode {
     pub view: TraceView,
     /// The fields the timeline shows beside each message (`--fields`).
     pub timeline_fields: crate::render::fields::FieldChoice,
+    /// The services the request should reach (`--expect-services`).
+    pub expect_services: Option<crate::traces::complete::ExpectedServices>,
 }
 
 /// One trace, followed.
@@ -88,6 +90,15 @@ pub struct AllMode {
     pub gates: Gates,
     /// No trace is not a failure.
     pub allow_empty: bool,
+    /// The services every request should reach (`--expect-services`).
+    pub expect_services: Option<crate::traces::complete::ExpectedServices>,
+}
+
+impl AllMode {
+    /// Each trace is checked for completeness (`--expect-services`, `--fail-on-incomplete`).
+    pub fn checks_completeness(&self) -> bool {
+        self.expect_services.is_some() || self.gates.fail_on_incomplete
+    }
 }
 
 /// The push target of the command line, with the headers of the environment
@@ -337,6 +348,7 @@ impl Config {
             max_duration: cli.max_duration,
             max_error_rate: cli.max_error_rate,
             fail_on_orphans: cli.fail_on_orphans,
+            fail_on_incomplete: cli.fail_on_incomplete,
         };
         let reports = resolve_reports(cli.report, cli.output)?;
         // A report run writes files for later (CI artifacts): a table of every trace on the
@@ -407,6 +419,7 @@ impl Config {
                 .fields
                 .as_deref()
                 .map_or_else(Default::default, crate::render::fields::FieldChoice::parse),
+            expect_services: cli.expect_services.clone(),
         };
         let mode = match view {
             View::Trace if cli.follow => Mode::Follow(FollowMode {
@@ -426,6 +439,7 @@ impl Config {
                 print_rows,
                 gates,
                 allow_empty: cli.allow_empty,
+                expect_services: cli.expect_services,
             }),
             View::Stats => Mode::Stats(StatsMode {
                 selection,

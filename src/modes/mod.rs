@@ -11,6 +11,7 @@ pub mod collect;
 pub mod every;
 pub mod export;
 pub mod follow;
+pub mod nearby;
 pub mod report;
 pub mod trace;
 

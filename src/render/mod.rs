@@ -5,6 +5,7 @@
 //! escapes for JSON instead (control characters, and bidi overrides and line separators as `\uXXXX`:
 //! the same text, safe to print) and never carries colour.
 
+pub mod complete;
 pub mod csv;
 pub mod export;
 pub mod fields;

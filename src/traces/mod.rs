@@ -4,6 +4,7 @@
 //! files or terminals.
 
 pub mod acc;
+pub mod complete;
 pub mod critical;
 pub mod filter;
 pub mod gates;
