@@ -249,3 +249,45 @@ fn without_the_flags_nothing_changes() {
     ]));
     assert!(!table.stdout.contains("INCOMPLETE"));
 }
+
+#[test]
+fn standard_input_checks_expected_services() {
+    let lines = std::fs::read_to_string(crate::util::fixture(
+        "complete/correlation-split/checkout.jsonl",
+    ))
+    .expect("fixture");
+    let out = run(tracegrep()
+        .args([
+            "--all",
+            "-q",
+            "--fail-on-incomplete",
+            "--expect-services",
+            "checkout,billing",
+        ])
+        .write_stdin(lines));
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "tracegrep: gate failed: {A}: incomplete: expected service never logged: billing\n\
+             tracegrep: gate failed: {B}: incomplete: expected service never logged: billing\n"
+        )
+    );
+}
+
+#[test]
+fn an_unreadable_service_list_is_an_error() {
+    let out = run(tracegrep().args([
+        "--all",
+        "fixtures/complete/missing-service",
+        "--expect-services",
+        "@fixtures/complete/no-such-file.txt",
+    ]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("cannot read fixtures/complete/no-such-file.txt"),
+        "{}",
+        out.stderr
+    );
+}
