@@ -34,7 +34,7 @@ set edit:completion:arg-completer[tracegrep] = {|@words|
             cand --output 'The file for a --report given without `=PATH`'
             cand --max-duration 'Gate: fail when a trace is longer than this: `2s` for every trace, or `''GET /checkout=800ms''` for traces whose root operation is that. Repeatable'
             cand --max-error-rate 'Gate: fail when more than this share of traces has errors (`1%`, `0.01`)'
-            cand --expect-services 'The services every request should reach: `gateway,orders,payments`, or `@FILE` with one name a line (`#` comments). A name matches as --service does (a service whose name contains it, ignoring case). With --all, traces that miss one are flagged (a MISSING column and the reports); with one trace, the header names what is missing'
+            cand --expect-services 'The services every request should reach: `gateway,orders,payments`, or `@FILE` with one name a line (`#` comments). A name matches as --service does (a service whose name contains it, ignoring case). With --all, traces that miss one are flagged (an INCOMPLETE column and the reports); with one trace, the header names what is missing'
             cand --color 'When to use colours. `auto` colours a terminal unless NO_COLOR is set'
             cand --width 'Width of the output in columns (default: the terminal''s, or 100 when piped)'
             cand --idle 'With --follow: how long the trace must be quiet before its waterfall is printed (`5s`, `500ms`, `1m`)'

@@ -56,7 +56,7 @@ junit\t'JUnit XML: one test case per trace, failed when a gate fails for it'"
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -s o -l output -d 'The file for a --report given without `=PATH`' -r -F
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l max-duration -d 'Gate: fail when a trace is longer than this: `2s` for every trace, or `\'GET /checkout=800ms\'` for traces whose root operation is that. Repeatable' -r
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l max-error-rate -d 'Gate: fail when more than this share of traces has errors (`1%`, `0.01`)' -r
-complete -c tracegrep -n "__fish_tracegrep_needs_command" -l expect-services -d 'The services every request should reach: `gateway,orders,payments`, or `@FILE` with one name a line (`#` comments). A name matches as --service does (a service whose name contains it, ignoring case). With --all, traces that miss one are flagged (a MISSING column and the reports); with one trace, the header names what is missing' -r
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l expect-services -d 'The services every request should reach: `gateway,orders,payments`, or `@FILE` with one name a line (`#` comments). A name matches as --service does (a service whose name contains it, ignoring case). With --all, traces that miss one are flagged (an INCOMPLETE column and the reports); with one trace, the header names what is missing' -r
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l color -d 'When to use colours. `auto` colours a terminal unless NO_COLOR is set' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t'Always'
 never\t'Never'"

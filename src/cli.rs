@@ -191,8 +191,8 @@ pub struct Cli {
 
     /// The services every request should reach: `gateway,orders,payments`, or `@FILE` with
     /// one name a line (`#` comments). A name matches as --service does (a service whose
-    /// name contains it, ignoring case). With --all, traces that miss one are flagged (a
-    /// MISSING column and the reports); with one trace, the header names what is missing.
+    /// name contains it, ignoring case). With --all, traces that miss one are flagged (an
+    /// INCOMPLETE column and the reports); with one trace, the header names what is missing.
     #[arg(long, value_name = "LIST|@FILE", help_heading = "CI", value_parser = parse_expected_services)]
     pub expect_services: Option<ExpectedServices>,
 
