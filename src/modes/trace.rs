@@ -103,7 +103,7 @@ pub fn run(
         mode.view,
         TraceView::Full | TraceView::Waterfall | TraceView::Timeline
     )
-    .then(|| check_trace(config, mode, &trace, &searched, split));
+    .then(|| check_trace(config, mode, &trace, &searched, split, search.table()));
     if let Some(c) = &completeness {
         if !config.quiet {
             for note in &c.nearby.notes {
@@ -141,12 +141,13 @@ fn check_trace(
     trace: &crate::traces::Trace,
     searched: &Searched,
     split: Option<String>,
+    table: &FieldTable,
 ) -> TraceCompleteness {
     let mut propagation: Vec<String> = split.into_iter().collect();
     let nearby = match &config.inputs {
         Inputs::Paths(paths) => {
             propagation.extend(parents_elsewhere(config, trace, paths));
-            find_nearby(trace, &searched.sources, &FieldTable::new(&config.fields))
+            find_nearby(trace, &searched.sources, table)
         }
         Inputs::Stdin => Default::default(),
     };

@@ -81,6 +81,11 @@ impl TraceSearch {
         &self.query
     }
 
+    /// The fields it reads.
+    pub fn table(&self) -> &FieldTable {
+        &self.table
+    }
+
     /// Scans the lines of a block (see [`Block`]) for the trace's records, named by `fallback`
     /// when their line names no service. Lines before `from` and after `to` may be read to
     /// join the pieces of a split line or to collect a stack trace. Returns where the next
