@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::traces::baseline::RegressionGate;
+use crate::traces::complete::ExpectedServices;
 use crate::traces::gates::DurationGate;
 
 /// What the exit statuses mean (`--help` and the man page's EXIT STATUS).
@@ -205,6 +206,21 @@ pub struct Cli {
     #[arg(long, help_heading = "CI")]
     pub fail_on_orphans: bool,
 
+    /// The services every request should reach: `gateway,orders,payments`, or `@FILE` with
+    /// one name a line (`#` comments). A name matches as --service does (a service whose
+    /// name contains it, ignoring case). With --all, traces that miss one are flagged (an
+    /// INCOMPLETE column and the reports); with one trace, the header names what is missing.
+    #[arg(long, value_name = "LIST|@FILE", help_heading = "CI", value_parser = parse_expected_services)]
+    pub expect_services: Option<ExpectedServices>,
+
+    /// Gate: fail when a request is incomplete: it misses an expected service
+    /// (--expect-services), lines of its services lost the trace context while it ran (an
+    /// id field holding `undefined`, `null`, `-`, `0` or zeros), or propagation broke (a
+    /// parent that never logged, a correlation id under two trace ids, a call whose server
+    /// side logged under another trace id).
+    #[arg(long, help_heading = "CI")]
+    pub fail_on_incomplete: bool,
+
     /// With no trace at all in the input, exit 0 instead of 1.
     #[arg(long, help_heading = "CI")]
     pub allow_empty: bool,
@@ -386,6 +402,10 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
         _ => Err(format!("not a header: {text:?} (KEY=VALUE)")),
     }
+}
+
+fn parse_expected_services(text: &str) -> Result<ExpectedServices, String> {
+    ExpectedServices::parse(text)
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

@@ -75,6 +75,8 @@ pub struct TraceMode {
     pub view: TraceView,
     /// The fields the timeline shows beside each message (`--fields`).
     pub timeline_fields: crate::render::fields::FieldChoice,
+    /// The services the request should reach (`--expect-services`).
+    pub expect_services: Option<crate::traces::complete::ExpectedServices>,
 }
 
 /// One trace, followed.
@@ -115,6 +117,15 @@ pub struct AllMode {
     pub allow_empty: bool,
     /// `--baseline`: the report to compare with, and its gates.
     pub baseline: Option<Baseline>,
+    /// The services every request should reach (`--expect-services`).
+    pub expect_services: Option<crate::traces::complete::ExpectedServices>,
+}
+
+impl AllMode {
+    /// Each trace is checked for completeness (`--expect-services`, `--fail-on-incomplete`).
+    pub fn checks_completeness(&self) -> bool {
+        self.expect_services.is_some() || self.gates.fail_on_incomplete
+    }
 }
 
 /// A run compared with an earlier one's JSON report.
@@ -384,6 +395,7 @@ impl Config {
             max_duration: cli.max_duration,
             max_error_rate: cli.max_error_rate,
             fail_on_orphans: cli.fail_on_orphans,
+            fail_on_incomplete: cli.fail_on_incomplete,
         };
         let reports = resolve_reports(cli.report, cli.output)?;
         // A report run writes files for later (CI artifacts): a table of every trace on the
@@ -467,6 +479,7 @@ impl Config {
                 .fields
                 .as_deref()
                 .map_or_else(Default::default, crate::render::fields::FieldChoice::parse),
+            expect_services: cli.expect_services.clone(),
         };
         let diff_view = match cli.format {
             None | Some(Format::Full) => Some(DiffView::Terminal),
@@ -509,6 +522,7 @@ impl Config {
                 gates,
                 allow_empty: cli.allow_empty,
                 baseline,
+                expect_services: cli.expect_services,
             }),
             View::Stats => Mode::Stats(StatsMode {
                 selection,

@@ -9,6 +9,7 @@ mod cli;
 #[allow(dead_code)]
 #[path = "../examples/common/mod.rs"]
 mod common;
+mod complete;
 mod completions;
 mod conformance;
 mod conventions;

@@ -17,6 +17,7 @@ use crate::records::fields::FieldTable;
 use crate::records::lines::LineScan;
 use crate::render::{baseline as render_baseline, csv, json, stats as stats_render, table, tree};
 use crate::search::Searched;
+use crate::traces::complete::{propagation, Completeness, ExpectedServices};
 use crate::traces::group::MAX_SPANS_PER_TRACE;
 
 /// Runs `--all`.
@@ -50,8 +51,10 @@ pub fn run(
                 .any(|r| r.format != crate::cli::ReportFormat::Junit),
         stats: false,
         limit: mode.selection.limit,
+        completeness: None,
     };
-    let (scan, searched, collected) = read(config, &mode.selection, &keep);
+    let checks = mode.checks_completeness().then_some(&mode.expect_services);
+    let (scan, searched, collected) = read(config, &mode.selection, &keep, checks);
     let mut failed = report_reading(config, &searched, &collected, err)?;
     let Collected {
         seen,
@@ -161,8 +164,9 @@ pub fn run_stats(
         trees: true,
         stats: true,
         limit: mode.selection.limit,
+        completeness: None,
     };
-    let (_, searched, collected) = read(config, &mode.selection, &keep);
+    let (_, searched, collected) = read(config, &mode.selection, &keep, None);
     let failed = report_reading(config, &searched, &collected, err)?;
     if collected.matched == 0 {
         say_none_matched(collected.seen, err)?;
@@ -178,30 +182,56 @@ pub fn run_stats(
     Ok(ExitStatus::of_search(true, failed))
 }
 
-/// Reads every trace of the inputs and keeps what `keep` says.
+/// Reads every trace of the inputs and keeps what `keep` says; `expected` asks for the
+/// completeness checks (with the services every request should reach, if any).
 fn read(
     config: &Config,
     selection: &Selection,
     keep: &Keep<'_>,
+    checks: Option<&Option<ExpectedServices>>,
 ) -> (LineScan, Searched, Collected) {
     let filter = &selection.filter;
     let table = FieldTable::new(&config.fields).with_extra_paths(&filter.where_paths());
     let scan = LineScan::new(table);
+    let mut completeness = Completeness::default();
     let (searched, collected) = match &config.inputs {
         Inputs::Stdin => {
-            let mut collector = Collector::new(keep, true);
+            // A stream is read once: lines without context and links across traces are
+            // only checked in files.
+            completeness.expected = checks.cloned().flatten();
+            let keep = Keep {
+                completeness: checks.is_some().then_some(&completeness),
+                ..*keep
+            };
+            let mut collector = Collector::new(&keep, true);
             let searched = read_stdin(&scan, filter, &mut collector);
             (searched, collector.finish())
         }
         Inputs::Paths(paths) => {
-            let (mut searched, mut traces) =
-                read_files(&scan, filter, paths, config.stderr_is_terminal);
+            let (mut searched, mut traces, lost) = read_files(
+                &scan,
+                filter,
+                paths,
+                config.stderr_is_terminal,
+                checks.is_some(),
+            );
             let ambiguous = traces.join_low_halves();
             searched.notes.extend(traces.join_correlations());
             if ambiguous > 0 {
                 searched.notes.push(format!("{ambiguous} ids known only by their low 64 bits match several 128-bit traces; they were left apart"));
             }
-            let mut collector = Collector::new(keep, false);
+            if let Some(expected) = checks {
+                completeness = Completeness {
+                    expected: expected.clone(),
+                    lost,
+                    propagation: propagation(&traces),
+                };
+            }
+            let keep = Keep {
+                completeness: checks.is_some().then_some(&completeness),
+                ..*keep
+            };
+            let mut collector = Collector::new(&keep, false);
             collector.add_all(traces);
             (searched, collector.finish())
         }

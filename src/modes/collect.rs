@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use crate::cli::SortKey;
 use crate::records::ids::TraceKey;
+use crate::traces::complete::Completeness;
 use crate::traces::filter::TraceFilter;
 use crate::traces::gates::Gates;
 use crate::traces::group::{TraceAcc, TraceMap};
@@ -20,6 +21,7 @@ const STREAM_MAX_ROWS: usize = 100_000;
 const STREAM_MAX_TREES: usize = 10_000;
 
 /// What a collector keeps, and how many on a stream.
+#[derive(Clone, Copy)]
 pub struct Keep<'c> {
     /// Which traces.
     pub filter: &'c TraceFilter,
@@ -33,6 +35,9 @@ pub struct Keep<'c> {
     pub stats: bool,
     /// `--limit`.
     pub limit: Option<usize>,
+    /// What completeness checks judge each trace with (`--expect-services`,
+    /// `--fail-on-incomplete`).
+    pub completeness: Option<&'c Completeness>,
 }
 
 /// The summarised traces that passed the filters, as rows or folded into statistics.
@@ -62,6 +67,7 @@ pub struct Collector<'c> {
     /// Summaries keep their span trees (the JSON formats, and statistics until counted).
     keep_tree: bool,
     cap: Option<usize>,
+    completeness: Option<&'c Completeness>,
     collected: Collected,
     /// See [`Collected::untracked`]; atomic because traces are summarised in parallel.
     untracked: (AtomicU64, AtomicU64),
@@ -83,6 +89,7 @@ impl<'c> Collector<'c> {
             sort: keep.sort,
             keep_tree,
             cap: stream.then(|| keep.limit.unwrap_or(default_cap)),
+            completeness: keep.completeness,
             collected: Collected {
                 seen: 0,
                 matched: 0,
@@ -98,7 +105,11 @@ impl<'c> Collector<'c> {
 
     /// The summary of a finished trace, if the filters keep it, in the shape to keep.
     fn summarise(&self, id: TraceKey, acc: TraceAcc) -> Option<Row> {
-        let t = TraceSummary::new(id, acc);
+        let mut t = TraceSummary::new(id, acc);
+        if let Some(c) = self.completeness {
+            let findings = c.findings(&t.id, &t.services, t.tree());
+            t.incomplete = Some(Box::new(findings));
+        }
         if t.untracked_lines > 0 {
             self.untracked.0.fetch_add(1, Ordering::Relaxed);
             self.untracked

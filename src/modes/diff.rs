@@ -40,11 +40,9 @@ pub fn run(
             return Ok(Side::Found(shape));
         }
         Ok(match find(config, what, err)? {
-            Lookup::Found {
-                trace, failed: f, ..
-            } => {
-                failed |= f;
-                Side::Found(Shape::of_trace(&trace))
+            Lookup::Found(found) => {
+                failed |= found.failed;
+                Side::Found(Shape::of_trace(&found.trace))
             }
             Lookup::Missing { failed: f } => {
                 failed |= f;

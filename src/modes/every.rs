@@ -6,9 +6,13 @@ use std::path::PathBuf;
 
 use crate::modes::collect::Collector;
 use crate::records::block::LineSink;
+use crate::records::context::lost_context;
+use crate::records::fields::FieldTable;
 use crate::records::lines::LineScan;
-use crate::records::{AnyLine, LineIds, LineRef};
+use crate::records::service::line_service_or_unknown;
+use crate::records::{AnyLine, LineFields, LineIds, LineRef, LineView};
 use crate::search::{search_files, search_stdin, Gather, ProgressLabel, Searched};
+use crate::traces::complete::LostLines;
 use crate::traces::filter::TraceFilter;
 use crate::traces::group::TraceMap;
 
@@ -28,6 +32,8 @@ const STREAM_MAX_OPEN: usize = 20_000;
 struct TraceSink<'f> {
     traces: TraceMap,
     filter: &'f TraceFilter,
+    /// Lines that lost their request's context, when asked for (read with this table).
+    lost: Option<(LostLines, &'f FieldTable)>,
 }
 
 impl TraceSink<'_> {
@@ -53,24 +59,40 @@ impl LineSink for TraceSink<'_> {
     fn line(&mut self, line: &AnyLine<'_>, ids: &LineIds, at: LineRef, fallback: Option<&str>) {
         self.add(line, ids, at, fallback);
     }
+
+    fn untraced(&mut self, line: &LineView<'_>, _: LineRef, fallback: Option<&str>) {
+        let Some((lost, table)) = &mut self.lost else {
+            return;
+        };
+        if lost_context(line, table) {
+            if let Some(time) = line.time() {
+                lost.add(line_service_or_unknown(line, fallback), time);
+            }
+        }
+    }
 }
 
 impl Gather for TraceSink<'_> {
     fn merge(&mut self, later: Self) {
         self.traces.merge(later.traces);
+        if let (Some((mine, _)), Some((theirs, _))) = (&mut self.lost, later.lost) {
+            mine.merge(theirs);
+        }
     }
     fn found(&self) -> u64 {
         self.traces.len() as u64
     }
 }
 
-/// Reads every line of the files under `paths` into traces.
+/// Reads every line of the files under `paths` into traces, and with `lost_context` the
+/// times of the lines that lost their request's context.
 pub fn read_files(
     scan: &LineScan,
     filter: &TraceFilter,
     paths: &[PathBuf],
     stderr_is_terminal: bool,
-) -> (Searched, TraceMap) {
+    lost_context: bool,
+) -> (Searched, TraceMap, LostLines) {
     let progress = ProgressLabel {
         stderr_is_terminal,
         noun: "traces",
@@ -78,9 +100,12 @@ pub fn read_files(
     let new_sink = || TraceSink {
         traces: TraceMap::default(),
         filter,
+        lost: lost_context.then(|| (LostLines::default(), scan.table())),
     };
     let (searched, sink) = search_files(scan, paths, progress, new_sink);
-    (searched, sink.traces)
+    let mut lost = sink.lost.map(|(l, _)| l).unwrap_or_default();
+    lost.finish();
+    (searched, sink.traces, lost)
 }
 
 /// Finishes a stream's idle traces as it goes, so memory stays bounded however long it runs.
@@ -137,6 +162,7 @@ pub fn read_stdin(
         traces: TraceSink {
             traces: TraceMap::default(),
             filter,
+            lost: None,
         },
         sweeper: Sweeper {
             collector,

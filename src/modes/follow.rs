@@ -132,6 +132,7 @@ pub fn run(
         sources: &names,
         name_raw_lines: !matches!(config.inputs, Inputs::Stdin),
         stdout_is_terminal: config.stdout_is_terminal,
+        completeness: None,
     };
     let view = mode.trace.view;
     let mut carries: Vec<Followed> = sources.iter().map(|_| Followed::default()).collect();

@@ -13,6 +13,7 @@ pub mod diff;
 pub mod every;
 pub mod export;
 pub mod follow;
+pub mod nearby;
 pub mod report;
 pub mod reread;
 pub mod trace;

@@ -10,14 +10,16 @@ use crate::config::{Config, Inputs, TraceMode};
 use crate::diag::{source_summaries, Diagnostics};
 use crate::exit::ExitStatus;
 use crate::modes::export::{ExportFormat, Exporter};
+use crate::modes::nearby::find_nearby;
 use crate::records::fields::FieldTable;
 use crate::records::ids::{TraceKey, TraceQuery};
 use crate::records::scan::TraceSearch;
 use crate::records::Record;
 use crate::render::export::ExportTrace;
 use crate::render::sanitize::sanitize;
-use crate::render::view::{write_trace, ViewOptions};
+use crate::render::view::{write_trace, TraceView, ViewOptions};
 use crate::search::{search_files, search_stdin, ProgressLabel, Searched};
+use crate::traces::complete::TraceCompleteness;
 use crate::traces::{assemble, Trace};
 
 /// What searching all inputs gave.
@@ -34,22 +36,38 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
-    let (trace, names, failed) = match find(config, &mode.trace_id, err)? {
-        Lookup::Found {
-            trace,
-            names,
-            failed,
-        } => (trace, names, failed),
+    let Found {
+        trace,
+        searched,
+        split,
+        search,
+        failed,
+    } = match find(config, &mode.trace_id, err)? {
+        Lookup::Found(found) => *found,
         Lookup::Missing { failed } => return Ok(ExitStatus::of_search(false, failed)),
         Lookup::Ambiguous => return Ok(ExitStatus::Error),
     };
+    let completeness = matches!(
+        mode.view,
+        TraceView::Full | TraceView::Waterfall | TraceView::Timeline
+    )
+    .then(|| check_trace(config, mode, &trace, &searched, split, search.table()));
+    if let Some(c) = &completeness {
+        if !config.quiet {
+            for note in &c.nearby.notes {
+                writeln!(err, "tracegrep: {note}")?;
+            }
+        }
+    }
     let term = config.render_options();
+    let names = searched.names();
     let opts = ViewOptions {
         term: &term,
         timeline_fields: &mode.timeline_fields,
         sources: &names,
         name_raw_lines: !matches!(config.inputs, Inputs::Stdin),
         stdout_is_terminal: config.stdout_is_terminal,
+        completeness: completeness.as_ref(),
     };
     match &config.push {
         Some(push) => {
@@ -63,17 +81,24 @@ pub fn run(
     Ok(ExitStatus::of_search(true, failed))
 }
 
+/// What looking for one trace found.
+pub(crate) struct Found {
+    /// The trace.
+    pub trace: Trace,
+    /// What the search read.
+    pub searched: Searched,
+    /// A correlation id of the request logged with several trace ids: the sentence that says so.
+    pub split: Option<String>,
+    /// The search that found it.
+    pub search: TraceSearch,
+    /// A source could not be read (exit status 2 at the end).
+    pub failed: bool,
+}
+
 /// What looking for one trace gave.
 pub(crate) enum Lookup {
-    /// The trace, the names of the sources searched, and whether a source could not be read.
-    Found {
-        /// The trace (boxed: the other outcomes are small).
-        trace: Box<Trace>,
-        /// The sources' names, by source id.
-        names: Vec<String>,
-        /// A source could not be read (exit status 2 at the end).
-        failed: bool,
-    },
+    /// The trace (boxed: the other outcomes are small).
+    Found(Box<Found>),
     /// No line of the trace (said on `err`).
     Missing {
         /// A source could not be read.
@@ -91,6 +116,8 @@ pub(crate) fn find(config: &Config, trace_id: &str, err: &mut dyn Write) -> anyh
     let search = TraceSearch::new(query, FieldTable::new(&config.fields))
         .with_context(|| format!("invalid trace id {:?}", trace_id))?;
     let mut gathered = gather(&search, &config.inputs, config.stderr_is_terminal);
+    // A correlation id of the request that was logged with several trace ids.
+    let mut split = None;
     if by_prefix {
         let traces = traces_of(&gathered.records);
         if traces.len() > 1 {
@@ -122,10 +149,10 @@ pub(crate) fn find(config: &Config, trace_id: &str, err: &mut dyn Write) -> anyh
             )
             .with_context(|| format!("invalid trace id {id}"))?;
             gathered = search_paths(&whole, paths, config.stderr_is_terminal);
-            follow_links(&whole, &config.fields, paths, &mut gathered)?;
+            split = follow_links(&whole, &config.fields, paths, &mut gathered)?;
         }
     } else if let Inputs::Paths(paths) = &config.inputs {
-        follow_links(&search, &config.fields, paths, &mut gathered)?;
+        split = follow_links(&search, &config.fields, paths, &mut gathered)?;
     }
     let Gathered { searched, records } = gathered;
     for line in searched.errors.iter().chain(&searched.notes) {
@@ -147,11 +174,81 @@ pub(crate) fn find(config: &Config, trace_id: &str, err: &mut dyn Write) -> anyh
         )?;
         return Ok(Lookup::Missing { failed });
     };
-    Ok(Lookup::Found {
-        trace: Box::new(trace),
-        names: searched.names(),
+    Ok(Lookup::Found(Box::new(Found {
+        trace,
+        searched,
+        split,
+        search,
         failed,
-    })
+    })))
+}
+
+/// What the trace lacks: the expected services it misses, the lines without context near it
+/// (files only: standard input cannot be read again), and broken propagation.
+fn check_trace(
+    config: &Config,
+    mode: &TraceMode,
+    trace: &crate::traces::Trace,
+    searched: &Searched,
+    split: Option<String>,
+    table: &FieldTable,
+) -> TraceCompleteness {
+    let mut propagation: Vec<String> = split.into_iter().collect();
+    let nearby = match &config.inputs {
+        Inputs::Paths(paths) => {
+            propagation.extend(parents_elsewhere(config, trace, paths));
+            find_nearby(trace, &searched.sources, table)
+        }
+        Inputs::Stdin => Default::default(),
+    };
+    TraceCompleteness {
+        missing_services: mode
+            .expect_services
+            .as_ref()
+            .map(|e| e.missing(&trace.stats.services)),
+        nearby,
+        propagation,
+    }
+}
+
+/// Parents never logged in the trace that are searched for under other trace ids.
+const MAX_PARENTS_SEARCHED: usize = 4;
+
+/// The parents the trace names but never logged, found logged under another trace id: the
+/// caller's outgoing call whose server side started a new trace. One search of the files per
+/// missing parent (a few at most), and only for a trace that has one.
+fn parents_elsewhere(
+    config: &Config,
+    trace: &crate::traces::Trace,
+    paths: &[PathBuf],
+) -> Vec<String> {
+    let mut found = Vec::new();
+    let missing = trace
+        .tree
+        .nodes
+        .iter()
+        .filter(|n| n.kind == crate::traces::tree::SpanKind::Placeholder)
+        .filter_map(|n| n.id)
+        .take(MAX_PARENTS_SEARCHED);
+    for span in missing {
+        let Ok(search) = TraceSearch::span_owner(span, FieldTable::new(&config.fields)) else {
+            continue;
+        };
+        let owners = search_paths(&search, paths, false).records;
+        let mut others: Vec<String> = owners
+            .iter()
+            .filter(|r| !(r.trace.matches(&trace.id) || trace.id.matches(&r.trace)))
+            .map(|r| r.trace.to_string())
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        for other in others {
+            found.push(format!(
+                "trace id changed across a call: parent span {span} was logged under trace {other}"
+            ));
+        }
+    }
+    found
 }
 
 /// Searches the inputs for the records of `search`'s trace.
@@ -184,13 +281,14 @@ const MAX_LINKED_IDS: usize = 4;
 /// A request's ids are one request: the trace ids its correlation id was logged with, and the
 /// correlation ids logged beside its trace id, are searched for too, so the lines that carry
 /// only one of them join (a legacy service that only forwards `x-correlation-id`, middleware
-/// lines before the span). Files only: stdin cannot be read twice.
+/// lines before the span). Files only: stdin cannot be read twice. Returns, when the
+/// request's correlation id was logged with several trace ids, a sentence that says so.
 fn follow_links(
     search: &TraceSearch,
     fields: &crate::records::fields::FieldOverrides,
     paths: &[PathBuf],
     gathered: &mut Gathered,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<String>> {
     let query = &search.query().key;
     let is_query = |k: &TraceKey| k.matches(query) || query.matches(k);
     let mut linked: Vec<TraceKey> = Vec::new();
@@ -211,6 +309,7 @@ fn follow_links(
     }
     traces_of_correlation.sort_unstable_by_key(|k| k.to_string());
     traces_of_correlation.dedup();
+    let mut split = None;
     if traces_of_correlation.len() > 1 {
         let ids: Vec<String> = traces_of_correlation
             .iter()
@@ -218,6 +317,12 @@ fn follow_links(
             .collect();
         gathered.searched.notes.push(format!(
             "correlation id {} was logged with {} trace ids ({}): broken propagation or a retry that started a new trace; their lines are shown together",
+            search.query().literal,
+            ids.len(),
+            ids.join(", ")
+        ));
+        split = Some(format!(
+            "correlation id {} was logged with {} trace ids ({})",
             search.query().literal,
             ids.len(),
             ids.join(", ")
@@ -237,7 +342,7 @@ fn follow_links(
             }
         }
     }
-    Ok(())
+    Ok(split)
 }
 
 /// Candidates listed when a prefix names several traces.

@@ -7,7 +7,7 @@
 //! no line goes through a virtual call.
 
 use crate::diag::Diagnostics;
-use crate::records::{AnyLine, LineIds, LineRef, SourceId};
+use crate::records::{AnyLine, LineIds, LineRef, LineView, SourceId};
 
 /// Lines to scan: those of `bytes` that start in `from..to`.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +67,11 @@ pub trait LineSink {
     /// One line: its fields, its ids (decoded once), where it lives, and the service its
     /// source stands for when the line names none (see [`crate::records::service`]).
     fn line(&mut self, line: &AnyLine<'_>, ids: &LineIds, at: LineRef, fallback: Option<&str>);
+
+    /// A JSON line without a trace id. Most sinks ignore it; the completeness checks look
+    /// for lines whose id field lost its value (see [`crate::records::context`]).
+    #[inline(always)]
+    fn untraced(&mut self, _line: &LineView<'_>, _at: LineRef, _fallback: Option<&str>) {}
 }
 
 impl<F> LineSink for F

@@ -311,7 +311,7 @@ pub fn decode_trace_field(value: &str, syntax: IdSyntax) -> DecodedIds {
 }
 
 /// Words loggers write where an id is missing; as keys they would join unrelated requests.
-const NO_ID_WORDS: [&str; 8] = [
+pub(crate) const NO_ID_WORDS: [&str; 8] = [
     "null",
     "nil",
     "none",

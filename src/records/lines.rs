@@ -27,6 +27,11 @@ impl LineScan {
     pub fn new(table: FieldTable) -> LineScan {
         LineScan { table }
     }
+
+    /// The fields it reads.
+    pub fn table(&self) -> &FieldTable {
+        &self.table
+    }
 }
 
 impl<K: LineSink> BlockScan<K> for LineScan {
@@ -129,6 +134,8 @@ fn diag_lines(
     let has_trace = ids.trace.is_some();
     if has_trace {
         sink.line(&AnyLine::View(view), &ids, line, fallback);
+    } else {
+        sink.untraced(view, line, fallback);
     }
     (lossy, has_trace)
 }

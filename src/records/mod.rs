@@ -7,6 +7,7 @@
 pub mod aliases;
 pub mod block;
 pub mod call;
+pub mod context;
 pub mod continuation;
 pub mod decode;
 pub mod duration;

@@ -28,6 +28,8 @@ pub struct TraceSearch {
     table: FieldTable,
     /// Lines whose correlation id is the query also match (with their own trace id).
     follow_correlation: bool,
+    /// Instead of a trace, the lines of this span, whatever their trace.
+    span: Option<crate::records::ids::SpanId>,
 }
 
 impl TraceSearch {
@@ -48,7 +50,20 @@ impl TraceSearch {
             query,
             table,
             follow_correlation: true,
+            span: None,
         })
+    }
+
+    /// A search for the lines of one span, whatever trace they logged it under: who logged a
+    /// parent a trace names but never logged itself.
+    pub fn span_owner(
+        span: crate::records::ids::SpanId,
+        table: FieldTable,
+    ) -> Result<TraceSearch, SearchError> {
+        let mut search = TraceSearch::new(TraceQuery::parse(&span.to_string()), table)?;
+        search.follow_correlation = false;
+        search.span = Some(span);
+        Ok(search)
     }
 
     /// A search for the lines keyed by an id linked to the one asked for (the trace id of a
@@ -64,6 +79,11 @@ impl TraceSearch {
     /// The id being searched for.
     pub fn query(&self) -> &TraceQuery {
         &self.query
+    }
+
+    /// The fields it reads.
+    pub fn table(&self) -> &FieldTable {
+        &self.table
     }
 
     /// Scans the lines of a block (see [`Block`]) for the trace's records, named by `fallback`
@@ -157,6 +177,9 @@ impl TraceSearch {
 
     /// The line's trace, if it is the one searched for.
     fn wanted(&self, decoded: &Decoded) -> Option<TraceKey> {
+        if let Some(span) = self.span {
+            return decoded.trace.clone().filter(|_| decoded.span == Some(span));
+        }
         let is_query = |t: &TraceKey| self.query.wants(t);
         match (&decoded.trace, &decoded.correlation) {
             (Some(t), _) if is_query(t) => Some(t.clone()),

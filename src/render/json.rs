@@ -278,6 +278,16 @@ pub(crate) struct SummaryReport<'a> {
     first_error: Option<FirstErrorReport<'a>>,
     spans: Vec<SpanReport<'a>>,
     missing_spans: Vec<MissingSpanReport>,
+    /// Present only when completeness was checked (`--expect-services`,
+    /// `--fail-on-incomplete`), so documents without those flags stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    complete: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    missing_services: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context_lost: Option<&'a BTreeMap<String, u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    broken_propagation: Option<&'a [String]>,
 }
 
 /// The earliest error line of a trace, in a summary document.
@@ -334,6 +344,10 @@ pub(crate) fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
         }),
         spans: span_reports(t.tree()),
         missing_spans: missing_span_reports(t.tree()),
+        complete: t.incomplete.as_ref().map(|f| f.is_complete()),
+        missing_services: t.incomplete.as_ref().map(|f| f.missing_services.as_slice()),
+        context_lost: t.incomplete.as_ref().map(|f| &f.context_lost),
+        broken_propagation: t.incomplete.as_ref().map(|f| f.propagation.as_slice()),
     }
 }
 

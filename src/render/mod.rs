@@ -6,6 +6,7 @@
 //! the same text, safe to print) and never carries colour.
 
 pub mod baseline;
+pub mod complete;
 pub mod csv;
 pub mod diff;
 pub mod export;

@@ -27,11 +27,13 @@ enum Col {
     Lines,
     Errors,
     Status,
+    /// What the request lacks: only with the completeness checks.
+    Incomplete,
     Root,
     FirstError,
 }
 
-const COLS: usize = 10;
+const COLS: usize = 11;
 
 /// Column headers, in display order.
 const HEADERS: [&str; COLS] = [
@@ -43,6 +45,7 @@ const HEADERS: [&str; COLS] = [
     "LINES",
     "ERRORS",
     "STATUS",
+    "INCOMPLETE",
     "ROOT",
     "FIRST ERROR",
 ];
@@ -55,6 +58,7 @@ const PRIORITY: [Col; COLS] = [
     Col::Id,
     Col::Duration,
     Col::Status,
+    Col::Incomplete,
     Col::Root,
     Col::FirstError,
     Col::Errors,
@@ -71,6 +75,8 @@ const MIN_TEXT_COLS: usize = 16;
 const TEXT_COLS: usize = 28;
 /// A status is a code (`503`, `UNAVAILABLE`); longer text is cut.
 const MAX_STATUS_COLS: usize = 12;
+/// What a request lacks is cut past this many columns (the reports say it all).
+const MAX_INCOMPLETE_COLS: usize = 32;
 /// Hex digits shown of a 128-bit id when the full one does not leave room for the root:
 /// enough to be unique, and `tracegrep ID…` finds the trace by that prefix.
 const SHORT_ID_DIGITS: usize = 16;
@@ -116,6 +122,9 @@ fn row(t: &TraceSummary, day: Option<&str>) -> Cells {
             t.lines.to_string(),
             errors.to_string(),
             sanitize(t.outcome()).into_owned(),
+            t.incomplete
+                .as_ref()
+                .map_or_else(String::new, |f| sanitize(&f.short()).into_owned()),
             root,
             first_error,
         ],
@@ -168,6 +177,10 @@ fn layout_with(natural: &[usize; COLS], width_cols: usize) -> Layout {
         let i = c as usize;
         // No row has an error: the column would only be a header.
         if c == Col::FirstError && natural[i] <= width_of(HEADERS[i]) {
+            continue;
+        }
+        // Completeness was not checked: the column is not there at all.
+        if c == Col::Incomplete && natural[i] == 0 {
             continue;
         }
         let need = least(c) + 2 + if is_text(c) { 0 } else { owed };
@@ -275,6 +288,12 @@ pub fn write_table(out: &mut dyn Write, traces: &[Row], opts: &RenderOptions) ->
         );
     let status = Col::Status as usize;
     natural[status] = natural[status].min(MAX_STATUS_COLS.max(header_widths[status]));
+    let incomplete = Col::Incomplete as usize;
+    natural[incomplete] = if traces.iter().any(|t| t.incomplete.is_some()) {
+        natural[incomplete].min(MAX_INCOMPLETE_COLS.max(header_widths[incomplete]))
+    } else {
+        0
+    };
     let short_id_cols = (SHORT_ID_DIGITS + 1).max(header_widths[Col::Id as usize]);
     let has_opaque = traces.iter().any(|t| matches!(t.id, TraceKey::Opaque(_)));
     let short_id_cols = if has_opaque {
@@ -327,7 +346,8 @@ fn write_slice(
                 let width = layout.widths[i];
                 let red = opts.color
                     && ((i == Col::Errors as usize && errors)
-                        || (i == Col::Status as usize && failed));
+                        || (i == Col::Status as usize && failed)
+                        || (i == Col::Incomplete as usize && !text.is_empty()));
                 let cell = if i == Col::Id as usize {
                     Cell::new(shown_id(t, text, layout))
                 } else if width_of(&text) > width {
@@ -356,7 +376,8 @@ mod tests {
     use super::*;
 
     /// Natural widths of a typical table: full ids, a day in the START header.
-    const NATURAL: [usize; COLS] = [32, 16, 8, 8, 5, 5, 6, 6, 46, 60];
+    /// No INCOMPLETE column: completeness was not checked.
+    const NATURAL: [usize; COLS] = [32, 16, 8, 8, 5, 5, 6, 6, 0, 46, 60];
 
     fn shown(l: &Layout) -> Vec<&'static str> {
         (0..COLS)
@@ -375,7 +396,7 @@ mod tests {
     #[test]
     fn wide_terminals_show_every_column_and_the_first_error_takes_the_rest() {
         let l = layout(&NATURAL, 17, 220);
-        assert_eq!(shown(&l).len(), COLS);
+        assert_eq!(shown(&l).len(), COLS - 1);
         assert_eq!(l.widths[Col::Root as usize], 46);
         assert_eq!(l.widths[Col::FirstError as usize], 60);
         let l = layout(&NATURAL, 17, 140);

@@ -6,7 +6,8 @@ use std::io::{self, Write};
 use crate::render::export::{self, ExportTrace};
 use crate::render::fields::FieldChoice;
 use crate::render::term::RenderOptions;
-use crate::render::{header, json, raw, timeline, tree, waterfall};
+use crate::render::{complete, header, json, raw, timeline, tree, waterfall};
+use crate::traces::complete::TraceCompleteness;
 use crate::traces::Trace;
 
 /// What one trace prints as.
@@ -43,6 +44,8 @@ pub struct ViewOptions<'a> {
     pub name_raw_lines: bool,
     /// Standard output is a terminal: raw lines are escaped for it.
     pub stdout_is_terminal: bool,
+    /// What the request lacks, for the text views (`None`: not checked).
+    pub completeness: Option<&'a TraceCompleteness>,
 }
 
 /// Writes `trace` as `view`.
@@ -54,13 +57,18 @@ pub fn write_trace(
 ) -> io::Result<()> {
     match view {
         TraceView::Full => {
-            write_waterfall(out, trace, opts.term)?;
+            write_checked_waterfall(out, trace, opts)?;
             writeln!(out)?;
             timeline::write_timeline(out, trace, opts.term, opts.timeline_fields)?;
+            write_nearby_lines(out, trace, opts)?;
         }
-        TraceView::Waterfall => write_waterfall(out, trace, opts.term)?,
+        TraceView::Waterfall => {
+            write_checked_waterfall(out, trace, opts)?;
+            write_nearby_lines(out, trace, opts)?;
+        }
         TraceView::Timeline => {
-            timeline::write_timeline(out, trace, opts.term, opts.timeline_fields)?
+            timeline::write_timeline(out, trace, opts.term, opts.timeline_fields)?;
+            write_nearby_lines(out, trace, opts)?;
         }
         TraceView::Json => json::write_json(out, trace, opts.sources)?,
         TraceView::Jaeger => export::jaeger::write_jaeger(out, &ExportTrace::of_trace(trace))?,
@@ -76,6 +84,32 @@ pub fn write_trace(
         }
     }
     Ok(())
+}
+
+/// The header, what the request lacks, and the waterfall.
+fn write_checked_waterfall(
+    out: &mut dyn Write,
+    trace: &Trace,
+    opts: &ViewOptions<'_>,
+) -> io::Result<()> {
+    header::write_header(out, trace, opts.term)?;
+    if let Some(c) = opts.completeness {
+        complete::write_findings(out, c, opts.term)?;
+    }
+    writeln!(out)?;
+    waterfall::write_waterfall(out, trace, opts.term)
+}
+
+/// The lines without context near the trace, after its view.
+fn write_nearby_lines(
+    out: &mut dyn Write,
+    trace: &Trace,
+    opts: &ViewOptions<'_>,
+) -> io::Result<()> {
+    match opts.completeness {
+        Some(c) => complete::write_nearby(out, trace, c, opts.term, opts.timeline_fields),
+        None => Ok(()),
+    }
 }
 
 /// The header and the waterfall.

@@ -208,6 +208,15 @@ impl SpanStore {
         }
     }
 
+    /// Calls `f` with each span's id and parent (`0`: none), in no particular order.
+    pub(crate) fn for_each_link(&self, mut f: impl FnMut(SpanId, u64)) {
+        match self {
+            SpanStore::One(id, span) => f(*id, span.parent),
+            SpanStore::Small(v) => v.iter().for_each(|(id, s)| f(*id, s.parent)),
+            SpanStore::Large(m, _) => m.iter().for_each(|(id, s)| f(*id, s.parent)),
+        }
+    }
+
     /// Lines gathered in the overflow span.
     pub(crate) fn overflow_lines(&self) -> u64 {
         match self {

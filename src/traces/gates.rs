@@ -61,6 +61,8 @@ pub struct Gates {
     pub max_error_rate: Option<f64>,
     /// `--fail-on-orphans`.
     pub fail_on_orphans: bool,
+    /// `--fail-on-incomplete`.
+    pub fail_on_incomplete: bool,
 }
 
 /// What the gates found: reasons per trace (in the order of the traces given) and for the run.
@@ -159,6 +161,14 @@ impl Gates {
                 "orphans: {} never logged (broken propagation)",
                 plural(t.missing_parents, "parent span")
             ));
+        }
+        if let Some(findings) = t.incomplete.as_deref().filter(|_| self.fail_on_incomplete) {
+            let mut findings = findings.clone();
+            if self.fail_on_orphans {
+                // Said once, by the orphans gate above.
+                findings.orphans = 0;
+            }
+            reasons.extend(findings.reasons());
         }
         reasons
     }

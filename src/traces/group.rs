@@ -25,6 +25,8 @@ pub struct TraceMap {
     /// Correlation ids seen beside trace ids on one line, with the traces they were seen
     /// with (a few at most): they join the lines that carry only the correlation id.
     links: HashMap<TraceKey, Vec<TraceKey>>,
+    /// Correlation ids [`TraceMap::join_correlations`] found with several trace ids.
+    split: Vec<(TraceKey, Vec<TraceKey>)>,
 }
 
 /// Correlation ids with several traces get a note each, up to this many.
@@ -58,6 +60,7 @@ impl Default for TraceMap {
         TraceMap {
             shards: vec![Shard::default(); SHARDS],
             links: HashMap::default(),
+            split: Vec::new(),
         }
     }
 }
@@ -139,10 +142,11 @@ impl TraceMap {
                         .get_or_insert_with(|| Box::new(correlation));
                 }
                 several if notes.len() >= MAX_CORRELATION_NOTES => {
-                    let _ = several;
+                    self.split.push((correlation.clone(), several.to_vec()));
                     more_notes += 1;
                 }
                 several => {
+                    self.split.push((correlation.clone(), several.to_vec()));
                     let mut ids: Vec<String> = several.iter().map(TraceKey::to_string).collect();
                     ids.sort_unstable();
                     let more = if several.len() > MAX_LINKED_TRACES {
@@ -170,6 +174,23 @@ impl TraceMap {
             ));
         }
         notes
+    }
+
+    /// The correlation ids found with several trace ids so far, and those trace ids.
+    pub fn split_correlations(&self) -> &[(TraceKey, Vec<TraceKey>)] {
+        &self.split
+    }
+
+    /// Calls `f` with every trace's id and each of its spans' id and parent id (`0`: none).
+    pub fn for_each_span_link<'m>(
+        &'m self,
+        mut f: impl FnMut(&'m TraceKey, crate::records::ids::SpanId, u64),
+    ) {
+        for shard in &self.shards {
+            for (key, acc) in &shard.traces {
+                acc.spans.for_each_link(|span, parent| f(key, span, parent));
+            }
+        }
     }
 
     /// Takes out the traces whose latest line lies before offset `before` and, when both are

@@ -6,6 +6,7 @@
 pub mod acc;
 pub mod baseline;
 pub mod compare;
+pub mod complete;
 pub mod critical;
 pub mod filter;
 pub mod gates;

@@ -45,6 +45,9 @@ pub struct TraceSummary {
     pub missing_parents: usize,
     /// The first few error lines.
     pub error_samples: Vec<ErrorLine>,
+    /// What the request lacks (`--expect-services`, `--fail-on-incomplete`); `None` when
+    /// completeness was not asked about.
+    pub incomplete: Option<Box<crate::traces::complete::Findings>>,
     /// Lines whose spans were not kept, past [`crate::traces::group::MAX_SPANS_PER_TRACE`].
     pub untracked_lines: u64,
     /// The spans; gone once [`TraceSummary::without_tree`] let them go (the table, the CSV
@@ -116,6 +119,7 @@ impl TraceSummary {
                 .count(),
             error_samples,
             untracked_lines,
+            incomplete: None,
             root_service,
             root_name,
             root_span,

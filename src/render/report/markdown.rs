@@ -73,6 +73,7 @@ pub fn write_markdown(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Resul
     if let Some(c) = input.baseline {
         crate::render::report::baseline::write_markdown(out, c, cell)?;
     }
+    write_incomplete(out, input)?;
     if input.traces.is_empty() {
         return writeln!(out, "No traces in the input.");
     }
@@ -128,6 +129,55 @@ fn write_reasons(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<()>
     }
     if reasons.len() > REASONS {
         writeln!(out, "- …and {} more", reasons.len() - REASONS)?;
+    }
+    writeln!(out)
+}
+
+/// The requests the completeness checks found lacking (`--expect-services`,
+/// `--fail-on-incomplete`): what each misses.
+fn write_incomplete(out: &mut dyn Write, input: &ReportInput<'_>) -> io::Result<()> {
+    let lacking: Vec<(&TraceSummary, &crate::traces::complete::Findings)> = input
+        .traces
+        .iter()
+        .filter_map(|t| Some((&**t, t.incomplete.as_deref()?)))
+        .filter(|(_, f)| !f.is_complete())
+        .collect();
+    if lacking.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "**Incomplete requests** ({})
+",
+        lacking.len()
+    )?;
+    writeln!(
+        out,
+        "| trace | root | missing services | lines without context nearby | broken propagation |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for (t, f) in lacking.iter().take(TABLE_ROWS) {
+        let context: Vec<String> = f
+            .context_lost
+            .iter()
+            .map(|(s, n)| format!("{s}: {n}"))
+            .collect();
+        let mut broken = f.propagation.clone();
+        if f.orphans > 0 {
+            broken.insert(0, format!("{} parent span(s) never logged", f.orphans));
+        }
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            code(&t.id.to_string(), true),
+            cell(&root(t)),
+            cell(&f.missing_services.join(", ")),
+            cell(&context.join(", ")),
+            cell(&broken.join("; ")),
+        )?;
+    }
+    if lacking.len() > TABLE_ROWS {
+        writeln!(out, "\n…and {} more.", lacking.len() - TABLE_ROWS)?;
     }
     writeln!(out)
 }
