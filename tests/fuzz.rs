@@ -72,6 +72,20 @@ fn a_request_id_ending_in_dots_is_found_as_typed() {
     );
 }
 
+/// A request id of a few digits and three dots is found as logged, not read as the hex id those
+/// digits would be (found by the ids target: `775...` looked for trace 0x775).
+#[test]
+fn a_short_request_id_ending_in_dots_is_not_a_hex_id() {
+    let out = run(tracegrep().args(["775...", "fixtures/fuzz/short-dotted-request-id.log"]));
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    assert!(out.stdout.contains("order accepted"), "{}", out.snapshot());
+    assert!(
+        !out.stdout.contains("another request"),
+        "{}",
+        out.snapshot()
+    );
+}
+
 /// A line with a split time (`timestamp.seconds`) inside a Docker `log` string keeps its own
 /// time, not Docker's (found by the envelope target).
 #[test]

@@ -450,8 +450,9 @@ impl TraceQuery {
             };
         }
         let mut query = TraceQuery::parse_whole(cut.unwrap_or(trimmed));
-        if cut.is_some() && matches!(query.key, TraceKey::Opaque(_)) {
-            // Not an id cut short: the dots belong to an opaque id (`req-42...` as logged).
+        if cut.is_some() && !matches!(query.key, TraceKey::Full(_)) {
+            // Not a prefix (that returned above) nor a whole id with a `…` after it: the dots
+            // belong to an opaque id as logged (`req-42...`, `775...`).
             query = TraceQuery::parse_whole(trimmed);
         }
         // 16 bare digits are a 64-bit id; a long run of decimal digits is Datadog's.
