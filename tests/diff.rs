@@ -216,3 +216,24 @@ fn a_hostile_saved_document_is_shown_safely_and_cannot_hang_the_comparison() {
     let md = run(tracegrep().args([p, "--diff", p, "--format", "md"]));
     assert!(!md.stdout.contains("<script>"), "{}", md.stdout);
 }
+
+/// A parent that never logged, hung under a service's lines without span ids: its saved document
+/// can name that parent only by an id, so both readings put it at the top, and the trace still
+/// compares equal with its saved self (found by the pipeline fuzz target).
+#[test]
+fn a_missing_parent_under_lines_without_span_ids_compares_equal_when_saved() {
+    let log = "fixtures/fuzz/missing-parent-under-lines.log";
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("trace.json");
+    std::fs::write(&saved, diff(&["4bf92f35", log, "--format", "json"]).stdout).unwrap();
+    let saved = saved.to_str().unwrap();
+    let doc = json_of(&diff(&[
+        saved, "--diff", "4bf92f35", log, "--format", "json",
+    ]));
+    assert_eq!(
+        (doc["only_in_a"].as_u64(), doc["only_in_b"].as_u64()),
+        (Some(0), Some(0)),
+        "{doc}"
+    );
+    assert_eq!(doc["in_both"], 3);
+}

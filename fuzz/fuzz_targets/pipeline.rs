@@ -18,12 +18,17 @@ use tracegrep::records::ids::{TraceKey, TraceQuery};
 use tracegrep::records::lines::LineScan;
 use tracegrep::records::scan::TraceSearch;
 use tracegrep::records::{decode_ids, AnyLine, LineIds, LineRef, Record};
+use tracegrep::render::diff::json::write_diff_json;
+use tracegrep::render::diff::markdown::write_diff_markdown;
+use tracegrep::render::diff::{write_diff, DiffInput};
 use tracegrep::render::fields::FieldChoice;
 use tracegrep::render::stats::{write_stats, write_stats_json};
 use tracegrep::render::term::RenderOptions;
 use tracegrep::render::view::{write_trace, TraceView, ViewOptions};
 use tracegrep::render::{csv, json, table};
 use tracegrep::traces::assemble;
+use tracegrep::traces::compare::saved::shape_of_document;
+use tracegrep::traces::compare::{compare, Shape};
 use tracegrep::traces::filter::TraceFilter;
 use tracegrep::traces::gates::Gates;
 use tracegrep::traces::group::TraceMap;
@@ -111,6 +116,7 @@ fuzz_target!(|data: &[u8]| {
         trees: true,
         stats: false,
         limit: None,
+        completeness: None,
     };
     let mut collector = Collector::new(&keep, false);
     collector.add_all(traces);
@@ -149,6 +155,7 @@ fuzz_target!(|data: &[u8]| {
         sources: &sources,
         name_raw_lines: true,
         stdout_is_terminal: true,
+        completeness: None,
     };
     for row in rows.iter().take(3) {
         let records = one_trace(&block, &row.id);
@@ -186,6 +193,7 @@ fuzz_target!(|data: &[u8]| {
             TraceView::Raw,
             TraceView::Jaeger,
             TraceView::Otlp,
+            TraceView::Tree,
         ] {
             out.clear();
             write_trace(&mut out, &trace, view, &opts).unwrap();
@@ -201,5 +209,38 @@ fuzz_target!(|data: &[u8]| {
                 _ => assert_terminal_safe(&format!("the {view:?} view"), &out),
             }
         }
+        compare_with_itself(&trace, &opts);
     }
 });
+
+/// `--diff` of a trace with itself, and with its saved `--format json` document: nothing only
+/// on one side, and every view of the comparison safe.
+fn compare_with_itself(trace: &tracegrep::traces::Trace, opts: &ViewOptions<'_>) {
+    let live = Shape::of_trace(trace);
+    let mut doc = Vec::new();
+    write_trace(&mut doc, trace, TraceView::Json, opts).unwrap();
+    let saved =
+        shape_of_document(std::str::from_utf8(&doc).unwrap()).expect("a saved trace reads back");
+    for other in [&live, &saved] {
+        let diff = compare(&live, other);
+        assert_eq!(
+            (diff.only_in_a, diff.only_in_b),
+            (0, 0),
+            "a trace differs from itself: {diff:?}"
+        );
+        let input = DiffInput {
+            a: &live,
+            b: other,
+            diff: &diff,
+        };
+        let mut out = Vec::new();
+        write_diff(&mut out, &input, &TERM).unwrap();
+        assert_terminal_safe("the diff", &out);
+        out.clear();
+        write_diff_markdown(&mut out, &input).unwrap();
+        assert_terminal_safe("the diff as Markdown", &out);
+        out.clear();
+        write_diff_json(&mut out, &input).unwrap();
+        assert_json("the diff as JSON", &out);
+    }
+}

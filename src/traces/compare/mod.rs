@@ -108,12 +108,36 @@ impl Shape {
             })
             .collect();
         let request = request_duration_ns(tree);
-        Shape {
+        let mut shape = Shape {
             id: trace.id.to_string(),
             duration_ns: request.or_else(|| trace.stats.duration_ns()).map(micros),
             nodes,
             roots: tree.roots.clone(),
+        };
+        // A saved document names a missing span's parent by its id only: one placed under a
+        // span without an id (a service's lines without span ids) reads back as a root. The
+        // same here, so a trace and its saved document compare equal.
+        let unplaceable: Vec<usize> = tree
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                n.kind == SpanKind::Placeholder
+                    && n.parent.is_some_and(|p| tree.nodes[p].id.is_none())
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for i in unplaceable {
+            if let Some(p) = tree.nodes[i].parent {
+                shape.nodes[p].children.retain(|&c| c != i);
+            }
+            shape.roots.push(i);
         }
+        let nodes = &shape.nodes;
+        shape
+            .roots
+            .sort_by_key(|&i| nodes[i].start_ns.unwrap_or(i64::MAX));
+        shape
     }
 
     /// The root span: the first root that logged something, else the first root.
