@@ -222,8 +222,25 @@ fn a_hostile_saved_document_is_shown_safely_and_cannot_hang_the_comparison() {
 /// compares equal with its saved self (found by the pipeline fuzz target).
 #[test]
 fn a_missing_parent_under_lines_without_span_ids_compares_equal_when_saved() {
-    let log = "fixtures/fuzz/missing-parent-under-lines.log";
     let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    std::fs::write(
+        &log,
+        format!(
+            concat!(
+                r#"{{"time":"2026-11-20T10:00:00.000Z","trace_id":"{id}","service":"app","msg":"order saved"}}"#,
+                "\n",
+                r#"{{"trace_id":"{id}","span_id":"00f067aa0ba902b7","parent_id":"53995c3f42cd8ad8","service":"app","msg":"order received"}}"#,
+                "\n",
+                r#"{{"time":"2026-11-20T10:00:00.150Z","trace_id":"{id}","service":"app","msg":"order done"}}"#,
+                "\n"
+            ),
+            id = id
+        ),
+    )
+    .unwrap();
+    let log = log.to_str().unwrap();
     let saved = dir.path().join("trace.json");
     std::fs::write(&saved, diff(&["4bf92f35", log, "--format", "json"]).stdout).unwrap();
     let saved = saved.to_str().unwrap();
