@@ -62,21 +62,19 @@ fn a_request_id_of_digits_is_found_as_typed() {
 /// the ids target: the dots were read as "an id cut short" and dropped).
 #[test]
 fn a_request_id_ending_in_dots_is_found_as_typed() {
-    let out = run(tracegrep().args(["2amdc.trac...", "fixtures/fuzz/dotted-request-id.log"]));
-    assert_eq!(out.code, 0, "{}", out.snapshot());
-    assert!(out.stdout.contains("order accepted"), "{}", out.snapshot());
-    assert!(
-        !out.stdout.contains("another request"),
-        "{}",
-        out.snapshot()
-    );
+    finds_only_the_accepted_order("2amdc.trac...", "fixtures/fuzz/dotted-request-id.log");
 }
 
 /// A request id of a few digits and three dots is found as logged, not read as the hex id those
 /// digits would be (found by the ids target: `775...` looked for trace 0x775).
 #[test]
 fn a_short_request_id_ending_in_dots_is_not_a_hex_id() {
-    let out = run(tracegrep().args(["775...", "fixtures/fuzz/short-dotted-request-id.log"]));
+    finds_only_the_accepted_order("775...", "fixtures/fuzz/short-dotted-request-id.log");
+}
+
+/// Searching `id` in `file` finds its "order accepted" line and not the other request's.
+fn finds_only_the_accepted_order(id: &str, file: &str) {
+    let out = run(tracegrep().args([id, file]));
     assert_eq!(out.code, 0, "{}", out.snapshot());
     assert!(out.stdout.contains("order accepted"), "{}", out.snapshot());
     assert!(
