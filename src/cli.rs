@@ -83,7 +83,7 @@ pub struct Cli {
     /// decimal, or any correlation id; or its first 8 or more hex digits (`4bf92f35`, also
     /// with a trailing `…` as a narrow table shows ids): when several traces start so, they
     /// are listed and the exit status is 2. Not given with --all or --stats.
-    #[arg(value_name = "TRACE_ID", required_unless_present_any = ["generate", "all", "stats"])]
+    #[arg(value_name = "TRACE_ID", required_unless_present_any = ["generate", "all", "stats", "interactive"])]
     pub trace_id: Option<String>,
 
     /// Files or directories to search (directories recursively). With none, standard input
@@ -112,6 +112,20 @@ pub struct Cli {
     /// Every trace: a table with one row per trace instead of one trace's waterfall.
     #[arg(long, help_heading = "All traces")]
     pub all: bool,
+
+    /// Explore every trace in a full-screen terminal view: the table of --all with a filter
+    /// prompt (`/`), sort keys and an errors-only toggle; Enter opens a trace as a waterfall
+    /// to fold, with the critical path, a detail pane of the selected span and its lines, and
+    /// a timeline tab. With a TRACE_ID, opens on that trace. Keys are read from the terminal,
+    /// so the logs can come on standard input (`kubectl logs -f … | tracegrep -i`: traces
+    /// appear as they finish). `?` lists the keys.
+    #[arg(
+        short = 'i',
+        long,
+        help_heading = "All traces",
+        conflicts_with_all = ["stats", "follow", "diff", "format"]
+    )]
+    pub interactive: bool,
 
     /// Statistics per service and per operation (p50/p95/p99/max, error rate) and the services
     /// most often on critical paths, over every trace the filters keep.

@@ -42,6 +42,22 @@ pub enum Mode {
     Stats(StatsMode),
     /// Two traces compared (`--diff`).
     Diff(DiffMode),
+    /// The interactive explorer (`-i`).
+    Explore(ExploreMode),
+}
+
+/// The interactive explorer.
+#[derive(Debug, Clone)]
+pub struct ExploreMode {
+    /// Which traces the list starts with (the filter prompt changes it).
+    pub selection: Selection,
+    /// The list's first order.
+    pub sort: SortKey,
+    /// A trace to open at once: an id as typed.
+    pub open: Option<String>,
+    /// Colours on the explorer's screen (the terminal, whatever stdout is): `--color`, else
+    /// on unless NO_COLOR is set.
+    pub color: bool,
 }
 
 /// Two traces compared.
@@ -286,8 +302,11 @@ impl Config {
             Trace,
             All,
             Stats,
+            Explore,
         }
-        let view = if cli.all {
+        let view = if cli.interactive {
+            View::Explore
+        } else if cli.all {
             View::All
         } else if cli.stats {
             View::Stats
@@ -299,7 +318,10 @@ impl Config {
         }
         let mut paths = cli.paths;
         let mut trace_id = cli.trace_id.unwrap_or_default();
-        if view != View::Trace && !trace_id.is_empty() {
+        // The explorer takes an id to open only when it is not a path.
+        let explore_names_path = view == View::Explore && std::path::Path::new(&trace_id).exists();
+        if (view == View::All || view == View::Stats || explore_names_path) && !trace_id.is_empty()
+        {
             // Without an id, the first positional argument is a path.
             paths.insert(0, PathBuf::from(std::mem::take(&mut trace_id)));
         }
@@ -387,6 +409,9 @@ impl Config {
             || filter.since.is_some()
             || filter.until.is_some()
             || filter.line_predicates() > 0;
+        if view == View::Explore && cli.otlp_endpoint.is_some() {
+            bail!("-i shows traces on the terminal; it does not go with --otlp-endpoint");
+        }
         if view == View::Trace && filtering {
             bail!("filters (--errors, --failed, --service, --where, …) select traces: use them with --all or --stats");
         }
@@ -417,9 +442,15 @@ impl Config {
             gates: baseline_gates,
         });
         if view != View::All
+            && view != View::Explore
             && (!gates.is_empty() || !reports.is_empty() || cli.allow_empty || baseline.is_some())
         {
             bail!("reports and gates (--report, --fail-on-error, --max-duration, …) cover every trace: use them with --all");
+        }
+        if view == View::Explore
+            && (!gates.is_empty() || !reports.is_empty() || cli.allow_empty || baseline.is_some())
+        {
+            bail!("reports and gates are for --all; -i explores the traces on the terminal");
         }
         let push = resolve_push(cli.otlp_endpoint, cli.otlp_header, cli.dry_run)?;
         if push.is_some() {
@@ -471,6 +502,7 @@ impl Config {
         } else {
             Inputs::Stdin
         };
+        let open = (view == View::Explore && !trace_id.is_empty()).then(|| trace_id.clone());
         let selection = Selection { filter, limit };
         let trace = TraceMode {
             trace_id,
@@ -523,6 +555,19 @@ impl Config {
                 allow_empty: cli.allow_empty,
                 baseline,
                 expect_services: cli.expect_services,
+            }),
+            View::Explore => Mode::Explore(ExploreMode {
+                selection: Selection {
+                    filter: selection.filter,
+                    limit: None,
+                },
+                sort: cli.sort.unwrap_or(SortKey::Start),
+                open,
+                color: match cli.color {
+                    ColorChoice::Always => true,
+                    ColorChoice::Never => false,
+                    ColorChoice::Auto => !no_color,
+                },
             }),
             View::Stats => Mode::Stats(StatsMode {
                 selection,

@@ -21,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod exit;
+pub mod explore;
 pub mod input;
 pub mod mcp;
 pub mod modes;

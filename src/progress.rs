@@ -16,6 +16,20 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 /// are read in well under a second.
 pub const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 
+/// What every read so far in this process was given and has done: bytes of plain input to
+/// read and read, and things found. A view that draws its own progress (the explorer's
+/// status line) reads them with [`observed`]; each [`Progress::new`] starts them again.
+static OBSERVED: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+/// The progress of the latest read: (bytes to read, bytes read, things found).
+pub fn observed() -> (u64, u64, u64) {
+    (
+        OBSERVED[0].load(Ordering::Relaxed),
+        OBSERVED[1].load(Ordering::Relaxed),
+        OBSERVED[2].load(Ordering::Relaxed),
+    )
+}
+
 /// A progress bar, or nothing (stderr not a terminal, or a small input).
 pub struct Progress {
     bar: ProgressBar,
@@ -29,6 +43,9 @@ impl Progress {
     /// A bar for reading `total_bytes`, counting `noun` (plural) as they are found; hidden
     /// unless stderr is a terminal and the input is at least [`PROGRESS_MIN_BYTES`].
     pub fn new(total_bytes: u64, stderr_is_terminal: bool, noun: &'static str) -> Progress {
+        OBSERVED[0].store(total_bytes, Ordering::Relaxed);
+        OBSERVED[1].store(0, Ordering::Relaxed);
+        OBSERVED[2].store(0, Ordering::Relaxed);
         let bar = if !stderr_is_terminal || total_bytes < PROGRESS_MIN_BYTES {
             ProgressBar::hidden()
         } else {
@@ -53,6 +70,8 @@ impl Progress {
 
     /// Counts `bytes` more read and `found` more things found (from any thread).
     pub fn advance(&self, bytes: u64, found: u64) {
+        OBSERVED[1].fetch_add(bytes, Ordering::Relaxed);
+        OBSERVED[2].fetch_add(found, Ordering::Relaxed);
         if self.bar.is_hidden() {
             return;
         }

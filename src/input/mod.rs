@@ -17,7 +17,7 @@ pub mod stream;
 pub mod tail;
 pub mod walk;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One input the user named or a directory walk found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +28,25 @@ pub struct Source {
     pub display: String,
 }
 
+/// Where the explorer keeps the copy of standard input it reads as a file: that file is shown
+/// as `<stdin>` and lends its lines no service, as standard input does.
+pub static STDIN_COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 impl Source {
+    /// A file, by the path it was walked as (the copy of standard input shows as `<stdin>`).
+    pub fn file(path: &Path) -> Source {
+        if STDIN_COPY.get().is_some_and(|copy| copy == path) {
+            return Source {
+                path: Some(path.to_path_buf()),
+                display: "<stdin>".to_string(),
+            };
+        }
+        Source {
+            path: Some(path.to_path_buf()),
+            display: path.display().to_string(),
+        }
+    }
+
     /// Standard input.
     pub fn stdin() -> Source {
         Source {
@@ -43,6 +61,9 @@ impl Source {
     /// name, and a Docker json-file log (`<container id>-json.log`) names no service.
     pub fn fallback_service(&self) -> Option<String> {
         let path = self.path.as_ref()?;
+        if STDIN_COPY.get() == Some(path) {
+            return None;
+        }
         let name = path.file_name()?.to_string_lossy().into_owned();
         let stem = name.split('.').next().unwrap_or_default();
         if !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()) {

@@ -63,13 +63,7 @@ impl Plan {
     pub fn open(paths: &[PathBuf]) -> Plan {
         let (files, walk_errors) = collect_files(paths);
         let mut plan = Plan {
-            sources: files
-                .iter()
-                .map(|p| Source {
-                    path: Some(p.clone()),
-                    display: p.display().to_string(),
-                })
-                .collect(),
+            sources: files.iter().map(|p| Source::file(p)).collect(),
             plain: Vec::new(),
             streams: Vec::new(),
             errors: walk_errors.iter().map(ToString::to_string).collect(),

@@ -184,7 +184,7 @@ pub fn run_stats(
 
 /// Reads every trace of the inputs and keeps what `keep` says; `expected` asks for the
 /// completeness checks (with the services every request should reach, if any).
-fn read(
+pub(crate) fn read(
     config: &Config,
     selection: &Selection,
     keep: &Keep<'_>,
@@ -241,7 +241,7 @@ fn read(
 
 /// What reading met, on stderr: errors always, notes and summaries unless `--quiet`. Returns
 /// whether a source failed.
-fn report_reading(
+pub(crate) fn report_reading(
     config: &Config,
     searched: &Searched,
     collected: &Collected,

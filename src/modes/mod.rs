@@ -3,7 +3,7 @@
 //! [`trace`] finds one trace (and the ids linked to it) and shows it; [`follow`] does the same
 //! as lines arrive; [`all`] shows every trace (`--all`) or their statistics (`--stats`),
 //! reading through [`every`] and keeping what [`collect`] selects; [`report`] writes the CI
-//! reports of `--all`. A mode reads only through [`crate::search`] and writes only to the
+//! reports of `--all`; the explorer of `-i` lives in [`crate::explore`]. A mode reads only through [`crate::search`] and writes only to the
 //! writers it is handed.
 
 pub mod all;
@@ -35,5 +35,6 @@ pub fn run(
         Mode::All(mode) => all::run(config, mode, out, err),
         Mode::Stats(mode) => all::run_stats(config, mode, out, err),
         Mode::Diff(mode) => diff::run(config, mode, out, err),
+        Mode::Explore(mode) => crate::explore::run(config, mode, err),
     }
 }

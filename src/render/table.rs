@@ -251,9 +251,15 @@ fn shown_id(t: &TraceSummary, text: String, layout: &Layout) -> String {
     }
 }
 
-/// Writes the traces as a table as wide as `opts.width_cols`, every trace on one line:
-/// columns that do not fit are left out (see [`PRIORITY`]) and the text columns are cut.
-pub fn write_table(out: &mut dyn Write, traces: &[Row], opts: &RenderOptions) -> io::Result<()> {
+/// What every rendering of the table needs first: the header, the day every row started on
+/// (if one), and the layout from the widest cell of each column.
+struct Plan {
+    header: Vec<String>,
+    day: Option<String>,
+    layout: Layout,
+}
+
+fn plan(traces: &[Row], width_cols: usize) -> Plan {
     let day = common_day(traces);
     let mut header: Vec<String> = HEADERS.iter().map(ToString::to_string).collect();
     if let Some(day) = &day {
@@ -308,7 +314,21 @@ pub fn write_table(out: &mut dyn Write, traces: &[Row], opts: &RenderOptions) ->
     } else {
         short_id_cols
     };
-    let layout = layout(&natural, short_id_cols, opts.width_cols);
+    Plan {
+        header,
+        day,
+        layout: layout(&natural, short_id_cols, width_cols),
+    }
+}
+
+/// Writes the traces as a table as wide as `opts.width_cols`, every trace on one line:
+/// columns that do not fit are left out (see [`PRIORITY`]) and the text columns are cut.
+pub fn write_table(out: &mut dyn Write, traces: &[Row], opts: &RenderOptions) -> io::Result<()> {
+    let Plan {
+        header,
+        day,
+        layout,
+    } = plan(traces, opts.width_cols);
     if traces.is_empty() {
         return write_slice(out, &[], Some(&header), &layout, day.as_deref(), opts);
     }
@@ -369,6 +389,90 @@ fn write_slice(
         ColumnConstraint::Absolute(Width::Fixed(padded))
     }));
     grid::write_lines(out, &table)
+}
+
+/// One cell of [`ScreenTable`], cut and padded to its column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenCell {
+    /// The text, sanitised, exactly as wide as the column.
+    pub text: String,
+    /// It marks a problem (errors, a failed status, what a request lacks): shown in red.
+    pub alarm: bool,
+}
+
+/// The table of traces laid out for a screen that draws its own rows (the explorer): the
+/// columns, widths and cuts of [`write_table`], each row's cells made only when it is drawn.
+#[derive(Debug, Clone)]
+pub struct ScreenTable {
+    header: Vec<String>,
+    day: Option<String>,
+    layout: Layout,
+}
+
+impl ScreenTable {
+    /// Lays out `traces` (the widths of all of them, so that scrolling does not move the
+    /// columns) in `width_cols`.
+    pub fn new(traces: &[Row], width_cols: usize) -> ScreenTable {
+        let Plan {
+            header,
+            day,
+            layout,
+        } = plan(traces, width_cols);
+        ScreenTable {
+            header,
+            day,
+            layout,
+        }
+    }
+
+    /// The header's cells, separated by one space as the rows are.
+    pub fn header(&self) -> Vec<ScreenCell> {
+        (0..COLS)
+            .filter(|&i| self.layout.shown[i])
+            .map(|i| ScreenCell {
+                text: self.pad(i, fit(&self.header[i], self.layout.widths[i])),
+                alarm: false,
+            })
+            .collect()
+    }
+
+    /// The cells of one row.
+    pub fn cells(&self, t: &TraceSummary) -> Vec<ScreenCell> {
+        let Cells {
+            text,
+            errors,
+            failed,
+        } = row(t, self.day.as_deref());
+        text.into_iter()
+            .enumerate()
+            .filter(|(i, _)| self.layout.shown[*i])
+            .map(|(i, text)| {
+                let alarm = (i == Col::Errors as usize && errors)
+                    || (i == Col::Status as usize && failed)
+                    || (i == Col::Incomplete as usize && !text.is_empty());
+                let text = if i == Col::Id as usize {
+                    shown_id(t, text, &self.layout)
+                } else {
+                    text
+                };
+                ScreenCell {
+                    text: self.pad(i, text),
+                    alarm,
+                }
+            })
+            .collect()
+    }
+
+    /// Cuts `text` to column `i`, right-aligning the numbers as the table does.
+    fn pad(&self, i: usize, text: String) -> String {
+        let width = self.layout.widths[i];
+        let cut = fit(&text, width);
+        if (2..=6).contains(&i) && width_of(&text) <= width {
+            format!("{:>width$}", cut.trim_end())
+        } else {
+            cut
+        }
+    }
 }
 
 #[cfg(test)]

@@ -92,6 +92,18 @@ impl ServiceColors {
         )
     }
 
+    /// The 256-colour palette index of `service`: its colour here, else its own (for a
+    /// screen that paints with its own styles, as the explorer does).
+    pub fn xterm(&self, service: &str) -> u8 {
+        match self
+            .assigned
+            .binary_search_by(|(name, _)| name.as_str().cmp(service))
+        {
+            Ok(i) => self.assigned[i].1,
+            Err(_) => SERVICE_COLORS[service_color_index(service)],
+        }
+    }
+
     /// The style of `service`: its colour here, else its own.
     pub fn style(&self, service: &str) -> Style {
         match self

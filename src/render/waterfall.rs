@@ -219,7 +219,7 @@ fn paint_label(
 }
 
 /// Columns `[from, to)` of a span's bar; at least one column when the span is known.
-fn bar_span(node: &SpanNode, t0: i64, total: i64, cols: usize) -> (usize, usize) {
+pub(crate) fn bar_span(node: &SpanNode, t0: i64, total: i64, cols: usize) -> (usize, usize) {
     let (Some(start), Some(end)) = (node.start, node.end) else {
         return (0, 0);
     };

@@ -1,0 +1,610 @@
+//! The explorer's state and what each action does to it; no terminal here. The keys
+//! ([`super::keys`]) call these methods, the drawing ([`super::draw`]) reads the state.
+
+use crate::cli::SortKey;
+use crate::explore::load::{Reply, Request, Rows};
+use crate::explore::prompt::{describe, line_key, parse_filter};
+use crate::modes::collect::sort;
+use crate::records::level::Level;
+use crate::render::table::ScreenTable;
+use crate::traces::filter::TraceFilter;
+use crate::traces::summary::Row;
+use crate::traces::Trace;
+
+/// A selection in a list, and the first row shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    /// The selected row.
+    pub selected: usize,
+    /// The first row on screen.
+    pub offset: usize,
+}
+
+impl Cursor {
+    /// Moves by `delta` rows within `len`.
+    pub fn step(&mut self, delta: isize, len: usize) {
+        let last = len.saturating_sub(1);
+        self.selected = self.selected.saturating_add_signed(delta).min(last);
+    }
+
+    /// Selects `row`, within `len`.
+    pub fn select(&mut self, row: usize, len: usize) {
+        self.selected = row.min(len.saturating_sub(1));
+    }
+
+    /// Keeps the selection on a screen of `height` rows; returns the first row shown.
+    pub fn scroll(&mut self, height: usize, len: usize) -> usize {
+        let height = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        self.offset = self.offset.min(len.saturating_sub(height));
+        self.offset
+    }
+}
+
+/// What an action asks the event loop to do.
+#[derive(Debug)]
+pub enum Effect {
+    /// Nothing beyond drawing again.
+    Nothing,
+    /// Leave the explorer.
+    Quit,
+    /// Leave because of Ctrl-C (exit status 130).
+    Interrupted,
+    /// Ask the reader.
+    Ask(Request),
+    /// Put this text on the clipboard (OSC 52).
+    Copy(String),
+    /// Show this text in `$PAGER`.
+    Page(String),
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Request::Read(_) => write!(f, "Read"),
+            Request::Open(id) => write!(f, "Open({id})"),
+            Request::Compare(a, b, _) => write!(f, "Compare({a}, {b})"),
+        }
+    }
+}
+
+/// What the prompt line is asking for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    /// A filter for the list.
+    Filter,
+    /// Text to find in the open trace.
+    Search,
+    /// The trace to compare the open one with.
+    Compare,
+}
+
+/// The prompt line, while open.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    /// What it asks for.
+    pub kind: PromptKind,
+    /// What was typed.
+    pub text: String,
+}
+
+/// The tabs of an open trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// The span tree with bars, and the selected span's details.
+    Waterfall,
+    /// Every line of the trace in time order.
+    Timeline,
+}
+
+/// Text searched for in a trace, and what matches it.
+pub struct Search {
+    /// What was typed.
+    pub text: String,
+    /// Per node: it matches (its service, operation or one of its lines).
+    pub spans: Vec<bool>,
+    /// Per line of the trace: it matches.
+    pub lines: Vec<bool>,
+}
+
+/// One open trace.
+pub struct TraceScreen {
+    /// The trace.
+    pub trace: Box<Trace>,
+    /// Per node: its children are hidden.
+    pub folded: Vec<bool>,
+    /// The nodes shown, in display order (the tree's order without folded subtrees).
+    pub visible: Vec<usize>,
+    /// The selected span (an index into `visible`).
+    pub spans: Cursor,
+    /// The selected line of the timeline.
+    pub lines: Cursor,
+    /// The tab shown.
+    pub tab: Tab,
+    /// The search in the trace, if any.
+    pub search: Option<Search>,
+    /// Lines of the detail pane scrolled past.
+    pub detail_scroll: usize,
+}
+
+impl TraceScreen {
+    /// The trace, every span unfolded, the entry span selected.
+    pub fn new(trace: Box<Trace>) -> TraceScreen {
+        let n = trace.tree.nodes.len();
+        let mut screen = TraceScreen {
+            folded: vec![false; n],
+            visible: Vec::new(),
+            spans: Cursor::default(),
+            lines: Cursor::default(),
+            tab: Tab::Waterfall,
+            search: None,
+            detail_scroll: 0,
+            trace,
+        };
+        screen.refold(None);
+        screen
+    }
+
+    /// The selected node, if any.
+    pub fn selected_node(&self) -> Option<usize> {
+        self.visible.get(self.spans.selected).copied()
+    }
+
+    /// Recomputes the visible nodes after a fold changed, keeping `keep` (a node) selected,
+    /// or its nearest shown ancestor.
+    fn refold(&mut self, keep: Option<usize>) {
+        let tree = &self.trace.tree;
+        self.visible.clear();
+        let mut hide_below: Option<usize> = None;
+        for &i in &tree.order {
+            let depth = tree.nodes[i].depth;
+            match hide_below {
+                Some(d) if depth > d => continue,
+                _ => hide_below = None,
+            }
+            self.visible.push(i);
+            if self.folded[i] {
+                hide_below = Some(depth);
+            }
+        }
+        if let Some(mut node) = keep {
+            loop {
+                if let Some(row) = self.visible.iter().position(|&v| v == node) {
+                    self.spans.selected = row;
+                    break;
+                }
+                match tree.nodes[node].parent {
+                    Some(p) => node = p,
+                    None => break,
+                }
+            }
+        }
+        let len = self.visible.len();
+        self.spans.select(self.spans.selected, len);
+    }
+
+    /// Folds (`true`) or unfolds the selected span's children.
+    pub fn set_fold(&mut self, fold: bool) {
+        if let Some(node) = self.selected_node() {
+            if !self.trace.tree.nodes[node].children.is_empty() {
+                self.folded[node] = fold;
+                self.refold(Some(node));
+            }
+        }
+    }
+
+    /// Left: folds an open span with children, else selects its parent.
+    pub fn left(&mut self) {
+        let Some(node) = self.selected_node() else {
+            return;
+        };
+        let n = &self.trace.tree.nodes[node];
+        if !n.children.is_empty() && !self.folded[node] {
+            self.set_fold(true);
+        } else if let Some(p) = n.parent {
+            self.refold(Some(p));
+        }
+    }
+
+    /// Right: unfolds a folded span, else selects its first child.
+    pub fn right(&mut self) {
+        let Some(node) = self.selected_node() else {
+            return;
+        };
+        if self.folded[node] {
+            self.set_fold(false);
+        } else if let Some(&c) = self.trace.tree.nodes[node].children.first() {
+            self.refold(Some(c));
+        }
+    }
+
+    /// Shows `levels` levels of the tree (0: every level).
+    pub fn fold_to_depth(&mut self, levels: usize) {
+        let keep = self.selected_node();
+        for (i, n) in self.trace.tree.nodes.iter().enumerate() {
+            self.folded[i] = levels > 0 && n.depth + 1 >= levels && !n.children.is_empty();
+        }
+        self.refold(keep);
+    }
+
+    /// Selects the next (or previous) span that `hit` picks, in the tree's order, unfolding
+    /// what hides it; false when there is none.
+    fn jump(&mut self, forward: bool, hit: impl Fn(usize) -> bool) -> bool {
+        let order = &self.trace.tree.order;
+        let at = self
+            .selected_node()
+            .and_then(|s| order.iter().position(|&i| i == s))
+            .unwrap_or(0);
+        let n = order.len();
+        let found = (1..=n)
+            .map(|k| {
+                if forward {
+                    (at + k) % n
+                } else {
+                    (at + n - k) % n
+                }
+            })
+            .map(|k| order[k])
+            .find(|&i| hit(i));
+        let Some(node) = found else {
+            return false;
+        };
+        let mut up = self.trace.tree.nodes[node].parent;
+        while let Some(p) = up {
+            self.folded[p] = false;
+            up = self.trace.tree.nodes[p].parent;
+        }
+        self.refold(Some(node));
+        true
+    }
+
+    /// The next (or previous) span or line in error; false when there is none.
+    pub fn jump_error(&mut self, forward: bool) -> bool {
+        match self.tab {
+            Tab::Waterfall => {
+                let nodes = &self.trace.tree.nodes;
+                let errs: Vec<bool> = nodes.iter().map(|n| n.error || n.error_lines > 0).collect();
+                self.jump(forward, |i| errs[i])
+            }
+            Tab::Timeline => {
+                let errs: Vec<bool> = (self.trace.records.iter())
+                    .map(|r| r.level.is_some_and(|l| l >= Level::Error))
+                    .collect();
+                self.jump_line(forward, &errs)
+            }
+        }
+    }
+
+    /// The next (or previous) match of the search; false when there is none.
+    pub fn jump_match(&mut self, forward: bool) -> bool {
+        let Some(search) = self.search.take() else {
+            return false;
+        };
+        let found = match self.tab {
+            Tab::Waterfall => self.jump(forward, |i| search.spans[i]),
+            Tab::Timeline => self.jump_line(forward, &search.lines),
+        };
+        self.search = Some(search);
+        found
+    }
+
+    fn jump_line(&mut self, forward: bool, hits: &[bool]) -> bool {
+        let n = hits.len();
+        let at = self.lines.selected;
+        let found = (1..=n)
+            .map(|k| {
+                if forward {
+                    (at + k) % n
+                } else {
+                    (at + n - k) % n
+                }
+            })
+            .find(|&k| hits[k]);
+        if let Some(k) = found {
+            self.lines.select(k, n);
+        }
+        found.is_some()
+    }
+
+    /// Searches the spans (service, operation, their lines) and the lines for `text`,
+    /// ignoring case, and selects the first match after the selection.
+    pub fn search(&mut self, text: &str) -> bool {
+        let needle = text.to_lowercase();
+        if needle.is_empty() {
+            self.search = None;
+            return true;
+        }
+        let records = &self.trace.records;
+        let lines: Vec<bool> = records
+            .iter()
+            .map(|r| {
+                let raw = String::from_utf8_lossy(&r.raw).to_lowercase();
+                raw.contains(&needle)
+                    || r.continuation
+                        .iter()
+                        .any(|c| String::from_utf8_lossy(c).to_lowercase().contains(&needle))
+            })
+            .collect();
+        let spans: Vec<bool> = (self.trace.tree.nodes.iter())
+            .map(|n| {
+                n.service.to_lowercase().contains(&needle)
+                    || n.name.to_lowercase().contains(&needle)
+                    || n.records
+                        .iter()
+                        .any(|&r| lines.get(r).copied().unwrap_or(false))
+            })
+            .collect();
+        self.search = Some(Search {
+            text: text.to_string(),
+            spans,
+            lines,
+        });
+        self.jump_match(true)
+    }
+}
+
+/// The whole explorer's state.
+pub struct App {
+    /// The traces of the latest reading, in the list's order.
+    pub all: Vec<Row>,
+    /// The rows of `all` the filter keeps, in order.
+    pub shown: Vec<usize>,
+    /// The columns for `all` at the width they were laid out for.
+    pub table: Option<(usize, ScreenTable)>,
+    /// The list's selection.
+    pub list: Cursor,
+    /// The list's order.
+    pub sort: SortKey,
+    /// The filter (its trace conditions are applied here, its line conditions by reading).
+    pub filter: TraceFilter,
+    /// The filter as last typed at the prompt (the prompt opens with it).
+    pub filter_typed: String,
+    /// The line conditions the rows were read with.
+    pub read_key: Vec<String>,
+    /// Traces in the latest reading.
+    pub seen: usize,
+    /// A reading is under way.
+    pub reading: bool,
+    /// Standard input is still open.
+    pub live: bool,
+    /// What the latest reading met (errors, damaged files).
+    pub messages: Vec<String>,
+    /// A one-line message for the status line, until the next key.
+    pub flash: Option<String>,
+    /// The open trace.
+    pub trace: Option<TraceScreen>,
+    /// The trace being looked for.
+    pub opening: Option<String>,
+    /// The prompt line, while open.
+    pub prompt: Option<Prompt>,
+    /// The help screen is shown.
+    pub help: bool,
+    /// A trace marked to compare with (`m`).
+    pub marked: Option<String>,
+    /// Colours on.
+    pub color: bool,
+    /// Rows of the list or waterfall area at the last draw (PgUp/PgDn move by that).
+    pub page: usize,
+    /// Where the list and the waterfall rows start on screen, for mouse clicks.
+    pub rows_top: u16,
+    /// The screen's width at the last draw.
+    pub width: u16,
+}
+
+impl App {
+    /// An empty list, reading with `filter`, sorted by `sort`.
+    pub fn new(filter: TraceFilter, sort: SortKey, color: bool) -> App {
+        App {
+            all: Vec::new(),
+            shown: Vec::new(),
+            table: None,
+            list: Cursor::default(),
+            sort,
+            read_key: line_key(&filter),
+            filter,
+            filter_typed: String::new(),
+            seen: 0,
+            reading: true,
+            live: false,
+            messages: Vec::new(),
+            flash: None,
+            trace: None,
+            opening: None,
+            prompt: None,
+            help: false,
+            marked: None,
+            color,
+            page: 20,
+            rows_top: 1,
+            width: 80,
+        }
+    }
+
+    /// The selected row of the list.
+    pub fn selected_row(&self) -> Option<&Row> {
+        self.shown
+            .get(self.list.selected)
+            .and_then(|&i| self.all.get(i))
+    }
+
+    /// The id of the trace in view: the open one, else the selected row's.
+    pub fn current_id(&self) -> Option<String> {
+        match &self.trace {
+            Some(t) => Some(t.trace.id.to_string()),
+            None => self.selected_row().map(|r| r.id.to_string()),
+        }
+    }
+
+    /// Takes what the reader sends; may ask it for more (an open trace of a live stream is
+    /// looked for again when the stream grew).
+    pub fn on_reply(&mut self, reply: Reply) -> Option<Request> {
+        match reply {
+            Reply::Rows(rows) => return self.take_rows(rows),
+            Reply::Trace { asked, trace } => {
+                if self.opening.as_deref() == Some(asked.as_str()) {
+                    self.opening = None;
+                    match trace {
+                        Ok(trace) => self.show_trace(trace),
+                        Err(e) => self.flash = Some(e),
+                    }
+                }
+            }
+            Reply::Compared(Err(e)) => self.flash = Some(e),
+            Reply::Compared(Ok(_)) => {}
+        }
+        None
+    }
+
+    /// Opens `trace`, or updates the open trace in place when it is the same one.
+    fn show_trace(&mut self, trace: Box<Trace>) {
+        if let Some(open) = &mut self.trace {
+            if open.trace.id == trace.id {
+                let keep = open.selected_node();
+                let (tab, lines) = (open.tab, open.lines);
+                let folded = std::mem::take(&mut open.folded);
+                let mut fresh = TraceScreen::new(trace);
+                if folded.len() == fresh.folded.len() {
+                    fresh.folded = folded;
+                }
+                fresh.tab = tab;
+                fresh.lines = lines;
+                fresh
+                    .lines
+                    .select(lines.selected, fresh.trace.records.len());
+                fresh.refold(keep);
+                *open = fresh;
+                return;
+            }
+        }
+        self.trace = Some(TraceScreen::new(trace));
+    }
+
+    fn take_rows(&mut self, rows: Rows) -> Option<Request> {
+        let Rows {
+            rows,
+            seen,
+            messages,
+            line_key,
+            live,
+        } = rows;
+        // A reading for an older filter is let go: a newer one is on its way.
+        if line_key != line_key_of(&self.filter) {
+            return None;
+        }
+        let kept = self.selected_row().map(|r| r.id.clone());
+        self.all = rows;
+        sort(&mut self.all, self.sort);
+        self.seen = seen;
+        self.messages = messages;
+        self.read_key = line_key;
+        self.reading = false;
+        let was_live = self.live;
+        self.live = live;
+        self.table = None;
+        self.apply_filter(kept.as_ref());
+        // The open trace of a stream may have grown.
+        match (&self.trace, was_live) {
+            (Some(t), true) if self.opening.is_none() => {
+                let id = t.trace.id.to_string();
+                self.opening = Some(id.clone());
+                Some(Request::Open(id))
+            }
+            _ => None,
+        }
+    }
+
+    /// Keeps the rows the filter's trace conditions keep, the selection on `keep` if shown.
+    fn apply_filter(&mut self, keep: Option<&crate::records::ids::TraceKey>) {
+        let filter = &self.filter;
+        self.shown = (0..self.all.len())
+            .filter(|&i| filter.keeps(&self.all[i]))
+            .collect();
+        let row = keep.and_then(|id| self.shown.iter().position(|&i| &self.all[i].id == id));
+        self.list
+            .select(row.unwrap_or(self.list.selected), self.shown.len());
+    }
+
+    /// The next sort order, the selection kept.
+    pub fn next_sort(&mut self) {
+        self.sort = match self.sort {
+            SortKey::Start => SortKey::Duration,
+            SortKey::Duration => SortKey::Errors,
+            SortKey::Errors => SortKey::Spans,
+            SortKey::Spans => SortKey::Lines,
+            SortKey::Lines => SortKey::Worst,
+            SortKey::Worst => SortKey::Start,
+        };
+        let kept = self.selected_row().map(|r| r.id.clone());
+        sort(&mut self.all, self.sort);
+        self.apply_filter(kept.as_ref());
+        self.flash = Some(format!("sorted by {}", sort_name(self.sort)));
+    }
+
+    /// Shows only traces with errors, or every trace again.
+    pub fn toggle_errors(&mut self) {
+        self.filter.errors = !self.filter.errors;
+        let kept = self.selected_row().map(|r| r.id.clone());
+        self.apply_filter(kept.as_ref());
+    }
+
+    /// Applies the filter typed at the prompt: at once when only its trace conditions
+    /// changed, by reading again when its line conditions did.
+    pub fn set_filter(&mut self, text: &str, now: i64) -> Effect {
+        let typed = match parse_filter(text, now) {
+            Ok(t) => t,
+            Err(e) => {
+                self.flash = Some(format!("filter: {e}"));
+                return Effect::Nothing;
+            }
+        };
+        self.filter = typed.filter;
+        if line_key_of(&self.filter) == self.read_key {
+            let kept = self.selected_row().map(|r| r.id.clone());
+            self.apply_filter(kept.as_ref());
+            Effect::Nothing
+        } else {
+            self.reading = true;
+            Effect::Ask(Request::Read(self.filter.clone()))
+        }
+    }
+
+    /// Opens the selected trace.
+    pub fn open_selected(&mut self) -> Effect {
+        match self.selected_row().map(|r| r.id.to_string()) {
+            Some(id) => self.open(id),
+            None => Effect::Nothing,
+        }
+    }
+
+    /// Looks for the trace `id` names.
+    pub fn open(&mut self, id: String) -> Effect {
+        self.opening = Some(id.clone());
+        self.flash = Some(format!("opening {id}…"));
+        Effect::Ask(Request::Open(id))
+    }
+
+    /// The filter in words, for the status line.
+    pub fn filter_text(&self) -> String {
+        describe(&self.filter)
+    }
+}
+
+fn line_key_of(filter: &TraceFilter) -> Vec<String> {
+    line_key(filter)
+}
+
+/// The name of a sort order, as `--sort` spells it.
+pub fn sort_name(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Start => "start",
+        SortKey::Duration => "duration",
+        SortKey::Errors => "errors",
+        SortKey::Spans => "spans",
+        SortKey::Lines => "lines",
+        SortKey::Worst => "worst",
+    }
+}

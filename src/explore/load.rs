@@ -1,0 +1,252 @@
+//! The explorer's reader: one thread that reads the inputs through the stages every other
+//! mode uses (`--all`'s read for the list, the one-trace search to open a trace, `--diff`'s
+//! comparison) and hands the results to the screen, which never waits for it.
+//!
+//! Standard input is copied, whole lines at a time, into a file that is read as any file is,
+//! again each time it has grown (at most once a second): the list of a live stream fills
+//! as lines arrive, and an open trace can be searched for again.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::cli::SortKey;
+use crate::config::{Config, Inputs, Selection};
+use crate::modes::all::{read, report_reading};
+use crate::modes::collect::Keep;
+use crate::modes::trace::{find, Lookup};
+use crate::render::diff::{write_diff, DiffInput};
+use crate::render::term::RenderOptions;
+use crate::traces::compare::{compare, Shape};
+use crate::traces::filter::TraceFilter;
+use crate::traces::gates::Gates;
+use crate::traces::summary::Row;
+use crate::traces::Trace;
+
+/// A live stream is read again at most this often.
+const LIVE_REREAD: Duration = Duration::from_secs(1);
+
+/// What the screen asks of the reader.
+pub enum Request {
+    /// Every trace, the lines tested against this filter's line conditions.
+    Read(TraceFilter),
+    /// One trace, by an id in any spelling.
+    Open(String),
+    /// Two traces compared (ids), as text for the pager, `width` columns wide.
+    Compare(String, String, usize),
+}
+
+/// What the reader hands back.
+pub enum Reply {
+    /// Every trace (after a [`Request::Read`], or because a live stream grew).
+    Rows(Rows),
+    /// A trace asked for, or why it is not there.
+    Trace {
+        /// The id as asked.
+        asked: String,
+        /// The trace (boxed: it is large).
+        trace: Result<Box<Trace>, String>,
+    },
+    /// A comparison, or why there is none.
+    Compared(Result<String, String>),
+}
+
+/// The rows of one reading.
+pub struct Rows {
+    /// The traces whose lines met the line conditions, sorted by start.
+    pub rows: Vec<Row>,
+    /// Traces seen.
+    pub seen: usize,
+    /// What reading met (errors, damaged files), one line each.
+    pub messages: Vec<String>,
+    /// The line conditions this reading tested (see [`super::prompt::line_key`]).
+    pub line_key: Vec<String>,
+    /// Standard input is still open: more readings will follow.
+    pub live: bool,
+}
+
+/// Standard input, being copied to a file.
+pub struct StdinCopy {
+    path: PathBuf,
+    /// The copy has reached the end of standard input.
+    done: Arc<AtomicBool>,
+    /// The file's length at the last reading.
+    read_len: u64,
+    read_at: Instant,
+}
+
+/// Starts copying standard input into `path`, whole lines at a time (a reading never sees
+/// half a line); sets `done` at its end.
+pub fn copy_stdin(path: PathBuf, done: Arc<AtomicBool>) -> std::io::Result<()> {
+    let mut file = File::create(&path)?;
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut pending: Vec<u8> = Vec::new();
+        loop {
+            let n = match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            pending.extend_from_slice(&buf[..n]);
+            if let Some(last) = memchr::memrchr(b'\n', &pending) {
+                if file.write_all(&pending[..=last]).is_err() {
+                    break;
+                }
+                pending.drain(..=last);
+            }
+        }
+        let _ = file.write_all(&pending);
+        let _ = file.flush();
+        done.store(true, Ordering::SeqCst);
+    });
+    Ok(())
+}
+
+/// Runs the reader until the screen hangs up: answers `requests` on `replies`, and reads a
+/// live stream again as it grows.
+pub fn serve(
+    config: Config,
+    stdin: Option<(PathBuf, Arc<AtomicBool>)>,
+    requests: Receiver<Request>,
+    replies: Sender<Reply>,
+) {
+    let mut live = stdin.map(|(path, done)| StdinCopy {
+        path,
+        done,
+        read_len: 0,
+        read_at: Instant::now(),
+    });
+    let mut filter = TraceFilter::default();
+    let mut was_live = live.is_some();
+    loop {
+        let request = match requests.recv_timeout(Duration::from_millis(200)) {
+            Ok(r) => Some(r),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let reply = match request {
+            Some(Request::Read(f)) => {
+                filter = f;
+                Reply::Rows(read_rows(&config, &filter, live.as_mut()))
+            }
+            Some(Request::Open(id)) => Reply::Trace {
+                trace: open(&config, &id),
+                asked: id,
+            },
+            Some(Request::Compare(a, b, width)) => {
+                Reply::Compared(compare_text(&config, &a, &b, width))
+            }
+            None => {
+                // A live stream that grew (or ended) since its last reading is read again.
+                let Some(copy) = live.as_mut() else { continue };
+                let len = std::fs::metadata(&copy.path).map_or(0, |m| m.len());
+                let done = copy.done.load(Ordering::SeqCst);
+                let grew = len != copy.read_len && copy.read_at.elapsed() >= LIVE_REREAD;
+                if !(grew || done && was_live) {
+                    continue;
+                }
+                let rows = read_rows(&config, &filter, Some(copy));
+                was_live = rows.live;
+                Reply::Rows(rows)
+            }
+        };
+        if replies.send(reply).is_err() {
+            return;
+        }
+    }
+}
+
+/// Reads every trace whose lines meet `filter`'s line conditions (the trace conditions are
+/// the screen's to apply: they change without a reading).
+pub fn read_rows(config: &Config, filter: &TraceFilter, live: Option<&mut StdinCopy>) -> Rows {
+    let line_filter = TraceFilter {
+        wheres: filter.wheres.clone(),
+        grep: filter.grep.clone(),
+        ..TraceFilter::default()
+    };
+    let live = live.map(|copy| {
+        // Read the length first: what is read is at least that much.
+        copy.read_len = std::fs::metadata(&copy.path).map_or(0, |m| m.len());
+        copy.read_at = Instant::now();
+        !copy.done.load(Ordering::SeqCst)
+    });
+    let gates = Gates::default();
+    let keep = Keep {
+        filter: &line_filter,
+        gates: &gates,
+        sort: SortKey::Start,
+        trees: false,
+        stats: false,
+        limit: None,
+        completeness: None,
+    };
+    let selection = Selection {
+        filter: line_filter.clone(),
+        limit: None,
+    };
+    let (_, searched, collected) = read(config, &selection, &keep, None);
+    let mut said = Vec::new();
+    let _ = report_reading(config, &searched, &collected, &mut said);
+    Rows {
+        seen: collected.seen,
+        rows: collected.rows,
+        messages: lines_of(&said),
+        line_key: super::prompt::line_key(filter),
+        live: live.unwrap_or(false),
+    }
+}
+
+/// Finds one trace as `tracegrep ID` does.
+pub fn open(config: &Config, id: &str) -> Result<Box<Trace>, String> {
+    let mut said = Vec::new();
+    match find(config, id, &mut said) {
+        Ok(Lookup::Found(found)) => Ok(Box::new(found.trace)),
+        Ok(Lookup::Missing { .. }) => Err(format!("no line of trace {id}")),
+        Ok(Lookup::Ambiguous) => Err(lines_of(&said).join(" ")),
+        Err(e) => Err(format!("{e:#}")),
+    }
+}
+
+/// Compares two traces as `tracegrep A --diff B` does, as plain text.
+fn compare_text(config: &Config, a: &str, b: &str, width_cols: usize) -> Result<String, String> {
+    let a = Shape::of_trace(&*open(config, a)?);
+    let b = Shape::of_trace(&*open(config, b)?);
+    let diff = compare(&a, &b);
+    let mut text = Vec::new();
+    let input = DiffInput {
+        a: &a,
+        b: &b,
+        diff: &diff,
+    };
+    let opts = RenderOptions {
+        color: false,
+        width_cols,
+    };
+    write_diff(&mut text, &input, &opts).map_err(|e| e.to_string())?;
+    Ok(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// The lines written to `said`, without the `tracegrep: ` each starts with.
+fn lines_of(said: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(said)
+        .lines()
+        .map(|l| l.strip_prefix("tracegrep: ").unwrap_or(l).to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// The configuration the reader runs with: no progress bar on stderr (the screen is the
+/// terminal), and standard input read through its copy.
+pub fn reader_config(config: &Config, stdin_copy: Option<&PathBuf>) -> Config {
+    let mut config = config.clone();
+    config.stderr_is_terminal = false;
+    if let Some(path) = stdin_copy {
+        config.inputs = Inputs::Paths(vec![path.clone()]);
+    }
+    config
+}

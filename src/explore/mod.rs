@@ -1,0 +1,231 @@
+//! `-i`: the interactive explorer. A renderer and a mode over the same stages as the rest:
+//! a reader thread ([`load`]) reads the inputs as `--all` and the one-trace search do, the
+//! state ([`app`]) takes its results and the keys ([`keys`]), and the screen ([`draw`],
+//! [`trace_view`]) is drawn from the state alone with ratatui.
+//!
+//! The screen is the terminal (`/dev/tty`), not standard output or input: the logs can come
+//! on standard input (`kubectl logs -f … | tracegrep -i`), as fzf and less do. The terminal
+//! is put back as it was on every way out: `q`, Ctrl-C, a signal, an error and a panic.
+
+pub mod app;
+pub mod draw;
+pub mod keys;
+pub mod load;
+pub mod prompt;
+#[cfg(test)]
+mod tests;
+pub mod trace_view;
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use anyhow::Context;
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture};
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+
+use crate::config::{Config, ExploreMode, Inputs};
+use crate::exit::ExitStatus;
+use crate::explore::app::{App, Effect};
+use crate::explore::load::{Reply, Request};
+
+/// Set by SIGINT or SIGTERM from outside (a key press of Ctrl-C arrives as a key).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Runs the explorer until the user leaves it. Fails, before drawing anything, when there is
+/// no terminal to draw on.
+pub fn run(
+    config: &Config,
+    mode: &ExploreMode,
+    err: &mut dyn std::io::Write,
+) -> anyhow::Result<ExitStatus> {
+    let tty = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .context("-i needs a terminal to draw on and read keys from (/dev/tty)")?;
+    // Standard input is copied to a file the reader reads as it grows.
+    let mut stdin = None;
+    let _dir;
+    if config.inputs == Inputs::Stdin {
+        let dir = tempfile::tempdir().context("a directory for the copy of standard input")?;
+        let path = dir.path().join("stdin");
+        let _ = crate::input::STDIN_COPY.set(path.clone());
+        let done = Arc::new(AtomicBool::new(false));
+        load::copy_stdin(path.clone(), done.clone()).context("copying standard input")?;
+        stdin = Some((path, done));
+        _dir = Some(dir);
+    } else {
+        _dir = None;
+    }
+    let reader_config = load::reader_config(config, stdin.as_ref().map(|(p, _)| p));
+    let (ask, requests) = mpsc::channel();
+    let (replies_to, replies) = mpsc::channel();
+    std::thread::spawn(move || load::serve(reader_config, stdin, requests, replies_to));
+
+    let mut app = App::new(mode.selection.filter.clone(), mode.sort, mode.color);
+    let _ = ask.send(Request::Read(app.filter.clone()));
+    if let Some(id) = &mode.open {
+        if let Effect::Ask(request) = app.open(id.clone()) {
+            let _ = ask.send(request);
+        }
+    }
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let screen = Screen::enter(tty)?;
+    let status = event_loop(&mut app, screen, &ask, &replies);
+    let said: Vec<String> = app.messages.clone();
+    drop(ask);
+    for line in said {
+        writeln!(err, "tracegrep: {line}")?;
+    }
+    status
+}
+
+/// The terminal in the explorer's state (raw, alternate screen, mouse); put back on drop.
+struct Screen {
+    terminal: Terminal<CrosstermBackend<BufWriter<File>>>,
+}
+
+impl Screen {
+    fn enter(tty: File) -> anyhow::Result<Screen> {
+        enable_raw_mode().context("-i could not set up the terminal")?;
+        install_panic_restore();
+        let mut out = BufWriter::new(tty);
+        crossterm::execute!(out, EnterAlternateScreen, EnableMouseCapture)?;
+        let terminal = Terminal::new(CrosstermBackend::new(out))?;
+        Ok(Screen { terminal })
+    }
+
+    /// Leaves the screen for a program that needs the terminal, then comes back.
+    fn suspend<T>(&mut self, run: impl FnOnce() -> T) -> anyhow::Result<T> {
+        leave(self.terminal.backend_mut());
+        let result = run();
+        enable_raw_mode()?;
+        crossterm::execute!(
+            self.terminal.backend_mut(),
+            EnterAlternateScreen,
+            EnableMouseCapture
+        )?;
+        self.terminal.clear()?;
+        Ok(result)
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        leave(self.terminal.backend_mut());
+        let _ = self.terminal.show_cursor();
+    }
+}
+
+/// Puts the terminal back: mouse off, main screen, cooked mode.
+fn leave(out: &mut impl Write) {
+    let _ = crossterm::execute!(
+        out,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = out.flush();
+    let _ = disable_raw_mode();
+}
+
+/// A panic puts the terminal back before its message is printed.
+fn install_panic_restore() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(mut tty) = OpenOptions::new().write(true).open("/dev/tty") {
+            leave(&mut tty);
+        }
+        previous(info);
+    }));
+}
+
+fn event_loop(
+    app: &mut App,
+    mut screen: Screen,
+    ask: &mpsc::Sender<Request>,
+    replies: &mpsc::Receiver<Reply>,
+) -> anyhow::Result<ExitStatus> {
+    let mut dirty = true;
+    loop {
+        while let Ok(reply) = replies.try_recv() {
+            if let Reply::Compared(Ok(text)) = reply {
+                page(&mut screen, &text)?;
+            } else if let Some(request) = app.on_reply(reply) {
+                let _ = ask.send(request);
+            }
+            dirty = true;
+        }
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return Ok(ExitStatus::Interrupted);
+        }
+        if dirty {
+            screen.terminal.draw(|frame| draw::draw(frame, app))?;
+        }
+        if !event::poll(Duration::from_millis(100))? {
+            // Progress moves while something is read.
+            dirty = app.reading || app.opening.is_some();
+            continue;
+        }
+        let event = event::read()?;
+        dirty = true;
+        match keys::on_event(app, event, now()) {
+            Effect::Nothing => {}
+            Effect::Quit => return Ok(ExitStatus::Found),
+            Effect::Interrupted => return Ok(ExitStatus::Interrupted),
+            Effect::Ask(request) => {
+                let _ = ask.send(request);
+            }
+            Effect::Copy(text) => {
+                let out = screen.terminal.backend_mut();
+                let _ = crossterm::execute!(
+                    out,
+                    crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
+                );
+            }
+            Effect::Page(text) => page(&mut screen, &text)?,
+        }
+    }
+}
+
+/// Shows `text` in `$PAGER` (else `less`), with the terminal handed over meanwhile.
+fn page(screen: &mut Screen, text: &str) -> anyhow::Result<()> {
+    let mut file = tempfile::NamedTempFile::new()?;
+    file.write_all(text.as_bytes())?;
+    file.flush()?;
+    let pager = std::env::var("PAGER")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| "less".to_string());
+    let path: PathBuf = file.path().to_path_buf();
+    screen.suspend(|| {
+        // The pager reads keys from the terminal, whatever standard input is.
+        let tty = File::open("/dev/tty").ok();
+        let mut command = std::process::Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("{pager} \"$1\""))
+            .arg("sh")
+            .arg(&path);
+        if let Some(tty) = tty {
+            command.stdin(tty);
+        }
+        let _ = command.status();
+    })?;
+    Ok(())
+}
+
+/// Now, in nanoseconds since the epoch (for filters such as `--since 15m`).
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
