@@ -14,6 +14,7 @@ mod completions;
 mod conformance;
 mod conventions;
 mod diff;
+mod explore;
 mod export;
 mod follow;
 mod fuzz;

@@ -379,6 +379,9 @@ pub struct App {
     pub trace: Option<TraceScreen>,
     /// The trace being looked for.
     pub opening: Option<String>,
+    /// What is being looked for is the open trace again (a live stream grew): it is let go
+    /// if the user has left that trace meanwhile.
+    pub refreshing: bool,
     /// The prompt line, while open.
     pub prompt: Option<Prompt>,
     /// The help screen is shown.
@@ -414,6 +417,7 @@ impl App {
             flash: None,
             trace: None,
             opening: None,
+            refreshing: false,
             prompt: None,
             help: false,
             marked: None,
@@ -447,8 +451,18 @@ impl App {
             Reply::Trace { asked, trace } => {
                 if self.opening.as_deref() == Some(asked.as_str()) {
                     self.opening = None;
+                    let left = self
+                        .trace
+                        .as_ref()
+                        .is_none_or(|t| t.trace.id.to_string() != asked);
+                    if std::mem::take(&mut self.refreshing) && left {
+                        return None;
+                    }
                     match trace {
-                        Ok(trace) => self.show_trace(trace),
+                        Ok(trace) => {
+                            self.flash = None;
+                            self.show_trace(trace);
+                        }
                         Err(e) => self.flash = Some(e),
                     }
                 }
@@ -511,6 +525,7 @@ impl App {
             (Some(t), true) if self.opening.is_none() => {
                 let id = t.trace.id.to_string();
                 self.opening = Some(id.clone());
+                self.refreshing = true;
                 Some(Request::Open(id))
             }
             _ => None,
@@ -583,6 +598,7 @@ impl App {
     /// Looks for the trace `id` names.
     pub fn open(&mut self, id: String) -> Effect {
         self.opening = Some(id.clone());
+        self.refreshing = false;
         self.flash = Some(format!("opening {id}…"));
         Effect::Ask(Request::Open(id))
     }

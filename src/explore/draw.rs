@@ -140,11 +140,16 @@ fn draw_status(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         return;
     }
     let mut parts: Vec<Span<'_>> = Vec::new();
+    let noun = if app.all.len() == 1 {
+        "trace"
+    } else {
+        "traces"
+    };
     let count = if app.shown.len() == app.all.len() {
-        format!("{} traces", thousands(app.shown.len() as u64))
+        format!("{} {noun}", thousands(app.shown.len() as u64))
     } else {
         format!(
-            "{} of {} traces",
+            "{} of {} {noun}",
             thousands(app.shown.len() as u64),
             thousands(app.all.len() as u64)
         )
