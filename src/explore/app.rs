@@ -7,6 +7,7 @@ use crate::explore::prompt::{describe, line_key, parse_filter};
 use crate::modes::collect::sort;
 use crate::records::level::Level;
 use crate::render::table::ScreenTable;
+use crate::render::term::ServiceColors;
 use crate::traces::filter::TraceFilter;
 use crate::traces::summary::Row;
 use crate::traces::Trace;
@@ -129,6 +130,8 @@ pub struct TraceScreen {
     pub search: Option<Search>,
     /// Lines of the detail pane scrolled past.
     pub detail_scroll: usize,
+    /// The colours of the trace's services (made once: a trace may have many spans).
+    pub colors: ServiceColors,
 }
 
 impl TraceScreen {
@@ -143,6 +146,7 @@ impl TraceScreen {
             tab: Tab::Waterfall,
             search: None,
             detail_scroll: 0,
+            colors: ServiceColors::of_trace(&trace),
             trace,
         };
         screen.refold(None);

@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &mut App, theme: Theme) {
     .areas(area);
     frame.render_widget(Paragraph::new(header(t, theme)), head);
     frame.render_widget(Paragraph::new(tab_line(t, theme)), tabs);
-    let colors = ServiceColors::of_trace(&t.trace);
+    let colors = t.colors.clone();
     match t.tab {
         Tab::Waterfall => {
             let split = if body.width >= SIDE_BY_SIDE_COLS {

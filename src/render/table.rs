@@ -259,7 +259,8 @@ struct Plan {
     layout: Layout,
 }
 
-fn plan(traces: &[Row], width_cols: usize) -> Plan {
+/// `sample`: the widths are taken from at most about this many rows, spread evenly.
+fn plan(traces: &[Row], width_cols: usize, sample: usize) -> Plan {
     let day = common_day(traces);
     let mut header: Vec<String> = HEADERS.iter().map(ToString::to_string).collect();
     if let Some(day) = &day {
@@ -271,8 +272,10 @@ fn plan(traces: &[Row], width_cols: usize) -> Plan {
     for (w, h) in header_widths.iter_mut().zip(&header) {
         *w = width_of(h);
     }
+    let stride = traces.len().div_ceil(sample.max(1)).max(1);
     let mut natural = traces
         .par_iter()
+        .step_by(stride)
         .fold(
             || header_widths,
             |mut widths, t| {
@@ -328,7 +331,7 @@ pub fn write_table(out: &mut dyn Write, traces: &[Row], opts: &RenderOptions) ->
         header,
         day,
         layout,
-    } = plan(traces, opts.width_cols);
+    } = plan(traces, opts.width_cols, usize::MAX);
     if traces.is_empty() {
         return write_slice(out, &[], Some(&header), &layout, day.as_deref(), opts);
     }
@@ -391,6 +394,10 @@ fn write_slice(
     grid::write_lines(out, &table)
 }
 
+/// Rows a [`ScreenTable`] takes its column widths from: laying out a million rows took most
+/// of a second, a frame the screen would freeze for.
+pub const SCREEN_SAMPLE_ROWS: usize = 10_000;
+
 /// One cell of [`ScreenTable`], cut and padded to its column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScreenCell {
@@ -410,14 +417,15 @@ pub struct ScreenTable {
 }
 
 impl ScreenTable {
-    /// Lays out `traces` (the widths of all of them, so that scrolling does not move the
-    /// columns) in `width_cols`.
+    /// Lays out `traces` in `width_cols`, from the widths of all of them (so that scrolling
+    /// does not move the columns), or of an even sample of [`SCREEN_SAMPLE_ROWS`] when there
+    /// are more (a cell wider than the sample's is cut).
     pub fn new(traces: &[Row], width_cols: usize) -> ScreenTable {
         let Plan {
             header,
             day,
             layout,
-        } = plan(traces, width_cols);
+        } = plan(traces, width_cols, SCREEN_SAMPLE_ROWS);
         ScreenTable {
             header,
             day,
