@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_tracegrep_global_optspecs
-    string join \n format= diff= all stats errors failed service= min-duration= shorter-than= since= until= where= grep= sort= limit= report= o/output= fail-on-error max-duration= max-error-rate= fail-on-orphans expect-services= fail-on-incomplete allow-empty baseline= max-regression= fail-on-new-errors color= width= f/follow idle= q/quiet j/threads= fields= trace-field= span-field= parent-field= time-field= service-field= otlp-endpoint= otlp-header= dry-run generate= h/help V/version
+    string join \n format= diff= all i/interactive stats errors failed service= min-duration= shorter-than= since= until= where= grep= sort= limit= report= o/output= fail-on-error max-duration= max-error-rate= fail-on-orphans expect-services= fail-on-incomplete allow-empty baseline= max-regression= fail-on-new-errors color= width= f/follow idle= q/quiet j/threads= fields= trace-field= span-field= parent-field= time-field= service-field= otlp-endpoint= otlp-header= dry-run generate= h/help V/version
 end
 
 function __fish_tracegrep_needs_command
@@ -82,6 +82,7 @@ powershell\t'PowerShell completions'
 elvish\t'elvish completions'
 man\t'The man page (roff)'"
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l all -d 'Every trace: a table with one row per trace instead of one trace\'s waterfall'
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -s i -l interactive -d 'Explore every trace in a full-screen terminal view: the table of --all with a filter prompt (`/`), sort keys and an errors-only toggle; Enter opens a trace as a waterfall to fold, with the critical path, a detail pane of the selected span and its lines, and a timeline tab. With a TRACE_ID, opens on that trace. Keys are read from the terminal, so the logs can come on standard input (`kubectl logs -f … | tracegrep -i`: traces appear as they finish). `?` lists the keys'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l stats -d 'Statistics per service and per operation (p50/p95/p99/max, error rate) and the services most often on critical paths, over every trace the filters keep'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l errors -d 'Keep only traces with an error line or a failed span anywhere (a callee\'s error that was retried counts too; --failed keeps the failed requests)'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l failed -d 'Keep only failed requests: the trace\'s entry span ended at error level or reports a server error (HTTP 5xx, a gRPC server-error code such as UNAVAILABLE)'

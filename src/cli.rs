@@ -10,7 +10,8 @@ use crate::traces::gates::DurationGate;
 
 /// What the exit statuses mean (`--help` and the man page's EXIT STATUS).
 pub const EXIT_STATUS: &str = "0 the trace was found (--all: some trace was), 1 it was not, 2 an \
-error occurred (a file could not be read), 3 a CI gate failed, 130 --follow was interrupted.";
+error occurred (a file could not be read), 3 a CI gate failed, 130 --follow or -i was \
+interrupted.";
 
 /// Examples for `--help` and the man page's EXAMPLES, each line short enough for 80 columns
 /// so that no terminal splits a trace id.
@@ -23,6 +24,7 @@ kubectl logs -f deploy/checkout --prefix --timestamps \\
 tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq .
 tracegrep --format tree 4bf92f35 logs/ > trace.txt
 tracegrep --all --failed --sort duration logs/
+tracegrep -i logs/
 tracegrep --format jaeger 4bf92f3577b34da6a3ce929d0e0e4736 logs/ > t.json
 tracegrep --all --failed logs/ --otlp-endpoint http://localhost:4318
 tracegrep --stats --service payment logs/
@@ -37,7 +39,8 @@ tracegrep mcp logs/";
 /// equal; `concat!` takes only literals).
 const AFTER_HELP: &str = concat!(
     "Exit status: 0 the trace was found (--all: some trace was), 1 it was not, 2 an error ",
-    "occurred (a file could not be read), 3 a CI gate failed, 130 --follow was interrupted.",
+    "occurred (a file could not be read), 3 a CI gate failed, 130 --follow or -i was ",
+    "interrupted.",
     "\n\nExamples:\n  tracegrep 4bf92f3577b34da6a3ce929d0e0e4736 logs/\n",
     "  tracegrep 4bf92f35 logs/*.jsonl.gz\n",
     "  cat app.log | tracegrep 4BF92F35-77B3-4DA6-A3CE-929D0E0E4736\n",
@@ -46,6 +49,7 @@ const AFTER_HELP: &str = concat!(
     "  tracegrep --format json 4bf92f3577b34da6a3ce929d0e0e4736 logs/ | jq .\n",
     "  tracegrep --format tree 4bf92f35 logs/ > trace.txt\n",
     "  tracegrep --all --failed --sort duration logs/\n",
+    "  tracegrep -i logs/\n",
     "  tracegrep --format jaeger 4bf92f3577b34da6a3ce929d0e0e4736 logs/ > t.json\n",
     "  tracegrep --all --failed logs/ --otlp-endpoint http://localhost:4318\n",
     "  tracegrep --stats --service payment logs/\n",

@@ -181,6 +181,8 @@ fn draw_status(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
     if app.live {
         parts.push(Span::styled(" · live", theme.fg(Color::Green)));
     }
+    // The key to the help before the messages, which are cut when long.
+    parts.push(Span::raw(" · ? help"));
     if let Some(flash) = &app.flash {
         parts.push(Span::raw(" · "));
         parts.push(Span::styled(
@@ -189,12 +191,10 @@ fn draw_status(frame: &mut Frame<'_>, area: Rect, app: &App, theme: Theme) {
         ));
     } else if let Some(first) = app.messages.first() {
         parts.push(Span::raw(" · "));
-        parts.push(Span::styled(
+        parts.push(Span::raw(
             crate::render::sanitize::sanitize(first).into_owned(),
-            theme.alarm(),
         ));
     }
-    parts.push(Span::styled("  ? help", theme.dim()));
     frame.render_widget(
         Paragraph::new(Line::from(parts)).style(Style::new().add_modifier(Modifier::REVERSED)),
         area,
