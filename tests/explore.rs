@@ -95,7 +95,9 @@ impl Tmux {
     /// The exit status after the program ended, and that the terminal is back in its
     /// normal mode (canonical input, echo) on the main screen.
     fn exit_status(&self) -> i32 {
-        let screen = self.wait("EXIT=", false);
+        self.wait("EXIT=", false);
+        // stty's settings follow the status line (`-icanon` when raw mode was left on).
+        let screen = self.wait("icanon", false);
         let line = screen
             .lines()
             .find_map(|l| l.trim().strip_prefix("EXIT="))
