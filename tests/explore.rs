@@ -251,18 +251,20 @@ fn escape_sequences_in_logs_are_shown_not_obeyed() {
 
 #[test]
 fn a_signal_from_outside_ends_it_with_the_terminal_restored() {
-    // A command line no other test runs, so that pkill finds this one only.
-    let command = format!("{} -i --sort lines fixtures/ci", binary());
-    let Some(t) = Tmux::start("signal", &command, 130, 20) else {
-        return;
-    };
-    t.wait(" 4 traces · sort", false);
-    let status = Command::new("pkill")
-        .args(["-INT", "-f", &format!("^{command}$")])
-        .status()
-        .expect("pkill");
-    assert!(status.success());
-    assert_eq!(t.exit_status(), 130);
+    for (signal, sort) in [("INT", "lines"), ("TERM", "spans"), ("HUP", "errors")] {
+        // A command line no other test runs, so that pkill finds this one only.
+        let command = format!("{} -i --sort {sort} fixtures/ci", binary());
+        let Some(t) = Tmux::start(&format!("signal-{sort}"), &command, 130, 20) else {
+            return;
+        };
+        t.wait(" 4 traces · sort", false);
+        let status = Command::new("pkill")
+            .args([&format!("-{signal}"), "-f", &format!("^{command}$")])
+            .status()
+            .expect("pkill");
+        assert!(status.success());
+        assert_eq!(t.exit_status(), 130, "SIG{signal}");
+    }
 }
 
 #[test]

@@ -27,8 +27,12 @@ use crate::traces::gates::Gates;
 use crate::traces::summary::Row;
 use crate::traces::Trace;
 
-/// A live stream is read again at most this often.
+/// A live stream is read again at most this often, and never sooner than
+/// [`LIVE_REREAD_FACTOR`] times the last reading took: a long stream costs more to read each
+/// time, and reading again may take at most a fifth of the time (the rest is for the screen
+/// and the other requests).
 const LIVE_REREAD: Duration = Duration::from_secs(1);
+const LIVE_REREAD_FACTOR: u32 = 4;
 
 /// What the screen asks of the reader.
 pub enum Request {
@@ -77,6 +81,8 @@ pub struct StdinCopy {
     /// The file's length at the last reading.
     read_len: u64,
     read_at: Instant,
+    /// How long the last reading took.
+    read_took: Duration,
 }
 
 /// Starts copying standard input into `path`, whole lines at a time (a reading never sees
@@ -120,6 +126,7 @@ pub fn serve(
         done,
         read_len: 0,
         read_at: Instant::now(),
+        read_took: Duration::ZERO,
     });
     let mut filter = TraceFilter::default();
     let mut was_live = live.is_some();
@@ -146,7 +153,8 @@ pub fn serve(
                 let Some(copy) = live.as_mut() else { continue };
                 let len = std::fs::metadata(&copy.path).map_or(0, |m| m.len());
                 let done = copy.done.load(Ordering::SeqCst);
-                let grew = len != copy.read_len && copy.read_at.elapsed() >= LIVE_REREAD;
+                let wait = LIVE_REREAD.max(copy.read_took * LIVE_REREAD_FACTOR);
+                let grew = len != copy.read_len && copy.read_at.elapsed() >= wait;
                 if !(grew || done && was_live) {
                     continue;
                 }
@@ -169,11 +177,14 @@ pub fn read_rows(config: &Config, filter: &TraceFilter, live: Option<&mut StdinC
         grep: filter.grep.clone(),
         ..TraceFilter::default()
     };
-    let live = live.map(|copy| {
-        // Read the length first: what is read is at least that much.
+    let mut live = live;
+    let open = live.as_deref_mut().map(|copy| {
+        // Whether the copy is done first, then its length: a copy done before the length was
+        // read is read whole.
+        let done = copy.done.load(Ordering::SeqCst);
         copy.read_len = std::fs::metadata(&copy.path).map_or(0, |m| m.len());
         copy.read_at = Instant::now();
-        !copy.done.load(Ordering::SeqCst)
+        !done
     });
     let gates = Gates::default();
     let keep = Keep {
@@ -190,6 +201,9 @@ pub fn read_rows(config: &Config, filter: &TraceFilter, live: Option<&mut StdinC
         limit: None,
     };
     let (_, searched, collected) = read(config, &selection, &keep, None);
+    if let Some(copy) = live {
+        copy.read_took = copy.read_at.elapsed();
+    }
     let mut said = Vec::new();
     let _ = report_reading(config, &searched, &collected, &mut said);
     Rows {
@@ -197,7 +211,7 @@ pub fn read_rows(config: &Config, filter: &TraceFilter, live: Option<&mut StdinC
         rows: collected.rows,
         messages: lines_of(&said),
         line_key: super::prompt::line_key(filter),
-        live: live.unwrap_or(false),
+        live: open.unwrap_or(false),
     }
 }
 

@@ -66,15 +66,29 @@ pub fn run(
         _dir = None;
     }
     let reader_config = load::reader_config(config, stdin.as_ref().map(|(p, _)| p));
-    let (ask, requests) = mpsc::channel();
+    // Two readers: one reads the list (long on big inputs), the other opens and compares
+    // traces, so a trace opens while the list is still being read.
+    let (list, list_requests) = mpsc::channel();
+    let (traces, trace_requests) = mpsc::channel();
     let (replies_to, replies) = mpsc::channel();
-    std::thread::spawn(move || load::serve(reader_config, stdin, requests, replies_to));
+    let trace_config = reader_config.clone();
+    let trace_replies = replies_to.clone();
+    std::thread::spawn(move || load::serve(reader_config, stdin, list_requests, replies_to));
+    std::thread::spawn(move || {
+        // Its own pool: in the global one, its searches would queue behind the list's.
+        let serve = move || load::serve(trace_config, None, trace_requests, trace_replies);
+        match rayon::ThreadPoolBuilder::new().build() {
+            Ok(pool) => pool.install(serve),
+            Err(_) => serve(),
+        }
+    });
+    let ask = Readers { list, traces };
 
     let mut app = App::new(mode.selection.filter.clone(), mode.sort, mode.color);
-    let _ = ask.send(Request::Read(app.filter.clone()));
+    ask.send(Request::Read(app.filter.clone()));
     if let Some(id) = &mode.open {
         if let Effect::Ask(request) = app.open(id.clone()) {
-            let _ = ask.send(request);
+            ask.send(request);
         }
     }
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
@@ -86,6 +100,23 @@ pub fn run(
         writeln!(err, "tracegrep: {line}")?;
     }
     status
+}
+
+/// Where requests go: the list's reader, or the reader of single traces.
+struct Readers {
+    list: mpsc::Sender<Request>,
+    traces: mpsc::Sender<Request>,
+}
+
+impl Readers {
+    /// Sends `request` to its reader (a reader that has stopped is ignored: the screen
+    /// goes on without it).
+    fn send(&self, request: Request) {
+        let _ = match request {
+            Request::Read(_) => self.list.send(request),
+            _ => self.traces.send(request),
+        };
+    }
 }
 
 /// The terminal in the explorer's state (raw, alternate screen, mouse); put back on drop.
@@ -151,7 +182,7 @@ fn install_panic_restore() {
 fn event_loop(
     app: &mut App,
     mut screen: Screen,
-    ask: &mpsc::Sender<Request>,
+    ask: &Readers,
     replies: &mpsc::Receiver<Reply>,
 ) -> anyhow::Result<ExitStatus> {
     let mut dirty = true;
@@ -160,7 +191,7 @@ fn event_loop(
             if let Reply::Compared(Ok(text)) = reply {
                 page(&mut screen, &text)?;
             } else if let Some(request) = app.on_reply(reply) {
-                let _ = ask.send(request);
+                ask.send(request);
             }
             dirty = true;
         }
@@ -182,7 +213,7 @@ fn event_loop(
             Effect::Quit => return Ok(ExitStatus::Found),
             Effect::Interrupted => return Ok(ExitStatus::Interrupted),
             Effect::Ask(request) => {
-                let _ = ask.send(request);
+                ask.send(request);
             }
             Effect::Copy(text) => {
                 let out = screen.terminal.backend_mut();
