@@ -149,3 +149,29 @@ fn log_text_never_reaches_the_screen_raw() {
         assert_eq!(unsafe_char, None, "{text}");
     }
 }
+
+#[test]
+fn colours_follow_the_choice_and_no_color_leaves_only_bold_dim_and_reverse() {
+    let config = config(&["fixtures/ci"]);
+    for color in [true, false] {
+        let mut app = app_of(&config);
+        app.color = color;
+        open_trace(&mut app, &config, "22222222222222222222222222222222");
+        let mut terminal = Terminal::new(TestBackend::new(130, 16)).expect("terminal");
+        terminal
+            .draw(|frame| super::draw::draw(frame, &mut app))
+            .expect("draw");
+        let coloured = terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .filter(|c| c.fg != ratatui::style::Color::Reset)
+            .count();
+        assert_eq!(
+            coloured > 0,
+            color,
+            "colour {color}: {coloured} coloured cells"
+        );
+    }
+}
