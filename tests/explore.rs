@@ -268,6 +268,33 @@ fn a_signal_from_outside_ends_it_with_the_terminal_restored() {
 }
 
 #[test]
+fn it_ends_when_its_terminal_hangs_up() {
+    // A command line no other test runs, so that pgrep finds this one only.
+    let command = format!("{} -i --sort worst fixtures/ci", binary());
+    let pattern = format!("^{command}$");
+    let Some(t) = Tmux::start("hangup", &command, 130, 20) else {
+        return;
+    };
+    t.wait(" 4 traces · sort", false);
+    // The window closes: tmux's server goes, and the terminal with it.
+    drop(t);
+    let start = Instant::now();
+    while Command::new("pgrep")
+        .args(["-f", &pattern])
+        .output()
+        .expect("pgrep")
+        .status
+        .success()
+    {
+        assert!(
+            start.elapsed() < WAIT,
+            "still running after its terminal hung up"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
 fn without_a_terminal_it_fails_with_one_line() {
     if !Path::new("/usr/bin/setsid").exists() {
         return;

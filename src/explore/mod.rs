@@ -92,8 +92,11 @@ pub fn run(
         }
     }
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let watched = tty
+        .try_clone()
+        .context("-i could not set up the terminal")?;
     let screen = Screen::enter(tty)?;
-    let status = event_loop(&mut app, screen, &ask, &replies);
+    let status = event_loop(&mut app, screen, &watched, &ask, &replies);
     let said: Vec<String> = app.messages.clone();
     drop(ask);
     for line in said {
@@ -179,9 +182,25 @@ fn install_panic_restore() {
     }));
 }
 
+/// The terminal hung up: its window closed, its ssh connection dropped. (crossterm's event
+/// poll then spins on a terminal that reads nothing, and no signal may come.)
+fn hung_up(tty: &File) -> bool {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let mut fds = [PollFd::new(tty, PollFlags::empty())];
+    let zero = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    matches!(poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
+        && fds[0]
+            .revents()
+            .intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL)
+}
+
 fn event_loop(
     app: &mut App,
     mut screen: Screen,
+    tty: &File,
     ask: &Readers,
     replies: &mpsc::Receiver<Reply>,
 ) -> anyhow::Result<ExitStatus> {
@@ -202,6 +221,9 @@ fn event_loop(
             screen.terminal.draw(|frame| draw::draw(frame, app))?;
         }
         if !event::poll(Duration::from_millis(100))? {
+            if hung_up(tty) {
+                return Ok(ExitStatus::Interrupted);
+            }
             // Progress moves while something is read.
             dirty = app.reading || app.opening.is_some();
             continue;
