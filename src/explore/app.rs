@@ -244,16 +244,7 @@ impl TraceScreen {
             .and_then(|s| order.iter().position(|&i| i == s))
             .unwrap_or(0);
         let n = order.len();
-        let found = (1..=n)
-            .map(|k| {
-                if forward {
-                    (at + k) % n
-                } else {
-                    (at + n - k) % n
-                }
-            })
-            .map(|k| order[k])
-            .find(|&i| hit(i));
+        let found = next_hit(at, n, forward, |k| hit(order[k])).map(|k| order[k]);
         let Some(node) = found else {
             return false;
         };
@@ -299,15 +290,7 @@ impl TraceScreen {
     fn jump_line(&mut self, forward: bool, hits: &[bool]) -> bool {
         let n = hits.len();
         let at = self.lines.selected;
-        let found = (1..=n)
-            .map(|k| {
-                if forward {
-                    (at + k) % n
-                } else {
-                    (at + n - k) % n
-                }
-            })
-            .find(|&k| hits[k]);
+        let found = next_hit(at, n, forward, |k| hits[k]);
         if let Some(k) = found {
             self.lines.select(k, n);
         }
@@ -510,7 +493,7 @@ impl App {
             live,
         } = rows;
         // A reading for an older filter is let go: a newer one is on its way.
-        if line_key != line_key_of(&self.filter) {
+        if line_key != crate::explore::prompt::line_key(&self.filter) {
             return None;
         }
         let kept = self.selected_row().map(|r| r.id.clone());
@@ -581,7 +564,7 @@ impl App {
             }
         };
         self.filter = typed.filter;
-        if line_key_of(&self.filter) == self.read_key {
+        if line_key(&self.filter) == self.read_key {
             let kept = self.selected_row().map(|r| r.id.clone());
             self.apply_filter(kept.as_ref());
             Effect::Nothing
@@ -613,8 +596,18 @@ impl App {
     }
 }
 
-fn line_key_of(filter: &TraceFilter) -> Vec<String> {
-    line_key(filter)
+/// The first of `n` positions after `at` (before it, going back), wrapping around, that `hit`
+/// picks.
+fn next_hit(at: usize, n: usize, forward: bool, hit: impl Fn(usize) -> bool) -> Option<usize> {
+    (1..=n)
+        .map(|k| {
+            if forward {
+                (at + k) % n
+            } else {
+                (at + n - k) % n
+            }
+        })
+        .find(|&k| hit(k))
 }
 
 /// The name of a sort order, as `--sort` spells it.

@@ -17,6 +17,7 @@ use crate::records::Record;
 use crate::render::fields::{line_fields, FieldChoice};
 use crate::render::sanitize::{sanitize, sanitize_bytes};
 use crate::render::term::{fit, ServiceColors};
+use crate::render::timeline::stack_lines;
 use crate::render::waterfall::bar_span;
 use crate::traces::tree::{SpanKind, SpanNode};
 use crate::traces::UNKNOWN_SERVICE;
@@ -418,13 +419,7 @@ fn push_record(
     }
     lines.push(Line::from(spans));
     if stack {
-        let stack_lines = r.stack.iter().flat_map(|s| s.lines().map(str::to_string));
-        let continuation = r
-            .continuation
-            .iter()
-            .map(|l| String::from_utf8_lossy(l).into_owned());
-        for line in stack_lines.chain(continuation) {
-            let line = line.replace('\t', "    ");
+        for line in stack_lines(r) {
             lines.push(Line::from(Span::styled(
                 format!("          │ {}", sanitize(&line)),
                 theme.dim(),

@@ -124,14 +124,7 @@ fn write_line(
         paint(opts, &fields, Style::new().dimmed()),
     )?;
     let indent = " ".repeat(OFFSET_COLS + 1 + service_cols + 1);
-    let stack_lines = r.stack.iter().flat_map(|s| s.lines().map(str::to_string));
-    let continuation = r
-        .continuation
-        .iter()
-        .map(|l| String::from_utf8_lossy(l).into_owned());
-    for line in stack_lines.chain(continuation) {
-        // Stack frames are indented with tabs: show them as indentation, not as `\t`.
-        let line = line.replace('\t', "    ");
+    for line in stack_lines(r) {
         writeln!(
             out,
             "{indent}{} {}",
@@ -140,6 +133,19 @@ fn write_line(
         )?;
     }
     Ok(())
+}
+
+/// The lines shown under a line: its stack trace, then the non-JSON lines that followed it,
+/// with tabs as indentation (stack frames are indented with tabs; `\t` would be noise).
+pub fn stack_lines(r: &Record) -> impl Iterator<Item = String> + '_ {
+    let stack = r.stack.iter().flat_map(|s| s.lines().map(str::to_string));
+    let continuation = r
+        .continuation
+        .iter()
+        .map(|l| String::from_utf8_lossy(l).into_owned());
+    stack
+        .chain(continuation)
+        .map(|line| line.replace('\t', "    "))
 }
 
 /// A value as logfmt writes it: quoted when it holds a space, a quote or an `=` (or is empty).
