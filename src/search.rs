@@ -91,6 +91,38 @@ where
     S: BlockScan<K> + Sync,
     K: Gather,
 {
+    search_files_in_steps(scan, paths, progress, new_sink, None)
+}
+
+/// A search read in steps: the first reads about `first_bytes`, each next one twice the one
+/// before (up to [`MAX_STEP_BYTES`]); `between` sees the sink of everything read so far after
+/// each step but the last.
+pub struct Steps<'a, K> {
+    /// The size of the first step ([`FIRST_STEP_BYTES`] for a screen).
+    pub first_bytes: u64,
+    /// What looks at the sink between steps.
+    pub between: &'a mut dyn FnMut(&K),
+}
+
+/// The first step a screen reads: a list on screen within a fraction of a second.
+pub const FIRST_STEP_BYTES: u64 = 16 << 20;
+const MAX_STEP_BYTES: u64 = 256 << 20;
+
+/// As [`search_files`]; with `steps`, the units are read in steps of growing size (in input
+/// order, each step in parallel) and `between` sees the sink of everything read so far after
+/// each step but the last: what a screen shows while the rest is read. Steps cost a wait for
+/// each step's slowest unit (one 8 MiB unit at most per step).
+pub fn search_files_in_steps<S, K>(
+    scan: &S,
+    paths: &[PathBuf],
+    progress: ProgressLabel,
+    new_sink: impl Fn() -> K + Sync + Send,
+    mut steps: Option<Steps<'_, K>>,
+) -> (Searched, K)
+where
+    S: BlockScan<K> + Sync,
+    K: Gather,
+{
     let plan = Plan::open(paths);
     let bar = Progress::new(
         plan.plain_bytes(),
@@ -104,27 +136,40 @@ where
         mut errors,
         mut notes,
     } = plan;
-    // Each task adds its run of units (in input order) to one sink, and the few sinks are
-    // merged at the end: a sink per unit, merged pairwise, left every level's hash tables
-    // behind (a million traces: 200 MB of them).
-    let task = units(&plain, streams)
-        .into_par_iter()
-        .fold(
-            || Task::new(new_sink()),
-            |mut task, unit| {
-                let before = task.sink.found();
-                let read = unit.plain_len();
-                let mut diag = Diagnostics::default();
-                let end = scan_unit(scan, unit, &sources, &mut diag, &mut task.sink);
-                bar.advance(read, task.sink.found().saturating_sub(before));
-                task.diags.push((end.source, diag));
-                task.errors.extend(end.error);
-                task.shrank.extend(end.shrank_at.map(|at| (end.source, at)));
-                task.notes.extend(end.note);
-                task
-            },
-        )
-        .reduce(|| Task::new(new_sink()), Task::merge);
+    let mut units = units(&plain, streams);
+    let mut task = Task::new(new_sink());
+    let mut step_bytes = steps.as_ref().map_or(u64::MAX, |s| s.first_bytes);
+    while !units.is_empty() {
+        let step: Vec<Unit<'_>> = units.drain(..step_len(&units, step_bytes)).collect();
+        if steps.is_some() {
+            step_bytes = step_bytes.saturating_mul(2).min(MAX_STEP_BYTES);
+        }
+        // Each task adds its run of units (in input order) to one sink, and the few sinks are
+        // merged at the end: a sink per unit, merged pairwise, left every level's hash tables
+        // behind (a million traces: 200 MB of them).
+        let read = step
+            .into_par_iter()
+            .fold(
+                || Task::new(new_sink()),
+                |mut task, unit| {
+                    let before = task.sink.found();
+                    let read = unit.plain_len();
+                    let mut diag = Diagnostics::default();
+                    let end = scan_unit(scan, unit, &sources, &mut diag, &mut task.sink);
+                    bar.advance(read, task.sink.found().saturating_sub(before));
+                    task.diags.push((end.source, diag));
+                    task.errors.extend(end.error);
+                    task.shrank.extend(end.shrank_at.map(|at| (end.source, at)));
+                    task.notes.extend(end.note);
+                    task
+                },
+            )
+            .reduce(|| Task::new(new_sink()), Task::merge);
+        task = task.merge(read);
+        if let (Some(steps), false) = (steps.as_mut(), units.is_empty()) {
+            (steps.between)(&task.sink);
+        }
+    }
     bar.finish();
     let mut diags = vec![Diagnostics::default(); sources.len()];
     for (source, diag) in task.diags {
@@ -140,6 +185,22 @@ where
         notes,
     };
     (searched, task.sink)
+}
+
+/// How many of `units` make a step of about `bytes` (at least one). A compressed file counts
+/// as one chunk: its size decoded is not known before it is read.
+fn step_len(units: &[Unit<'_>], bytes: u64) -> usize {
+    let mut sum = 0u64;
+    for (i, unit) in units.iter().enumerate() {
+        sum = sum.saturating_add(match unit.plain_len() {
+            0 => crate::input::chunk::CHUNK_BYTES as u64,
+            n => n,
+        });
+        if sum >= bytes {
+            return i + 1;
+        }
+    }
+    units.len()
 }
 
 /// Scans standard input (decompressed if it is gzip or zstd) into `sink`.
@@ -353,6 +414,7 @@ pub fn stream_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::block::LineSink;
     use crate::records::fields::{FieldOverrides, FieldTable};
     use crate::records::lines::LineScan;
     use crate::records::{AnyLine, LineIds, LineRef};
@@ -395,5 +457,60 @@ mod tests {
         assert!(end.error.is_none());
         assert_eq!(lines, 2);
         assert_eq!(diag.not_json, 0, "the stack trace's lines are not damage");
+    }
+
+    #[test]
+    fn a_search_in_steps_shows_what_it_read_so_far_and_ends_as_one_search_does() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in 0..6 {
+            let mut text = String::new();
+            for i in 0..50 {
+                text.push_str(&format!(
+                    "{{\"trace_id\":\"{:032x}\",\"msg\":\"line {i}\"}}\n",
+                    f * 1000 + i % 7 + 1
+                ));
+            }
+            std::fs::write(dir.path().join(format!("{f}.jsonl")), text).unwrap();
+        }
+        let scan = LineScan::new(FieldTable::new(&FieldOverrides::default()));
+        let paths = vec![dir.path().to_path_buf()];
+        let label = ProgressLabel {
+            stderr_is_terminal: false,
+            noun: "lines",
+        };
+        let count = || Counted(0);
+        let (_, whole) = search_files(&scan, &paths, label, count);
+        let mut seen = Vec::new();
+        let mut between = |sink: &Counted| seen.push(sink.0);
+        let one_file = std::fs::metadata(dir.path().join("0.jsonl")).unwrap().len();
+        let steps = Steps {
+            first_bytes: one_file,
+            between: &mut between,
+        };
+        let (searched, stepped) = search_files_in_steps(&scan, &paths, label, count, Some(steps));
+        assert_eq!(whole.0, 300);
+        assert_eq!(stepped.0, 300);
+        assert_eq!(searched.sources.len(), 6);
+        // Steps of one file, two, then the last three (each step twice the one before): two
+        // looks between.
+        assert_eq!(seen, vec![50, 150]);
+    }
+
+    /// Counts lines.
+    struct Counted(u64);
+
+    impl LineSink for Counted {
+        fn line(&mut self, _: &AnyLine<'_>, _: &LineIds, _: LineRef, _: Option<&str>) {
+            self.0 += 1;
+        }
+    }
+
+    impl Gather for Counted {
+        fn merge(&mut self, later: Self) {
+            self.0 += later.0;
+        }
+        fn found(&self) -> u64 {
+            self.0
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! ([`super::keys`]) call these methods, the drawing ([`super::draw`]) reads the state.
 
 use crate::cli::SortKey;
-use crate::explore::load::{Reply, Request, Rows};
+use crate::explore::load::{Part, Reply, Request, Rows};
 use crate::explore::prompt::{describe, line_key, parse_filter};
 use crate::modes::collect::sort;
 use crate::records::level::Level;
@@ -491,21 +491,30 @@ impl App {
             messages,
             line_key,
             live,
+            part,
         } = rows;
         // A reading for an older filter is let go: a newer one is on its way.
         if line_key != crate::explore::prompt::line_key(&self.filter) {
             return None;
         }
         let kept = self.selected_row().map(|r| r.id.clone());
-        self.all = rows;
+        match part {
+            Part::Update => self.update_rows(rows),
+            Part::First | Part::Whole => self.all = rows,
+        }
         sort(&mut self.all, self.sort);
         self.seen = seen;
         self.messages = messages;
         self.read_key = line_key;
+        self.table = None;
+        // A preview leaves the reading under way and the open trace as it is.
+        if part != Part::Whole {
+            self.apply_filter(kept.as_ref());
+            return None;
+        }
         self.reading = false;
         let was_live = self.live;
         self.live = live;
-        self.table = None;
         self.apply_filter(kept.as_ref());
         // The open trace of a stream may have grown.
         match (&self.trace, was_live) {
@@ -517,6 +526,24 @@ impl App {
             }
             _ => None,
         }
+    }
+
+    /// Puts a preview's rows in place of the rows of the same traces, or adds them.
+    fn update_rows(&mut self, rows: Vec<Row>) {
+        let at: std::collections::HashMap<_, _> = self
+            .all
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        let mut new = Vec::new();
+        for row in rows {
+            match at.get(&row.id) {
+                Some(&i) => self.all[i] = row,
+                None => new.push(row),
+            }
+        }
+        self.all.extend(new);
     }
 
     /// Keeps the rows the filter's trace conditions keep, the selection on `keep` if shown.

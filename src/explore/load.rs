@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use crate::cli::SortKey;
 use crate::config::{Config, Inputs, Selection};
-use crate::modes::all::{read, report_reading};
-use crate::modes::collect::Keep;
+use crate::modes::all::{read, report_reading, Preview};
+use crate::modes::collect::{Collected, Keep};
 use crate::modes::trace::{find, Lookup};
 use crate::render::diff::{write_diff, DiffInput};
 use crate::render::term::RenderOptions;
@@ -71,6 +71,21 @@ pub struct Rows {
     pub line_key: Vec<String>,
     /// Standard input is still open: more readings will follow.
     pub live: bool,
+    /// Whether these are the reading's rows or a preview while files are read.
+    pub part: Part,
+}
+
+/// What a [`Rows`] holds of its reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Every row of the reading.
+    Whole,
+    /// The first preview: the traces of the first part read (some of them partly); it
+    /// replaces the list.
+    First,
+    /// A later preview: the traces new or grown since the last one, which replace the rows of
+    /// the same ids or join the list.
+    Update,
 }
 
 /// Standard input, being copied to a file.
@@ -139,7 +154,7 @@ pub fn serve(
         let reply = match request {
             Some(Request::Read(f)) => {
                 filter = f;
-                Reply::Rows(read_rows(&config, &filter, live.as_mut()))
+                Reply::Rows(read_rows(&config, &filter, live.as_mut(), Some(&replies)))
             }
             Some(Request::Open(id)) => Reply::Trace {
                 trace: open(&config, &id),
@@ -158,7 +173,8 @@ pub fn serve(
                 if !(grew || done && was_live) {
                     continue;
                 }
-                let rows = read_rows(&config, &filter, Some(copy));
+                // No previews: the list holds the last reading until this one is whole.
+                let rows = read_rows(&config, &filter, Some(copy), None);
                 was_live = rows.live;
                 Reply::Rows(rows)
             }
@@ -169,9 +185,47 @@ pub fn serve(
     }
 }
 
+/// Previews may take at most this share of a reading's time: the first is sent once the
+/// first step is read, a next one only when its cost (guessed as the last one's) keeps all of
+/// them within the share, and none past [`PREVIEW_UNTIL`] of the bytes: the whole list is near
+/// by then. A preview summarises the traces new or grown since the last one.
+const PREVIEW_SHARE: f64 = 0.1;
+const PREVIEW_UNTIL: f64 = 0.6;
+
+/// When previews are due.
+struct Pacing {
+    started: Instant,
+    /// Time spent on previews.
+    spent: Duration,
+    /// The bytes read at the last preview, and what it took.
+    last: Option<(u64, Duration)>,
+}
+
+impl Pacing {
+    fn due(&self, (total, read): (u64, u64)) -> bool {
+        if read as f64 > total as f64 * PREVIEW_UNTIL {
+            return false;
+        }
+        let Some((then, took)) = self.last else {
+            return true;
+        };
+        let guess = match read > then {
+            true => took,
+            false => return false,
+        };
+        (self.spent + guess).as_secs_f64() <= self.started.elapsed().as_secs_f64() * PREVIEW_SHARE
+    }
+}
+
 /// Reads every trace whose lines meet `filter`'s line conditions (the trace conditions are
-/// the screen's to apply: they change without a reading).
-pub fn read_rows(config: &Config, filter: &TraceFilter, live: Option<&mut StdinCopy>) -> Rows {
+/// the screen's to apply: they change without a reading); with `previews`, previews of the
+/// rows go there while the files are read.
+pub fn read_rows(
+    config: &Config,
+    filter: &TraceFilter,
+    live: Option<&mut StdinCopy>,
+    previews: Option<&Sender<Reply>>,
+) -> Rows {
     let line_filter = TraceFilter {
         wheres: filter.wheres.clone(),
         grep: filter.grep.clone(),
@@ -200,7 +254,40 @@ pub fn read_rows(config: &Config, filter: &TraceFilter, live: Option<&mut StdinC
         filter: line_filter.clone(),
         limit: None,
     };
-    let (_, searched, collected) = read(config, &selection, &keep, None);
+    let key = super::prompt::line_key(filter);
+    let mut pacing = Pacing {
+        started: Instant::now(),
+        spent: Duration::ZERO,
+        last: None,
+    };
+    let mut preview = |make: &mut dyn FnMut() -> Collected| {
+        let Some(replies) = previews else { return };
+        let (total, read, _) = crate::progress::observed();
+        if !pacing.due((total, read)) {
+            return;
+        }
+        let started = Instant::now();
+        let collected = make();
+        let _ = replies.send(Reply::Rows(Rows {
+            seen: collected.seen,
+            rows: collected.rows,
+            messages: Vec::new(),
+            line_key: key.clone(),
+            live: open.unwrap_or(false),
+            part: match pacing.last {
+                None => Part::First,
+                Some(_) => Part::Update,
+            },
+        }));
+        let took = started.elapsed();
+        pacing.spent += took;
+        pacing.last = Some((read, took));
+    };
+    let stepwise: Option<Preview<'_>> = match previews {
+        Some(_) => Some(&mut preview),
+        None => None,
+    };
+    let (_, searched, collected) = read(config, &selection, &keep, None, stepwise);
     if let Some(copy) = live {
         copy.read_took = copy.read_at.elapsed();
     }
@@ -210,8 +297,9 @@ pub fn read_rows(config: &Config, filter: &TraceFilter, live: Option<&mut StdinC
         seen: collected.seen,
         rows: collected.rows,
         messages: lines_of(&said),
-        line_key: super::prompt::line_key(filter),
+        line_key: key,
         live: open.unwrap_or(false),
+        part: Part::Whole,
     }
 }
 
@@ -220,7 +308,15 @@ pub fn open(config: &Config, id: &str) -> Result<Box<Trace>, String> {
     let mut said = Vec::new();
     match find(config, id, &mut said) {
         Ok(Lookup::Found(found)) => Ok(Box::new(found.trace)),
-        Ok(Lookup::Missing { .. }) => Err(format!("no line of trace {id}")),
+        Ok(Lookup::Missing { .. }) => {
+            // `tracegrep -i logz/` (a typo) asks for a trace named so: say both.
+            let path = id.contains(std::path::MAIN_SEPARATOR) || id.starts_with('.');
+            let also = match path {
+                true => ", and no file or directory of that name",
+                false => "",
+            };
+            Err(format!("no line of trace {id}{also}"))
+        }
         Ok(Lookup::Ambiguous) => Err(lines_of(&said).join(" ")),
         Err(e) => Err(format!("{e:#}")),
     }

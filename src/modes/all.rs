@@ -3,6 +3,7 @@
 //! ([`crate::modes::every`]), keep what the filters select ([`crate::modes::collect`]) and
 //! differ in what they write.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use crate::config::{AllMode, Config, Inputs, RowFormat, Selection, StatsMode};
@@ -18,7 +19,7 @@ use crate::records::lines::LineScan;
 use crate::render::{baseline as render_baseline, csv, json, stats as stats_render, table, tree};
 use crate::search::Searched;
 use crate::traces::complete::{propagation, Completeness, ExpectedServices};
-use crate::traces::group::MAX_SPANS_PER_TRACE;
+use crate::traces::group::{TraceMap, MAX_SPANS_PER_TRACE};
 
 /// Runs `--all`.
 pub fn run(
@@ -54,7 +55,7 @@ pub fn run(
         completeness: None,
     };
     let checks = mode.checks_completeness().then_some(&mode.expect_services);
-    let (scan, searched, collected) = read(config, &mode.selection, &keep, checks);
+    let (scan, searched, collected) = read(config, &mode.selection, &keep, checks, None);
     let mut failed = report_reading(config, &searched, &collected, err)?;
     let Collected {
         seen,
@@ -166,7 +167,7 @@ pub fn run_stats(
         limit: mode.selection.limit,
         completeness: None,
     };
-    let (_, searched, collected) = read(config, &mode.selection, &keep, None);
+    let (_, searched, collected) = read(config, &mode.selection, &keep, None, None);
     let failed = report_reading(config, &searched, &collected, err)?;
     if collected.matched == 0 {
         say_none_matched(collected.seen, err)?;
@@ -182,13 +183,20 @@ pub fn run_stats(
     Ok(ExitStatus::of_search(true, failed))
 }
 
+/// Between the steps of a reading of files: called with what makes the rows of the traces
+/// that are new or grew since the last preview (partial traces among them; no completeness
+/// checks), which costs a pass over them, for the caller to make when it wants them.
+pub(crate) type Preview<'p> = &'p mut dyn FnMut(&mut dyn FnMut() -> Collected);
+
 /// Reads every trace of the inputs and keeps what `keep` says; `expected` asks for the
-/// completeness checks (with the services every request should reach, if any).
+/// completeness checks (with the services every request should reach, if any). With
+/// `preview`, files are read in steps and previews of the rows are handed over between them.
 pub(crate) fn read(
     config: &Config,
     selection: &Selection,
     keep: &Keep<'_>,
     checks: Option<&Option<ExpectedServices>>,
+    preview: Option<Preview<'_>>,
 ) -> (LineScan, Searched, Collected) {
     let filter = &selection.filter;
     let table = FieldTable::new(&config.fields).with_extra_paths(&filter.where_paths());
@@ -208,12 +216,35 @@ pub(crate) fn read(
             (searched, collector.finish())
         }
         Inputs::Paths(paths) => {
+            let stepping = preview.is_some();
+            let mut preview = preview;
+            // The lines each trace had at the last preview: a preview summarises only the
+            // traces that changed since.
+            let mut previewed = HashMap::new();
+            let mut between = |traces: &TraceMap| {
+                let Some(preview) = preview.as_mut() else {
+                    return;
+                };
+                preview(&mut || {
+                    let keep = Keep {
+                        completeness: None,
+                        ..*keep
+                    };
+                    let mut collector = Collector::new(&keep, false);
+                    collector.add_changed(traces, &mut previewed);
+                    collector.finish()
+                });
+            };
+            let steps: Option<&mut dyn FnMut(&TraceMap)> = match stepping {
+                true => Some(&mut between),
+                false => None,
+            };
             let (mut searched, mut traces, lost) = read_files(
                 &scan,
                 filter,
                 paths,
-                config.stderr_is_terminal,
-                checks.is_some(),
+                (config.stderr_is_terminal, checks.is_some()),
+                steps,
             );
             let ambiguous = traces.join_low_halves();
             searched.notes.extend(traces.join_correlations());

@@ -2,6 +2,7 @@
 //! the filters decide, and the kept traces become rows or fold into statistics. On a stream,
 //! at most a cap of rows is kept (the best by the sort order); the gates still judge the rest.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
@@ -180,6 +181,31 @@ impl<'c> Collector<'c> {
         self.collected.matched += stats.as_ref().map_or(rows.len(), StatsAcc::traces);
         self.collected.rows.extend(rows);
         self.collected.stats = stats;
+    }
+
+    /// Takes a copy of each trace of a map still being filled (a preview while files are
+    /// read) that is new or has more lines than `previewed` says, summarised in parallel;
+    /// `previewed` learns their line counts. Every trace counts as seen.
+    pub fn add_changed(&mut self, traces: &TraceMap, previewed: &mut HashMap<TraceKey, u64>) {
+        self.collected.seen += traces.len();
+        let this = &*self;
+        let before = &*previewed;
+        let changed = traces.map_shards_ref(|id, acc| {
+            (before.get(id) != Some(&acc.lines)).then(|| {
+                (
+                    id.clone(),
+                    acc.lines,
+                    this.summarise(id.clone(), acc.clone()),
+                )
+            })
+        });
+        for (id, lines, row) in changed {
+            previewed.insert(id, lines);
+            if let Some(row) = row {
+                self.collected.matched += 1;
+                self.collected.rows.push(row);
+            }
+        }
     }
 
     /// The rows in order (and within a stream's cap).

@@ -11,7 +11,9 @@ use crate::records::fields::FieldTable;
 use crate::records::lines::LineScan;
 use crate::records::service::line_service_or_unknown;
 use crate::records::{AnyLine, LineFields, LineIds, LineRef, LineView};
-use crate::search::{search_files, search_stdin, Gather, ProgressLabel, Searched};
+use crate::search::{
+    search_files_in_steps, search_stdin, Gather, ProgressLabel, Searched, Steps, FIRST_STEP_BYTES,
+};
 use crate::traces::complete::LostLines;
 use crate::traces::filter::TraceFilter;
 use crate::traces::group::TraceMap;
@@ -85,13 +87,14 @@ impl Gather for TraceSink<'_> {
 }
 
 /// Reads every line of the files under `paths` into traces, and with `lost_context` the
-/// times of the lines that lost their request's context.
-pub fn read_files(
-    scan: &LineScan,
-    filter: &TraceFilter,
+/// times of the lines that lost their request's context. With `between`, the files are read
+/// in steps and `between` sees the traces read so far after each step but the last.
+pub fn read_files<'f>(
+    scan: &'f LineScan,
+    filter: &'f TraceFilter,
     paths: &[PathBuf],
-    stderr_is_terminal: bool,
-    lost_context: bool,
+    (stderr_is_terminal, lost_context): (bool, bool),
+    between: Option<&mut dyn FnMut(&TraceMap)>,
 ) -> (Searched, TraceMap, LostLines) {
     let progress = ProgressLabel {
         stderr_is_terminal,
@@ -102,7 +105,18 @@ pub fn read_files(
         filter,
         lost: lost_context.then(|| (LostLines::default(), scan.table())),
     };
-    let (searched, sink) = search_files(scan, paths, progress, new_sink);
+    let stepping = between.is_some();
+    let mut between = between;
+    let mut step = |sink: &TraceSink<'f>| {
+        if let Some(between) = between.as_mut() {
+            between(&sink.traces);
+        }
+    };
+    let steps = stepping.then_some(Steps {
+        first_bytes: FIRST_STEP_BYTES,
+        between: &mut step,
+    });
+    let (searched, sink) = search_files_in_steps(scan, paths, progress, new_sink, steps);
     let mut lost = sink.lost.map(|(l, _)| l).unwrap_or_default();
     lost.finish();
     (searched, sink.traces, lost)

@@ -288,6 +288,20 @@ impl TraceMap {
         all
     }
 
+    /// Maps each trace with `f` in parallel, shard by shard, leaving the map as it is.
+    pub fn map_shards_ref<R: Send>(
+        &self,
+        f: impl Fn(&TraceKey, &TraceAcc) -> Option<R> + Sync + Send,
+    ) -> Vec<R> {
+        use rayon::prelude::*;
+        let per_shard: Vec<Vec<R>> = self
+            .shards
+            .par_iter()
+            .map(|s| s.traces.iter().filter_map(|(k, a)| f(k, a)).collect())
+            .collect();
+        per_shard.into_iter().flatten().collect()
+    }
+
     /// Takes one trace out.
     pub fn remove(&mut self, key: &TraceKey) -> Option<TraceAcc> {
         self.shards[shard_of(key)].traces.remove(key).map(|a| *a)
