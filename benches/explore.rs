@@ -34,7 +34,7 @@ fn main() {
 
     let config = config(&many);
     let started = Instant::now();
-    let rows = read_rows(&config, &TraceFilter::default(), None, None);
+    let rows = read_rows(&config, &TraceFilter::default(), None);
     println!("read {} traces in {:?}", rows.rows.len(), started.elapsed());
     let mut app = App::new(TraceFilter::default(), SortKey::Start, true);
     app.on_reply(Reply::Rows(rows));

@@ -197,11 +197,19 @@ fn reads_logs_on_standard_input_and_keys_from_the_terminal_as_they_arrive() {
 "#,
     )
     .expect("write");
+    let later = dir.path().join("later.jsonl");
+    std::fs::write(
+        &later,
+        r#"{"time":"2026-11-20T10:00:10Z","level":"info","service":"late","trace_id":"99999999999999999999999999999999","span_id":"9999999999999902","parent_id":"9999999999999901","msg":"SELECT later"}
+"#,
+    )
+    .expect("write");
     // The stream stays open after the explorer quits: the exit status and the terminal's
     // settings are printed as soon as it does.
     let command = format!(
-        "(cat fixtures/ci/test-run.jsonl; sleep 2; cat {}; sleep 60) | {{ {} -i; echo EXIT=$?; stty -a </dev/tty | tr '\\n' ' '; echo; }}",
+        "(cat fixtures/ci/test-run.jsonl; sleep 2; cat {}; sleep 4; cat {}; sleep 60) | {{ {} -i; echo EXIT=$?; stty -a </dev/tty | tr '\\n' ' '; echo; }}",
         late.display(),
+        later.display(),
         binary()
     );
     let Some(t) = Tmux::start("stdin", &command, 130, 20) else {
@@ -213,7 +221,11 @@ fn reads_logs_on_standard_input_and_keys_from_the_terminal_as_they_arrive() {
     assert!(screen.contains("late: GET /late"), "{screen}");
     t.keys(&["G", "Enter"]);
     t.wait("GET /late", false);
-    t.wait("Waterfall", false);
+    let screen = t.wait("Waterfall", false);
+    assert!(!screen.contains("SELECT later"), "{screen}");
+    // A line of the open trace arrives: the trace is updated in place.
+    let screen = t.wait("SELECT later", false);
+    assert!(screen.contains("Waterfall"), "{screen}");
     t.keys(&["q", "q"]);
     assert_eq!(t.exit_status(), 0);
 }

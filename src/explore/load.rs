@@ -2,20 +2,18 @@
 //! mode uses (`--all`'s read for the list, the one-trace search to open a trace, `--diff`'s
 //! comparison) and hands the results to the screen, which never waits for it.
 //!
-//! Standard input is copied, whole lines at a time, into a file that is read as any file is,
-//! again each time it has grown (at most once a second): the list of a live stream fills
-//! as lines arrive, and an open trace can be searched for again.
+//! Files are read in steps, with previews of the list between them. Standard input is
+//! copied to a file read as it grows (see [`super::live`]).
 
-use std::fs::File;
-use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::cli::SortKey;
 use crate::config::{Config, Inputs, Selection};
+use crate::explore::live::{line_conditions, StdinCopy};
 use crate::modes::all::{read, report_reading, Preview};
 use crate::modes::collect::{Collected, Keep};
 use crate::modes::trace::{find, Lookup};
@@ -27,12 +25,8 @@ use crate::traces::gates::Gates;
 use crate::traces::summary::Row;
 use crate::traces::Trace;
 
-/// A live stream is read again at most this often, and never sooner than
-/// [`LIVE_REREAD_FACTOR`] times the last reading took: a long stream costs more to read each
-/// time, and reading again may take at most a fifth of the time (the rest is for the screen
-/// and the other requests).
-const LIVE_REREAD: Duration = Duration::from_secs(1);
-const LIVE_REREAD_FACTOR: u32 = 4;
+/// A live stream's copy is looked at this often.
+const LIVE_EVERY: Duration = Duration::from_millis(200);
 
 /// What the screen asks of the reader.
 pub enum Request {
@@ -73,6 +67,8 @@ pub struct Rows {
     pub live: bool,
     /// Whether these are the reading's rows or a preview while files are read.
     pub part: Part,
+    /// The reading is over (a live stream's reading is over at its end).
+    pub done: bool,
 }
 
 /// What a [`Rows`] holds of its reading.
@@ -88,96 +84,53 @@ pub enum Part {
     Update,
 }
 
-/// Standard input, being copied to a file.
-pub struct StdinCopy {
-    path: PathBuf,
-    /// The copy has reached the end of standard input.
-    done: Arc<AtomicBool>,
-    /// The file's length at the last reading.
-    read_len: u64,
-    read_at: Instant,
-    /// How long the last reading took.
-    read_took: Duration,
-}
-
-/// Starts copying standard input into `path`, whole lines at a time (a reading never sees
-/// half a line); sets `done` at its end.
-pub fn copy_stdin(path: PathBuf, done: Arc<AtomicBool>) -> std::io::Result<()> {
-    let mut file = File::create(&path)?;
-    std::thread::spawn(move || {
-        let mut stdin = std::io::stdin().lock();
-        let mut buf = vec![0u8; 1 << 20];
-        let mut pending: Vec<u8> = Vec::new();
-        loop {
-            let n = match stdin.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            pending.extend_from_slice(&buf[..n]);
-            if let Some(last) = memchr::memrchr(b'\n', &pending) {
-                if file.write_all(&pending[..=last]).is_err() {
-                    break;
-                }
-                pending.drain(..=last);
-            }
-        }
-        let _ = file.write_all(&pending);
-        let _ = file.flush();
-        done.store(true, Ordering::SeqCst);
-    });
-    Ok(())
-}
-
 /// Runs the reader until the screen hangs up: answers `requests` on `replies`, and reads a
-/// live stream again as it grows.
+/// live stream as it grows.
 pub fn serve(
     config: Config,
     stdin: Option<(PathBuf, Arc<AtomicBool>)>,
     requests: Receiver<Request>,
     replies: Sender<Reply>,
 ) {
-    let mut live = stdin.map(|(path, done)| StdinCopy {
-        path,
-        done,
-        read_len: 0,
-        read_at: Instant::now(),
-        read_took: Duration::ZERO,
-    });
+    let mut live = stdin.map(|(path, done)| StdinCopy::new(&config, path, done));
     let mut filter = TraceFilter::default();
-    let mut was_live = live.is_some();
     loop {
-        let request = match requests.recv_timeout(Duration::from_millis(200)) {
+        let wait = match live.as_ref().is_some_and(StdinCopy::behind) {
+            true => Duration::ZERO,
+            false => LIVE_EVERY,
+        };
+        let request = match requests.recv_timeout(wait) {
             Ok(r) => Some(r),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        let reply = match request {
-            Some(Request::Read(f)) => {
+        let reply = match (request, live.as_mut()) {
+            (Some(Request::Read(f)), Some(copy)) => {
                 filter = f;
-                Reply::Rows(read_rows(&config, &filter, live.as_mut(), Some(&replies)))
+                copy.restart(&config, &filter);
+                match copy.read_more(&filter, &super::prompt::line_key(&filter)) {
+                    Some(rows) => Reply::Rows(rows),
+                    None => continue,
+                }
             }
-            Some(Request::Open(id)) => Reply::Trace {
+            (Some(Request::Read(f)), None) => {
+                filter = f;
+                Reply::Rows(read_rows(&config, &filter, Some(&replies)))
+            }
+            (Some(Request::Open(id)), _) => Reply::Trace {
                 trace: open(&config, &id),
                 asked: id,
             },
-            Some(Request::Compare(a, b, width)) => {
+            (Some(Request::Compare(a, b, width)), _) => {
                 Reply::Compared(compare_text(&config, &a, &b, width))
             }
-            None => {
-                // A live stream that grew (or ended) since its last reading is read again.
-                let Some(copy) = live.as_mut() else { continue };
-                let len = std::fs::metadata(&copy.path).map_or(0, |m| m.len());
-                let done = copy.done.load(Ordering::SeqCst);
-                let wait = LIVE_REREAD.max(copy.read_took * LIVE_REREAD_FACTOR);
-                let grew = len != copy.read_len && copy.read_at.elapsed() >= wait;
-                if !(grew || done && was_live) {
-                    continue;
+            (None, Some(copy)) => {
+                match copy.read_more(&filter, &super::prompt::line_key(&filter)) {
+                    Some(rows) => Reply::Rows(rows),
+                    None => continue,
                 }
-                // No previews: the list holds the last reading until this one is whole.
-                let rows = read_rows(&config, &filter, Some(copy), None);
-                was_live = rows.live;
-                Reply::Rows(rows)
             }
+            (None, None) => continue,
         };
         if replies.send(reply).is_err() {
             return;
@@ -220,26 +173,8 @@ impl Pacing {
 /// Reads every trace whose lines meet `filter`'s line conditions (the trace conditions are
 /// the screen's to apply: they change without a reading); with `previews`, previews of the
 /// rows go there while the files are read.
-pub fn read_rows(
-    config: &Config,
-    filter: &TraceFilter,
-    live: Option<&mut StdinCopy>,
-    previews: Option<&Sender<Reply>>,
-) -> Rows {
-    let line_filter = TraceFilter {
-        wheres: filter.wheres.clone(),
-        grep: filter.grep.clone(),
-        ..TraceFilter::default()
-    };
-    let mut live = live;
-    let open = live.as_deref_mut().map(|copy| {
-        // Whether the copy is done first, then its length: a copy done before the length was
-        // read is read whole.
-        let done = copy.done.load(Ordering::SeqCst);
-        copy.read_len = std::fs::metadata(&copy.path).map_or(0, |m| m.len());
-        copy.read_at = Instant::now();
-        !done
-    });
+pub fn read_rows(config: &Config, filter: &TraceFilter, previews: Option<&Sender<Reply>>) -> Rows {
+    let line_filter = line_conditions(filter);
     let gates = Gates::default();
     let keep = Keep {
         filter: &line_filter,
@@ -273,11 +208,12 @@ pub fn read_rows(
             rows: collected.rows,
             messages: Vec::new(),
             line_key: key.clone(),
-            live: open.unwrap_or(false),
+            live: false,
             part: match pacing.last {
                 None => Part::First,
                 Some(_) => Part::Update,
             },
+            done: false,
         }));
         let took = started.elapsed();
         pacing.spent += took;
@@ -288,9 +224,6 @@ pub fn read_rows(
         None => None,
     };
     let (_, searched, collected) = read(config, &selection, &keep, None, stepwise);
-    if let Some(copy) = live {
-        copy.read_took = copy.read_at.elapsed();
-    }
     let mut said = Vec::new();
     let _ = report_reading(config, &searched, &collected, &mut said);
     Rows {
@@ -298,8 +231,9 @@ pub fn read_rows(
         rows: collected.rows,
         messages: lines_of(&said),
         line_key: key,
-        live: open.unwrap_or(false),
+        live: false,
         part: Part::Whole,
+        done: true,
     }
 }
 

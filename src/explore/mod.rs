@@ -10,10 +10,12 @@
 pub mod app;
 pub mod draw;
 pub mod keys;
+pub mod live;
 pub mod load;
 pub mod prompt;
 #[cfg(test)]
 mod tests;
+pub mod trace_screen;
 pub mod trace_view;
 
 use std::fs::{File, OpenOptions};
@@ -59,7 +61,7 @@ pub fn run(
         let path = dir.path().join("stdin");
         let _ = crate::input::STDIN_COPY.set(path.clone());
         let done = Arc::new(AtomicBool::new(false));
-        load::copy_stdin(path.clone(), done.clone()).context("copying standard input")?;
+        live::copy_stdin(path.clone(), done.clone()).context("copying standard input")?;
         stdin = Some((path, done));
         _dir = Some(dir);
     } else {

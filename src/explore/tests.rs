@@ -20,7 +20,7 @@ fn config(paths: &[&str]) -> Config {
 /// An app with the rows of `paths` read, no colours.
 fn app_of(config: &Config) -> App {
     let mut app = App::new(TraceFilter::default(), SortKey::Start, false);
-    let rows = read_rows(config, &TraceFilter::default(), None, None);
+    let rows = read_rows(config, &TraceFilter::default(), None);
     app.on_reply(Reply::Rows(rows));
     app
 }
@@ -103,11 +103,12 @@ fn folding_and_jumping_to_errors() {
 fn a_preview_fills_the_list_while_the_reading_goes_on() {
     let config = config(&["fixtures/ci"]);
     let mut app = App::new(TraceFilter::default(), SortKey::Start, false);
-    let whole = read_rows(&config, &TraceFilter::default(), None, None);
-    let mut first = read_rows(&config, &TraceFilter::default(), None, None);
+    let whole = read_rows(&config, &TraceFilter::default(), None);
+    let mut first = read_rows(&config, &TraceFilter::default(), None);
     first.rows.truncate(1);
     first.seen = 1;
     first.part = Part::First;
+    first.done = false;
     app.on_reply(Reply::Rows(first));
     assert!(app.reading, "a preview leaves the reading under way");
     assert_eq!(app.shown.len(), 1);
@@ -115,10 +116,11 @@ fn a_preview_fills_the_list_while_the_reading_goes_on() {
     assert!(text.contains(" 1 trace · sort"), "{text}");
     assert!(text.contains("reading"), "{text}");
     // A later preview replaces the rows of the traces it holds and adds the others.
-    let mut update = read_rows(&config, &TraceFilter::default(), None, None);
+    let mut update = read_rows(&config, &TraceFilter::default(), None);
     update.rows.truncate(2);
     update.seen = 2;
     update.part = Part::Update;
+    update.done = false;
     app.on_reply(Reply::Rows(update));
     assert!(app.reading);
     assert_eq!(app.shown.len(), 2, "one replaced, one added");
@@ -148,7 +150,7 @@ fn the_filter_applies_in_place_or_reads_again() {
     let Effect::Ask(Request::Read(filter)) = app.set_filter("status>=500", 0) else {
         panic!("a line condition reads again");
     };
-    app.on_reply(Reply::Rows(read_rows(&config, &filter, None, None)));
+    app.on_reply(Reply::Rows(read_rows(&config, &filter, None)));
     assert_eq!(app.shown.len(), 1);
     assert!(screen(&mut app, 120, 6).contains("filter status>=500"));
     assert!(matches!(app.set_filter("--service", 0), Effect::Nothing));

@@ -4,10 +4,14 @@
 
 use std::path::PathBuf;
 
+use crate::diag::Diagnostics;
 use crate::modes::collect::Collector;
 use crate::records::block::LineSink;
+use crate::records::block::{Block, BlockScan};
 use crate::records::context::lost_context;
+use crate::records::continuation::Continuations;
 use crate::records::fields::FieldTable;
+use crate::records::ids::TraceKey;
 use crate::records::lines::LineScan;
 use crate::records::service::line_service_or_unknown;
 use crate::records::{AnyLine, LineFields, LineIds, LineRef, LineView};
@@ -16,7 +20,7 @@ use crate::search::{
 };
 use crate::traces::complete::LostLines;
 use crate::traces::filter::TraceFilter;
-use crate::traces::group::TraceMap;
+use crate::traces::group::{TraceAcc, TraceMap};
 
 /// Streams finish a trace once this many bytes of stream went by without a line of it and,
 /// when lines carry times, the stream's clock moved this far past its latest line (work a
@@ -123,14 +127,15 @@ pub fn read_files<'f>(
 }
 
 /// Finishes a stream's idle traces as it goes, so memory stays bounded however long it runs.
-struct Sweeper<'s, 'c> {
-    collector: &'s mut Collector<'c>,
+struct Sweeper<'s> {
+    /// Takes the traces finished.
+    finished: &'s mut dyn FnMut(Vec<(TraceKey, TraceAcc)>),
     next: u64,
     /// The latest time a line logged so far.
     clock: Option<i64>,
 }
 
-impl Sweeper<'_, '_> {
+impl Sweeper<'_> {
     /// Called before each line with its offset. Sweeps happen at fixed offsets (every
     /// [`STREAM_SWEEP_BYTES`]), at the first line past each, so which traces a stream finishes
     /// early does not depend on how much each read from the pipe returned.
@@ -146,17 +151,17 @@ impl Sweeper<'_, '_> {
         let before = at.saturating_sub(STREAM_IDLE_BYTES);
         let before_time = self.clock.map(|c| c.saturating_sub(STREAM_IDLE_NANOS));
         let idle = traces.take_idle(before, before_time, STREAM_MAX_OPEN);
-        self.collector.add(idle);
+        (self.finished)(idle);
     }
 }
 
 /// Adds each line of a stream to its trace, sweeping idle traces into the collector first.
-struct StreamSink<'s, 'c, 'f> {
+struct StreamSink<'s, 'f> {
     traces: TraceSink<'f>,
-    sweeper: Sweeper<'s, 'c>,
+    sweeper: Sweeper<'s>,
 }
 
-impl LineSink for StreamSink<'_, '_, '_> {
+impl LineSink for StreamSink<'_, '_> {
     fn line(&mut self, line: &AnyLine<'_>, ids: &LineIds, at: LineRef, fallback: Option<&str>) {
         self.sweeper.sweep(&mut self.traces.traces, at.offset);
         if let Some(t) = self.traces.add(line, ids, at, fallback) {
@@ -172,6 +177,7 @@ pub fn read_stdin(
     filter: &TraceFilter,
     collector: &mut Collector<'_>,
 ) -> Searched {
+    let mut finished = |idle| collector.add(idle);
     let mut sink = StreamSink {
         traces: TraceSink {
             traces: TraceMap::default(),
@@ -179,7 +185,7 @@ pub fn read_stdin(
             lost: None,
         },
         sweeper: Sweeper {
-            collector,
+            finished: &mut finished,
             next: STREAM_SWEEP_BYTES,
             clock: None,
         },
@@ -189,10 +195,76 @@ pub fn read_stdin(
         traces: TraceSink { mut traces, .. },
         sweeper,
     } = sink;
+    (sweeper.finished)(finish_stream(&mut traces));
+    searched
+}
+
+/// Every trace still open at a stream's end, the halves of ids and the correlation ids joined.
+fn finish_stream(traces: &mut TraceMap) -> Vec<(TraceKey, TraceAcc)> {
     traces.join_low_halves();
     let _ = traces.join_correlations();
-    sweeper
-        .collector
-        .add(traces.take_idle(u64::MAX, None, usize::MAX));
-    searched
+    traces.take_idle(u64::MAX, None, usize::MAX)
+}
+
+/// A stream read a piece at a time as it arrives (the explorer's live standard input): each
+/// line joins its trace, and the stream rules of `--all` finish the idle ones.
+#[derive(Default)]
+pub struct LiveStream {
+    traces: TraceMap,
+    /// The sweeper's next offset and clock, kept between pieces.
+    sweep_next: u64,
+    clock: Option<i64>,
+    stacks: Continuations,
+    /// Where the next piece starts in the stream.
+    pub offset: u64,
+    /// What the scan met.
+    pub diag: Diagnostics,
+}
+
+impl LiveStream {
+    /// Scans `bytes`, the stream's next whole lines (the last piece when not `more_follows`);
+    /// returns how many bytes it used (the rest waits for the next piece) and the traces the
+    /// stream rules finished (every trace, at the end).
+    pub fn feed(
+        &mut self,
+        scan: &LineScan,
+        filter: &TraceFilter,
+        bytes: &[u8],
+        more_follows: bool,
+    ) -> (usize, Vec<(TraceKey, TraceAcc)>) {
+        let mut finished = Vec::new();
+        let mut finish = |idle: Vec<(TraceKey, TraceAcc)>| finished.extend(idle);
+        let mut sink = StreamSink {
+            traces: TraceSink {
+                traces: std::mem::take(&mut self.traces),
+                filter,
+                lost: None,
+            },
+            sweeper: Sweeper {
+                finished: &mut finish,
+                next: self.sweep_next.max(STREAM_SWEEP_BYTES),
+                clock: self.clock,
+            },
+        };
+        let block = Block::of_stream(bytes, self.offset, 0, more_follows);
+        let used = scan.scan_block(&block, None, &mut self.stacks, &mut self.diag, &mut sink);
+        let StreamSink {
+            traces: TraceSink { mut traces, .. },
+            sweeper,
+        } = sink;
+        self.sweep_next = sweeper.next;
+        self.clock = sweeper.clock;
+        if !more_follows {
+            finish(finish_stream(&mut traces));
+        }
+        self.traces = traces;
+        self.offset += used as u64;
+        self.diag.bytes += used as u64;
+        (used, finished)
+    }
+
+    /// The traces still open.
+    pub fn open(&self) -> &TraceMap {
+        &self.traces
+    }
 }
