@@ -280,6 +280,27 @@ fn a_signal_from_outside_ends_it_with_the_terminal_restored() {
 }
 
 #[test]
+fn a_panic_puts_the_terminal_back_before_its_message() {
+    // Debug builds (the tests') panic on the key this variable names.
+    let command = format!(
+        "TRACEGREP_TEST_PANIC_KEY=Z RUST_BACKTRACE=0 {} -i --sort duration fixtures/ci",
+        binary()
+    );
+    let Some(t) = Tmux::start("panic", &command, 130, 20) else {
+        return;
+    };
+    t.wait(" 4 traces · sort", false);
+    t.keys(&["Enter"]);
+    t.wait("Waterfall", false);
+    t.keys(&["Z"]);
+    // Rust's exit status for a panic, the terminal restored (checked by exit_status) and the
+    // message printed on the normal screen.
+    assert_eq!(t.exit_status(), 101);
+    let screen = t.wait("EXIT=", false);
+    assert!(screen.contains("the test key Z was pressed"), "{screen}");
+}
+
+#[test]
 fn it_ends_when_its_terminal_hangs_up() {
     // A command line no other test runs, so that pgrep finds this one only.
     let command = format!("{} -i --sort worst fixtures/ci", binary());

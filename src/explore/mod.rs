@@ -156,10 +156,19 @@ impl Screen {
 
 impl Drop for Screen {
     fn drop(&mut self) {
+        // After a panic the hook has left already: leaving the alternate screen again would
+        // put the cursor back where it was on entering, and the shell's next lines would
+        // overwrite the panic's message.
+        if PANICKED.load(Ordering::SeqCst) {
+            return;
+        }
         leave(self.terminal.backend_mut());
         let _ = self.terminal.show_cursor();
     }
 }
+
+/// A panic's hook has put the terminal back.
+static PANICKED: AtomicBool = AtomicBool::new(false);
 
 /// Puts the terminal back: mouse off, main screen, cooked mode.
 fn leave(out: &mut impl Write) {
@@ -178,10 +187,35 @@ fn install_panic_restore() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if let Ok(mut tty) = OpenOptions::new().write(true).open("/dev/tty") {
-            leave(&mut tty);
+            if !PANICKED.swap(true, Ordering::SeqCst) {
+                leave(&mut tty);
+            }
         }
         previous(info);
+        // A reader thread's panic ends the explorer too: the screen it drew on is gone.
+        if std::thread::current().name() != Some("main") {
+            std::process::exit(101);
+        }
     }));
+}
+
+/// In debug builds only (the tests' binary), the key named by `TRACEGREP_TEST_PANIC_KEY`
+/// panics, so that a test can see the terminal put back after a panic; nothing in the product
+/// panics on purpose.
+fn panic_on_test_key(event: &event::Event) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    let Some(key) = std::env::var_os("TRACEGREP_TEST_PANIC_KEY") else {
+        return;
+    };
+    if let event::Event::Key(k) = event {
+        if let event::KeyCode::Char(c) = k.code {
+            if key.to_str() == Some(c.encode_utf8(&mut [0; 4])) {
+                panic!("the test key {c} was pressed");
+            }
+        }
+    }
 }
 
 /// The terminal hung up: its window closed, its ssh connection dropped. (crossterm's event
@@ -232,6 +266,7 @@ fn event_loop(
         }
         let event = event::read()?;
         dirty = true;
+        panic_on_test_key(&event);
         match keys::on_event(app, event, now()) {
             Effect::Nothing => {}
             Effect::Quit => return Ok(ExitStatus::Found),
