@@ -11,7 +11,8 @@
 # convention it can be taught (bunyan, with scripts/lnav/tg_bunyan.json, installed under a
 # temporary HOME), against `tracegrep --all` on the same file. (The `hl` on crates.io is an
 # unrelated pattern highlighter; the JSON log viewer hl is not published there, so lnav it is.)
-# Prints ratios of medians and peak RSS.
+# Prints a Markdown table: medians, ratios to the floor, peak RSS; BASE=OLD_BINARY adds an
+# older build's rows from the same hyperfine run; pamburus/hl's row when `hl` is on the PATH.
 # Needs: hyperfine, ripgrep, jq, python3, /usr/bin/time; lnav (Debian package) for (d).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,22 +28,51 @@ done
 [ -f "$plain/truth.json" ] || "$gen" --out "$plain" --size "$size" --quiet
 logs="$plain/logs"
 echo "data: $logs ($(du -sh "$logs" | cut -f1))"
-hyperfine -N -i --style none --warmup 1 --runs "${RUNS:-5}" --export-json "$dir/all.json" \
-  -n rg-count "rg -c trace $logs" \
-  -n tracegrep-table "$tg --all -q --limit 20 $logs" \
-  -n tracegrep-jsonl "$tg --all -q --format jsonl $logs" >/dev/null 2>&1
+# The table: each command's median, its ratio to the `rg -c` floor and its peak RSS; with
+# BASE=path/to/an/older/tracegrep, that build's figures beside (the same hyperfine run).
+cmds=(-n rg-count "rg -c trace $logs"
+  -n tracegrep-table "$tg --all -q --limit 20 $logs"
+  -n tracegrep-csv "$tg --all -q --format csv $logs"
+  -n tracegrep-jsonl "$tg --all -q --format jsonl $logs")
+if [ -n "${BASE:-}" ]; then
+  cmds+=(-n base-table "$BASE --all -q --limit 20 $logs"
+    -n base-csv "$BASE --all -q --format csv $logs"
+    -n base-jsonl "$BASE --all -q --format jsonl $logs")
+fi
+if command -v hl >/dev/null; then
+  cmds+=(-n hl "hl -P -o /dev/null $logs/*.jsonl")
+fi
+hyperfine -N -i --style none --warmup 1 --runs "${RUNS:-5}" --export-json "$dir/all.json" "${cmds[@]}" >/dev/null 2>&1
 hyperfine -i --style none --warmup 0 --runs "${JQ_RUNS:-2}" --export-json "$dir/all-jq.json" \
   -n jq "jq -cR 'fromjson? | select(.trace_id != null) | .trace_id' $logs/*.jsonl > /dev/null" >/dev/null 2>&1
-python3 - "$dir/all.json" "$dir/all-jq.json" <<'PY'
+rss() { /usr/bin/time -f %M sh -c "$1 >/dev/null 2>&1" 2>&1 | tail -1; }
+{
+  echo "rg-count $(rss "rg -c trace $logs")"
+  for f in table csv jsonl; do
+    case $f in table) a="--limit 20" ;; *) a="--format $f" ;; esac
+    echo "tracegrep-$f $(rss "$tg --all -q $a $logs")"
+    [ -n "${BASE:-}" ] && echo "base-$f $(rss "$BASE --all -q $a $logs")"
+  done
+  command -v hl >/dev/null && echo "hl $(rss "hl -P -o /dev/null $logs/*.jsonl")"
+} > "$dir/all-rss.txt"
+python3 - "$dir/all.json" "$dir/all-jq.json" "$dir/all-rss.txt" <<'PY'
 import json, sys
-r = {x["command"]: x["median"] for f in sys.argv[1:] for x in json.load(open(f))["results"]}
-floor, jq = r["rg-count"], r["jq"]
-for name in ("tracegrep-table", "tracegrep-jsonl"):
-    print("%-16s median %7.0f ms  %5.1fx the rg -c floor (%.0f ms)  %5.1fx faster than jq (%.0f ms)"
-          % (name, r[name] * 1e3, r[name] / floor, floor * 1e3, jq / r[name], jq * 1e3))
+r = {x["command"]: x["median"] for f in sys.argv[1:3] for x in json.load(open(f))["results"]}
+rss = dict(l.split() for l in open(sys.argv[3]) if l.strip())
+floor = r["rg-count"]
+print("| command | median wall | × the rg -c floor | peak memory |")
+print("|---|---|---|---|")
+for name in ["rg-count", "tracegrep-table", "tracegrep-csv", "tracegrep-jsonl",
+             "base-table", "base-csv", "base-jsonl", "hl", "jq"]:
+    if name in r:
+        mem = "%d MB" % (int(rss[name]) // 1024) if name in rss else "-"
+        print("| %s | %.2f s | %.1f× | %s |" % (name, r[name], r[name] / floor, mem))
+if "hl" in r:
+    print("tracegrep-jsonl is %.2f× faster than hl" % (r["hl"] / r["tracegrep-jsonl"]))
+else:
+    print("hl (pamburus/hl) not installed: its column is left out")
 PY
-echo "peak RSS: tracegrep --all $(/usr/bin/time -f %M "$tg" --all -q --limit 20 "$logs" 2>&1 >/dev/null | tail -1) KiB," \
-  "rg -c $(/usr/bin/time -f %M rg -c trace "$logs" 2>&1 >/dev/null | tail -1) KiB, input $(du -sk "$logs" | cut -f1) KiB"
+echo "input $(du -sk "$logs" | cut -f1) KiB"
 
 if command -v lnav >/dev/null; then
   home=$(mktemp -d)

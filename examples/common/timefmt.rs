@@ -107,10 +107,9 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn round_trip() {
+        use super::*;
         let mut v = Vec::new();
         rfc3339(&mut v, EPOCH_START_NS + 1_234_567_000, 6);
         assert_eq!(v, b"2026-11-20T10:00:01.234567Z");
