@@ -31,7 +31,6 @@ use std::sync::OnceLock;
 
 use divan::counter::BytesCount;
 use divan::Bencher;
-use tracegrep::cli::SortKey;
 use tracegrep::diag::Diagnostics;
 use tracegrep::modes::collect::{Collector, Keep};
 use tracegrep::records::block::{Block, BlockScan, LineSink};
@@ -165,15 +164,7 @@ fn grouped() -> TraceMap {
 
 fn summarise_map(traces: TraceMap) -> Vec<Row> {
     let (filter, gates) = (TraceFilter::default(), Gates::default());
-    let keep = Keep {
-        filter: &filter,
-        gates: &gates,
-        sort: SortKey::Start,
-        trees: false,
-        stats: false,
-        limit: None,
-        completeness: None,
-    };
+    let keep = Keep::rows(&filter, &gates);
     let mut collector = Collector::new(&keep, false);
     collector.add_all(traces);
     collector.finish().rows

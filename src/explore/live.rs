@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::cli::SortKey;
 use crate::config::Config;
 use crate::diag::{source_summaries, Diagnostics};
 use crate::explore::load::{Part, Rows};
@@ -143,15 +142,7 @@ impl StdinCopy {
         let (_, finished) = self.stream.feed(&self.scan, &line_filter, &bytes, !last);
         self.ended = last;
         let gates = Gates::default();
-        let keep = Keep {
-            filter: &line_filter,
-            gates: &gates,
-            sort: SortKey::Start,
-            trees: false,
-            stats: false,
-            limit: None,
-            completeness: None,
-        };
+        let keep = Keep::rows(&line_filter, &gates);
         let mut collector = Collector::new(&keep, false);
         self.finished += finished.len();
         for (id, _) in &finished {

@@ -11,7 +11,6 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::SortKey;
 use crate::config::{Config, Inputs, Selection};
 use crate::explore::live::{line_conditions, StdinCopy};
 use crate::modes::all::{read, report_reading, Preview};
@@ -176,15 +175,7 @@ impl Pacing {
 pub fn read_rows(config: &Config, filter: &TraceFilter, previews: Option<&Sender<Reply>>) -> Rows {
     let line_filter = line_conditions(filter);
     let gates = Gates::default();
-    let keep = Keep {
-        filter: &line_filter,
-        gates: &gates,
-        sort: SortKey::Start,
-        trees: false,
-        stats: false,
-        limit: None,
-        completeness: None,
-    };
+    let keep = Keep::rows(&line_filter, &gates);
     let selection = Selection {
         filter: line_filter.clone(),
         limit: None,

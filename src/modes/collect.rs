@@ -41,6 +41,22 @@ pub struct Keep<'c> {
     pub completeness: Option<&'c Completeness>,
 }
 
+impl<'c> Keep<'c> {
+    /// The rows `filter` keeps, by start: no span trees, statistics, limit or completeness
+    /// checks (what a screen lists).
+    pub fn rows(filter: &'c TraceFilter, gates: &'c Gates) -> Keep<'c> {
+        Keep {
+            filter,
+            gates,
+            sort: SortKey::Start,
+            trees: false,
+            stats: false,
+            limit: None,
+            completeness: None,
+        }
+    }
+}
+
 /// The summarised traces that passed the filters, as rows or folded into statistics.
 pub struct Collected {
     /// Traces seen.
