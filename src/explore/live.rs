@@ -13,9 +13,10 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::diag::{source_summaries, Diagnostics};
 use crate::explore::load::{Part, Rows};
+use crate::input::walk::describe_io_error;
+use crate::modes::all::line_scan;
 use crate::modes::collect::{Collector, Keep};
 use crate::modes::every::LiveStream;
-use crate::records::fields::FieldTable;
 use crate::records::ids::TraceKey;
 use crate::records::lines::LineScan;
 use crate::traces::filter::TraceFilter;
@@ -69,6 +70,8 @@ pub struct StdinCopy {
     started: bool,
     /// The copy's end was read.
     ended: bool,
+    /// Why the copy could not be read on, if it could not.
+    error: Option<String>,
 }
 
 impl StdinCopy {
@@ -77,24 +80,25 @@ impl StdinCopy {
         StdinCopy {
             path,
             done,
-            scan: LineScan::new(FieldTable::new(&config.fields)),
+            scan: line_scan(config, &TraceFilter::default()),
             stream: LiveStream::default(),
             sent: HashMap::new(),
             finished: 0,
             started: false,
             ended: false,
+            error: None,
         }
     }
 
     /// Reads the copy again from its start, testing lines against `filter`'s line conditions.
     pub fn restart(&mut self, config: &Config, filter: &TraceFilter) {
-        let table = FieldTable::new(&config.fields).with_extra_paths(&filter.where_paths());
-        self.scan = LineScan::new(table);
+        self.scan = line_scan(config, filter);
         self.stream = LiveStream::default();
         self.sent.clear();
         self.finished = 0;
         self.started = false;
         self.ended = false;
+        self.error = None;
     }
 
     /// More of the copy waits to be read.
@@ -121,14 +125,21 @@ impl StdinCopy {
             return None;
         }
         let to = len.min(from + MAX_PIECE);
-        let last = done && to == len;
+        let mut last = done && to == len;
         let mut bytes = Vec::new();
         let read = File::open(&self.path).and_then(|mut f| {
             f.seek(SeekFrom::Start(from))?;
             f.take(to - from).read_to_end(&mut bytes)
         });
-        if read.is_err() {
+        if let Err(e) = read {
+            // The copy cannot be read on (its file removed, the disk failing): the reading
+            // ends here, and says so.
             bytes.clear();
+            last = true;
+            self.error = Some(format!(
+                "<stdin>: its copy could not be read after byte {from}: {}",
+                describe_io_error(&e)
+            ));
         }
         if !last {
             // Whole lines only: the copy's writer may be part-way through a line.
@@ -138,7 +149,7 @@ impl StdinCopy {
                 return None;
             }
         }
-        let line_filter = line_conditions(filter);
+        let line_filter = filter.line_conditions();
         let (_, finished) = self.stream.feed(&self.scan, &line_filter, &bytes, !last);
         self.ended = last;
         let gates = Gates::default();
@@ -156,23 +167,16 @@ impl StdinCopy {
             true => Part::Update,
         };
         let diags = [("<stdin>", &self.stream.diag)];
+        let mut messages: Vec<String> = self.error.iter().cloned().collect();
+        messages.extend(source_summaries(diags, Diagnostics::scan_problems));
         Some(Rows {
             rows: collected.rows,
             seen: self.finished + self.stream.open().len(),
-            messages: source_summaries(diags, Diagnostics::scan_problems),
+            messages,
             line_key: line_key.to_vec(),
             live: !last,
             part,
             done: last,
         })
-    }
-}
-
-/// The filter's line conditions: what a reading tests (the screen applies the rest).
-pub fn line_conditions(filter: &TraceFilter) -> TraceFilter {
-    TraceFilter {
-        wheres: filter.wheres.clone(),
-        grep: filter.grep.clone(),
-        ..TraceFilter::default()
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Inputs, Selection};
-use crate::explore::live::{line_conditions, StdinCopy};
+use crate::explore::live::StdinCopy;
 use crate::modes::all::{read, report_reading, Preview};
 use crate::modes::collect::{Collected, Keep};
 use crate::modes::trace::{find, Lookup};
@@ -173,7 +173,7 @@ impl Pacing {
 /// the screen's to apply: they change without a reading); with `previews`, previews of the
 /// rows go there while the files are read.
 pub fn read_rows(config: &Config, filter: &TraceFilter, previews: Option<&Sender<Reply>>) -> Rows {
-    let line_filter = line_conditions(filter);
+    let line_filter = filter.line_conditions();
     let gates = Gates::default();
     let keep = Keep::rows(&line_filter, &gates);
     let selection = Selection {

@@ -103,25 +103,22 @@ fn folding_and_jumping_to_errors() {
 fn a_preview_fills_the_list_while_the_reading_goes_on() {
     let config = config(&["fixtures/ci"]);
     let mut app = App::new(TraceFilter::default(), SortKey::Start, false);
+    // The first `n` rows of a whole reading, as a preview would send them.
+    let preview = |n: usize, part: Part| {
+        let mut rows = read_rows(&config, &TraceFilter::default(), None);
+        rows.rows.truncate(n);
+        (rows.seen, rows.part, rows.done) = (n, part, false);
+        Reply::Rows(rows)
+    };
     let whole = read_rows(&config, &TraceFilter::default(), None);
-    let mut first = read_rows(&config, &TraceFilter::default(), None);
-    first.rows.truncate(1);
-    first.seen = 1;
-    first.part = Part::First;
-    first.done = false;
-    app.on_reply(Reply::Rows(first));
+    app.on_reply(preview(1, Part::First));
     assert!(app.reading, "a preview leaves the reading under way");
     assert_eq!(app.shown.len(), 1);
     let text = screen(&mut app, 120, 6);
     assert!(text.contains(" 1 trace · sort"), "{text}");
     assert!(text.contains("reading"), "{text}");
     // A later preview replaces the rows of the traces it holds and adds the others.
-    let mut update = read_rows(&config, &TraceFilter::default(), None);
-    update.rows.truncate(2);
-    update.seen = 2;
-    update.part = Part::Update;
-    update.done = false;
-    app.on_reply(Reply::Rows(update));
+    app.on_reply(preview(2, Part::Update));
     assert!(app.reading);
     assert_eq!(app.shown.len(), 2, "one replaced, one added");
     app.list.select(1, 2);
@@ -135,6 +132,29 @@ fn a_preview_fills_the_list_while_the_reading_goes_on() {
         "the selection stays"
     );
     assert!(!screen(&mut app, 120, 6).contains("reading"));
+}
+
+#[test]
+fn a_live_copy_that_cannot_be_read_ends_the_reading_and_says_why() {
+    let config = config(&["fixtures/ci"]);
+    let dir = tempfile::tempdir().expect("dir");
+    let gone = dir.path().join("stdin-copy");
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut copy = crate::explore::live::StdinCopy::new(&config, gone, done);
+    let filter = TraceFilter::default();
+    let rows = copy
+        .read_more(&filter, &[])
+        .expect("the end of the reading");
+    assert!(rows.done && !rows.live);
+    assert!(
+        rows.messages[0].starts_with("<stdin>: its copy could not be read after byte 0: "),
+        "{:?}",
+        rows.messages
+    );
+    assert!(
+        copy.read_more(&filter, &[]).is_none(),
+        "nothing more to read"
+    );
 }
 
 #[test]

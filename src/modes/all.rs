@@ -19,6 +19,7 @@ use crate::records::lines::LineScan;
 use crate::render::{baseline as render_baseline, csv, json, stats as stats_render, table, tree};
 use crate::search::Searched;
 use crate::traces::complete::{propagation, Completeness, ExpectedServices};
+use crate::traces::filter::TraceFilter;
 use crate::traces::group::{TraceMap, MAX_SPANS_PER_TRACE};
 
 /// Runs `--all`.
@@ -199,8 +200,7 @@ pub(crate) fn read(
     preview: Option<Preview<'_>>,
 ) -> (LineScan, Searched, Collected) {
     let filter = &selection.filter;
-    let table = FieldTable::new(&config.fields).with_extra_paths(&filter.where_paths());
-    let scan = LineScan::new(table);
+    let scan = line_scan(config, filter);
     let mut completeness = Completeness::default();
     let (searched, collected) = match &config.inputs {
         Inputs::Stdin => {
@@ -268,6 +268,12 @@ pub(crate) fn read(
         }
     };
     (scan, searched, collected)
+}
+
+/// The every-line scan for `filter`: the configured fields and the paths its `--where`
+/// clauses name.
+pub(crate) fn line_scan(config: &Config, filter: &TraceFilter) -> LineScan {
+    LineScan::new(FieldTable::new(&config.fields).with_extra_paths(&filter.where_paths()))
 }
 
 /// What reading met, on stderr: errors always, notes and summaries unless `--quiet`. Returns

@@ -36,6 +36,16 @@ pub struct TraceFilter {
 }
 
 impl TraceFilter {
+    /// Only the conditions tested on lines while they are read (`--where`, `--grep`): what a
+    /// reading needs when the trace conditions are applied to its rows afterwards.
+    pub fn line_conditions(&self) -> TraceFilter {
+        TraceFilter {
+            wheres: self.wheres.clone(),
+            grep: self.grep.clone(),
+            ..TraceFilter::default()
+        }
+    }
+
     /// How many line predicates there are: `--where` clauses, then `--grep`.
     pub fn line_predicates(&self) -> usize {
         self.wheres.len() + usize::from(self.grep.is_some())
