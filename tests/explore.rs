@@ -280,6 +280,37 @@ fn a_signal_from_outside_ends_it_with_the_terminal_restored() {
 }
 
 #[test]
+fn the_pager_uses_the_terminal_when_standard_output_is_a_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = dir.path().join("out");
+    let command = format!(
+        "PAGER=less LESS= {} -i --sort errors fixtures/ci > {}",
+        binary(),
+        out.display()
+    );
+    let Some(t) = Tmux::start("pager", &command, 130, 20) else {
+        return;
+    };
+    t.wait(" 4 traces · sort", false);
+    t.keys(&["Enter"]);
+    t.wait("Waterfall", false);
+    // The span's raw lines in less, on the terminal.
+    t.keys(&["o"]);
+    let screen = t.wait(r#"{"timestamp":"#, false);
+    assert!(!screen.contains("Waterfall"), "{screen}");
+    t.keys(&["q"]);
+    t.wait("Waterfall", false);
+    t.keys(&["q", "q"]);
+    assert_eq!(t.exit_status(), 0);
+    let written = std::fs::read(&out).expect("out");
+    assert!(
+        written.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&written)
+    );
+}
+
+#[test]
 fn a_panic_puts_the_terminal_back_before_its_message() {
     // Debug builds (the tests') panic on the key this variable names.
     let command = format!(

@@ -149,7 +149,15 @@ impl Screen {
             EnterAlternateScreen,
             EnableMouseCapture
         )?;
-        self.terminal.clear()?;
+        // The screen is cleared and drawn blank, so that the next frame draws everything.
+        // (ratatui's `Terminal::clear` asks the terminal where the cursor is, and crossterm
+        // sends that question to standard output: into the file of `tracegrep -i … > out`.)
+        crossterm::execute!(
+            self.terminal.backend_mut(),
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+        )?;
+        self.terminal
+            .draw(|frame| frame.render_widget(ratatui::widgets::Clear, frame.area()))?;
         Ok(result)
     }
 }
@@ -297,15 +305,18 @@ fn page(screen: &mut Screen, text: &str) -> anyhow::Result<()> {
         .unwrap_or_else(|| "less".to_string());
     let path: PathBuf = file.path().to_path_buf();
     screen.suspend(|| {
-        // The pager reads keys from the terminal, whatever standard input is.
-        let tty = File::open("/dev/tty").ok();
+        // The pager reads keys from the terminal and draws on it, whatever standard input and
+        // output are (`tracegrep -i logs/ > out` must not page into `out`).
         let mut command = std::process::Command::new("sh");
         command
             .arg("-c")
             .arg(format!("{pager} \"$1\""))
             .arg("sh")
             .arg(&path);
-        if let Some(tty) = tty {
+        if let Ok(tty) = OpenOptions::new().read(true).write(true).open("/dev/tty") {
+            if let (Ok(out), Ok(err)) = (tty.try_clone(), tty.try_clone()) {
+                command.stdout(out).stderr(err);
+            }
             command.stdin(tty);
         }
         let _ = command.status();
