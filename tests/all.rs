@@ -683,3 +683,41 @@ fn stack_traces_are_not_counted_as_damage() {
          tracegrep: fixtures/text-prefix/wrapper.log: 1 JSON line without a trace id\n"
     );
 }
+
+/// The JSON formats of files keep only each trace's place in the order and make its document
+/// as it is written; by every sort key, and with `--limit` and a filter, their traces come in
+/// the order of the CSV's rows.
+#[test]
+fn json_documents_come_in_the_order_of_the_rows() {
+    for sort in ["start", "duration", "errors", "spans", "lines", "worst"] {
+        for extra in [&[][..], &["--limit", "3"], &["--errors"]] {
+            let args: Vec<&str> = ["--sort", sort].iter().chain(extra).copied().collect();
+            let rows = kept(&args);
+            assert!(!rows.is_empty(), "{args:?}");
+            for format in ["jsonl", "json"] {
+                let out = run(tracegrep()
+                    .args(["--all", "-q", "--format", format])
+                    .args(&args)
+                    .arg("fixtures/mixed"));
+                assert_eq!(out.code, 0, "{}", out.snapshot());
+                let documents: Vec<serde_json::Value> = match format {
+                    "jsonl" => out
+                        .stdout
+                        .lines()
+                        .map(|l| serde_json::from_str(l).expect("a document a line"))
+                        .collect(),
+                    _ => {
+                        let all: serde_json::Value =
+                            serde_json::from_str(&out.stdout).expect("one document");
+                        all["traces"].as_array().expect("traces").clone()
+                    }
+                };
+                let ids: Vec<String> = documents
+                    .iter()
+                    .map(|d| d["trace_id"].as_str().expect("trace_id").to_string())
+                    .collect();
+                assert_eq!(ids, rows, "{format} {args:?}");
+            }
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! ([`crate::modes::every`]), keep what the filters select ([`crate::modes::collect`]) and
 //! differ in what they write.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -10,7 +11,7 @@ use crate::config::{AllMode, Config, Inputs, RowFormat, Selection, StatsMode};
 use crate::diag::{plural, source_summaries, Diagnostics};
 use crate::exit::ExitStatus;
 use crate::modes::baseline;
-use crate::modes::collect::{Collected, Collector, Keep};
+use crate::modes::collect::{sort_keys, Collected, Collector, Keep, OrderKey};
 use crate::modes::every::{read_files, read_stdin};
 use crate::modes::export::{export_rows, ExportFormat, Exporter};
 use crate::modes::report::{report_gates, write_reports, Judged};
@@ -21,6 +22,7 @@ use crate::search::Searched;
 use crate::traces::complete::{propagation, Completeness, ExpectedServices};
 use crate::traces::filter::TraceFilter;
 use crate::traces::group::{TraceMap, MAX_SPANS_PER_TRACE};
+use crate::traces::summary::TraceSummary;
 
 /// Runs `--all`.
 pub fn run(
@@ -56,6 +58,15 @@ pub fn run(
         completeness: None,
     };
     let checks = mode.checks_completeness().then_some(&mode.expect_services);
+    let only_documents = matches!(mode.format, RowFormat::Json | RowFormat::Jsonl)
+        && !exporting
+        && then.is_none()
+        && mode.reports.is_empty()
+        && mode.gates.is_empty()
+        && checks.is_none();
+    if let (true, Inputs::Paths(paths)) = (only_documents, &config.inputs) {
+        return write_documents_as_made(config, mode, &keep, paths, out, err);
+    }
     let (scan, searched, collected) = read(config, &mode.selection, &keep, checks, None);
     let mut failed = report_reading(config, &searched, &collected, err)?;
     let Collected {
@@ -124,6 +135,66 @@ pub fn run(
         }
         limit
     };
+    say_shown(config, mode, (shown, matched), out, err)?;
+    let gate_failed = report_gates(&judged, &rows, &dropped_failures, err)?;
+    discard(rows);
+    Ok(outcome(mode, failed, gate_failed, matched))
+}
+
+/// `--all --format json|jsonl` of files without reports, gates or comparisons: only the order
+/// of the traces is kept for all of them, and each document is made from the map of traces
+/// as it is written (the map stays until the end; the rows and their span trees are made
+/// and let go of a few thousand at a time). A million one-line traces take about a third of
+/// the memory that rows with their trees held.
+fn write_documents_as_made(
+    config: &Config,
+    mode: &AllMode,
+    keep: &Keep<'_>,
+    paths: &[std::path::PathBuf],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<ExitStatus> {
+    let scan = line_scan(config, &mode.selection.filter);
+    let (searched, traces, _) = read_paths(config, &scan, keep, paths, None, None);
+    let mut collector = Collector::new(keep, false);
+    let mut order = collector.add_order_keys(&traces);
+    let collected = collector.finish();
+    let failed = report_reading(config, &searched, &collected, err)?;
+    let matched = collected.matched;
+    if matched == 0 {
+        say_none_matched(collected.seen, err)?;
+        return Ok(match failed {
+            false if mode.allow_empty => ExitStatus::Found,
+            _ => ExitStatus::of_search(false, failed),
+        });
+    }
+    sort_keys(&mut order);
+    let shown = mode.selection.limit.unwrap_or(usize::MAX).min(order.len());
+    let made = |key: &OrderKey| {
+        let acc = traces
+            .get(&key.id)
+            .expect("the map is as it was when its order was taken");
+        TraceSummary::new(key.id.clone(), acc.clone())
+    };
+    let order = &order[..shown];
+    match mode.format {
+        RowFormat::Json => json::write_rows_json(out, order, |k| Cow::Owned(made(k)))?,
+        _ => json::write_rows_jsonl(out, order, |k| Cow::Owned(made(k)))?,
+    }
+    say_shown(config, mode, (shown, matched), out, err)?;
+    // Freed by the process's end, not trace by trace (see `discard`).
+    std::mem::forget(traces);
+    Ok(outcome(mode, failed, false, matched))
+}
+
+/// After the rows: says how many of the matched traces were shown when not all were.
+fn say_shown(
+    config: &Config,
+    mode: &AllMode,
+    (shown, matched): (usize, usize),
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
     // Standard output is block-buffered into a pipe: what it holds goes first, so that with
     // `2>&1` the note below starts a line of its own instead of cutting into the last row.
     out.flush()?;
@@ -138,9 +209,12 @@ pub fn run(
             "tracegrep: showing {shown} of {matched} traces ({hint})"
         )?;
     }
-    let gate_failed = report_gates(&judged, &rows, &dropped_failures, err)?;
-    discard(rows);
-    Ok(if failed {
+    Ok(())
+}
+
+/// The exit status of `--all` once its rows are written.
+fn outcome(mode: &AllMode, failed: bool, gate_failed: bool, matched: usize) -> ExitStatus {
+    if failed {
         ExitStatus::Error
     } else if gate_failed {
         ExitStatus::GateFailed
@@ -148,7 +222,7 @@ pub fn run(
         ExitStatus::NoMatch
     } else {
         ExitStatus::Found
-    })
+    }
 }
 
 /// Runs `--stats`.
@@ -216,48 +290,8 @@ pub(crate) fn read(
             (searched, collector.finish())
         }
         Inputs::Paths(paths) => {
-            let stepping = preview.is_some();
-            let mut preview = preview;
-            // The lines each trace had at the last preview: a preview summarises only the
-            // traces that changed since.
-            let mut previewed = HashMap::new();
-            let mut between = |traces: &TraceMap| {
-                let Some(preview) = preview.as_mut() else {
-                    return;
-                };
-                preview(&mut || {
-                    let keep = Keep {
-                        completeness: None,
-                        ..*keep
-                    };
-                    let mut collector = Collector::new(&keep, false);
-                    collector.add_changed(traces, &mut previewed);
-                    collector.finish()
-                });
-            };
-            let steps: Option<&mut dyn FnMut(&TraceMap)> = match stepping {
-                true => Some(&mut between),
-                false => None,
-            };
-            let (mut searched, mut traces, lost) = read_files(
-                &scan,
-                filter,
-                paths,
-                (config.stderr_is_terminal, checks.is_some()),
-                steps,
-            );
-            let ambiguous = traces.join_low_halves();
-            searched.notes.extend(traces.join_correlations());
-            if ambiguous > 0 {
-                searched.notes.push(format!("{ambiguous} ids known only by their low 64 bits match several 128-bit traces; they were left apart"));
-            }
-            if let Some(expected) = checks {
-                completeness = Completeness {
-                    expected: expected.clone(),
-                    lost,
-                    propagation: propagation(&traces),
-                };
-            }
+            let (searched, traces, found) = read_paths(config, &scan, keep, paths, checks, preview);
+            completeness = found;
             let keep = Keep {
                 completeness: checks.is_some().then_some(&completeness),
                 ..*keep
@@ -268,6 +302,63 @@ pub(crate) fn read(
         }
     };
     (scan, searched, collected)
+}
+
+/// Reads every trace of files into a map, joined across low halves and correlation ids; with
+/// `checks`, what the completeness checks need too. See [`read`] for `preview`.
+fn read_paths(
+    config: &Config,
+    scan: &LineScan,
+    keep: &Keep<'_>,
+    paths: &[std::path::PathBuf],
+    checks: Option<&Option<ExpectedServices>>,
+    preview: Option<Preview<'_>>,
+) -> (Searched, TraceMap, Completeness) {
+    let filter = keep.filter;
+    let stepping = preview.is_some();
+    let mut preview = preview;
+    // The lines each trace had at the last preview: a preview summarises only the
+    // traces that changed since.
+    let mut previewed = HashMap::new();
+    let mut between = |traces: &TraceMap| {
+        let Some(preview) = preview.as_mut() else {
+            return;
+        };
+        preview(&mut || {
+            let keep = Keep {
+                completeness: None,
+                ..*keep
+            };
+            let mut collector = Collector::new(&keep, false);
+            collector.add_changed(traces, &mut previewed);
+            collector.finish()
+        });
+    };
+    let steps: Option<&mut dyn FnMut(&TraceMap)> = match stepping {
+        true => Some(&mut between),
+        false => None,
+    };
+    let (mut searched, mut traces, lost) = read_files(
+        scan,
+        filter,
+        paths,
+        (config.stderr_is_terminal, checks.is_some()),
+        steps,
+    );
+    let ambiguous = traces.join_low_halves();
+    searched.notes.extend(traces.join_correlations());
+    if ambiguous > 0 {
+        searched.notes.push(format!("{ambiguous} ids known only by their low 64 bits match several 128-bit traces; they were left apart"));
+    }
+    let completeness = match checks {
+        Some(expected) => Completeness {
+            expected: expected.clone(),
+            lost,
+            propagation: propagation(&traces),
+        },
+        None => Completeness::default(),
+    };
+    (searched, traces, completeness)
 }
 
 /// The every-line scan for `filter`: the configured fields and the paths its `--where`

@@ -2,6 +2,7 @@
 //! the filters decide, and the kept traces become rows or fold into statistics. On a stream,
 //! at most a cap of rows is kept (the best by the sort order); the gates still judge the rest.
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -224,6 +225,20 @@ impl<'c> Collector<'c> {
         }
     }
 
+    /// The order keys of the traces of a finished map that the filters keep, from summaries
+    /// of copies made in parallel and let go of at once: the map stays, for each row to be
+    /// made again as it is written, so a million rows with their trees are never held at once.
+    pub fn add_order_keys(&mut self, traces: &TraceMap) -> Vec<OrderKey> {
+        self.collected.seen += traces.len();
+        let this = &*self;
+        let keys = traces.map_shards_ref(|id, acc| {
+            let row = this.summarise(id.clone(), acc.clone())?;
+            Some(OrderKey::of(&row, this.sort))
+        });
+        self.collected.matched += keys.len();
+        keys
+    }
+
     /// The rows in order (and within a stream's cap).
     pub fn finish(mut self) -> Collected {
         self.trim(self.cap.unwrap_or(usize::MAX));
@@ -235,24 +250,63 @@ impl<'c> Collector<'c> {
 /// Orders the rows; ties fall back to the start, then the id, so output never depends on
 /// thread scheduling.
 pub fn sort(traces: &mut [Row], key: SortKey) {
-    let by_start = |a: &TraceSummary, b: &TraceSummary| {
-        (a.start.unwrap_or(i64::MAX), &a.id).cmp(&(b.start.unwrap_or(i64::MAX), &b.id))
-    };
     // Unstable is as deterministic here: ties end at the id, and ids are unique.
     traces.sort_unstable_by(|a, b| {
-        let primary = match key {
-            SortKey::Start => std::cmp::Ordering::Equal,
-            SortKey::Duration => b.duration_ns().cmp(&a.duration_ns()),
-            SortKey::Errors => (b.failed_spans as u64 + b.error_lines)
-                .cmp(&(a.failed_spans as u64 + a.error_lines)),
-            SortKey::Spans => b.span_count.cmp(&a.span_count),
-            SortKey::Lines => b.lines.cmp(&a.lines),
-            SortKey::Worst => (b.failed(), b.has_errors(), b.duration_ns()).cmp(&(
-                a.failed(),
-                a.has_errors(),
-                a.duration_ns(),
-            )),
-        };
-        primary.then_with(|| by_start(a, b))
+        primary(a, key)
+            .cmp(&primary(b, key))
+            .then_with(|| by_start((a.start, &a.id), (b.start, &b.id)))
+    });
+}
+
+/// Earlier start first, traces without times last, then by id.
+fn by_start(a: (Option<i64>, &TraceKey), b: (Option<i64>, &TraceKey)) -> std::cmp::Ordering {
+    (a.0.unwrap_or(i64::MAX), a.1).cmp(&(b.0.unwrap_or(i64::MAX), b.1))
+}
+
+/// What orders a trace among the others by a [`SortKey`], without the rest of its row: the
+/// JSON formats of a large input keep only this per trace until each is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderKey {
+    primary: Primary,
+    /// When the trace started (`i64::MAX`: no time, last).
+    start: i64,
+    /// The trace's id.
+    pub id: TraceKey,
+}
+
+/// A sort key's figures of a trace, arranged so that the first in order compares least.
+/// Durations are `i64::MIN` when unknown, which orders them as `None` among `Option`s.
+type Primary = (bool, bool, Reverse<i64>, Reverse<u64>);
+
+fn primary(t: &TraceSummary, key: SortKey) -> Primary {
+    let by = |count: u64| (false, false, Reverse(i64::MIN), Reverse(count));
+    let duration = Reverse(t.duration_ns().unwrap_or(i64::MIN));
+    match key {
+        SortKey::Start => by(0),
+        SortKey::Duration => (false, false, duration, Reverse(0)),
+        SortKey::Errors => by(t.failed_spans as u64 + t.error_lines),
+        SortKey::Spans => by(t.span_count as u64),
+        SortKey::Lines => by(t.lines),
+        SortKey::Worst => (!t.failed(), !t.has_errors(), duration, Reverse(0)),
+    }
+}
+
+impl OrderKey {
+    /// The order key of a row by `key`.
+    pub fn of(t: &TraceSummary, key: SortKey) -> OrderKey {
+        OrderKey {
+            primary: primary(t, key),
+            start: t.start.unwrap_or(i64::MAX),
+            id: t.id.clone(),
+        }
+    }
+}
+
+/// Orders order keys as [`sort`] orders rows.
+pub fn sort_keys(keys: &mut [OrderKey]) {
+    keys.sort_unstable_by(|a, b| {
+        a.primary
+            .cmp(&b.primary)
+            .then_with(|| (a.start, &a.id).cmp(&(b.start, &b.id)))
     });
 }

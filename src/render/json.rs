@@ -3,6 +3,7 @@
 //! The document is built from report types of its own, so refactoring the internal types
 //! cannot change the public schema. `docs/json-schema.md` describes every field.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -353,36 +354,59 @@ pub(crate) fn summary_report(t: &TraceSummary) -> SummaryReport<'_> {
 
 /// Writes traces as JSON Lines: one trace document (without `logs`) per line.
 pub fn write_summaries_jsonl(out: &mut dyn Write, traces: &[Row]) -> io::Result<()> {
-    write_documents(out, traces, b"\n")?;
-    if !traces.is_empty() {
+    write_rows_jsonl(out, traces, |t| Cow::Borrowed(&**t))
+}
+
+/// Writes traces as one JSON document: `{"schema": "tracegrep.traces", "traces": [...]}`.
+pub fn write_summaries_json(out: &mut dyn Write, traces: &[Row]) -> io::Result<()> {
+    write_rows_json(out, traces, |t| Cow::Borrowed(&**t))
+}
+
+/// [`write_summaries_jsonl`] of the rows `row` makes from `items`, one task's at a time.
+pub fn write_rows_jsonl<T: Sync>(
+    out: &mut dyn Write,
+    items: &[T],
+    row: impl Fn(&T) -> Cow<'_, TraceSummary> + Sync,
+) -> io::Result<()> {
+    write_documents(out, items, b"\n", row)?;
+    if !items.is_empty() {
         out.write_all(b"\n")?;
     }
     Ok(())
 }
 
-/// Writes traces as one JSON document: `{"schema": "tracegrep.traces", "traces": [...]}`.
-pub fn write_summaries_json(out: &mut dyn Write, traces: &[Row]) -> io::Result<()> {
+/// [`write_summaries_json`] of the rows `row` makes from `items`, one task's at a time.
+pub fn write_rows_json<T: Sync>(
+    out: &mut dyn Write,
+    items: &[T],
+    row: impl Fn(&T) -> Cow<'_, TraceSummary> + Sync,
+) -> io::Result<()> {
     // Written piece by piece rather than as one serialised value, so the documents of a
     // million traces are never all in memory; the bytes are what serde_json would write.
     write!(
         out,
         "{{\"schema\":\"tracegrep.traces\",\"schema_version\":{SCHEMA_VERSION},\"traces\":["
     )?;
-    write_documents(out, traces, b",")?;
+    write_documents(out, items, b",", row)?;
     out.write_all(b"]}\n")
 }
 
 /// Documents serialised per task (see [`write_in_parallel`]).
 const ROWS_PER_TASK: usize = 512;
 
-/// Writes the trace documents of `traces` separated by `separator`.
-fn write_documents(out: &mut dyn Write, traces: &[Row], separator: &[u8]) -> io::Result<()> {
-    write_in_parallel(out, traces, ROWS_PER_TASK, separator, |text, _, rows| {
-        for (i, t) in rows.iter().enumerate() {
+/// Writes the trace documents of the rows `row` makes of `items`, separated by `separator`.
+fn write_documents<T: Sync>(
+    out: &mut dyn Write,
+    items: &[T],
+    separator: &[u8],
+    row: impl Fn(&T) -> Cow<'_, TraceSummary> + Sync,
+) -> io::Result<()> {
+    write_in_parallel(out, items, ROWS_PER_TASK, separator, |text, _, items| {
+        for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 text.extend_from_slice(separator);
             }
-            write_value(text, &summary_report(t))?;
+            write_value(text, &summary_report(&row(item)))?;
         }
         Ok(())
     })

@@ -13,6 +13,7 @@ use crate::records::Decoded;
 use crate::records::LineFields;
 use crate::traces::acc::keep_earliest;
 pub use crate::traces::acc::{ErrorLine, SpanAcc, TraceAcc, ERROR_SAMPLES, MAX_SPANS_PER_TRACE};
+use crate::traces::store::TraceStore;
 
 /// How many shards a [`TraceMap`] splits into: merging and summarising go shard by shard in
 /// parallel.
@@ -39,9 +40,7 @@ const MAX_LINKED_TRACES: usize = 4;
 /// that share its low half, so they can be joined within the shard.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Shard {
-    /// Boxed: a hash table keeps up to twice its entries' room free, and the accumulators are
-    /// large next to a pointer (a million one-line traces took 330 MB of table unboxed).
-    traces: HashMap<TraceKey, Box<TraceAcc>>,
+    traces: TraceStore,
 }
 
 fn shard_of(key: &TraceKey) -> usize {
@@ -187,7 +186,7 @@ impl TraceMap {
         mut f: impl FnMut(&'m TraceKey, crate::records::ids::SpanId, u64),
     ) {
         for shard in &self.shards {
-            for (key, acc) in &shard.traces {
+            for (key, acc) in shard.traces.iter() {
                 acc.spans.for_each_link(|span, parent| f(key, span, parent));
             }
         }
@@ -205,7 +204,7 @@ impl TraceMap {
         let mut last: Vec<u64> = self
             .shards
             .iter()
-            .flat_map(|s| s.traces.values().map(|a| a.last_offset))
+            .flat_map(|s| s.traces.iter().map(|(_, a)| a.last_offset))
             .collect();
         let mut forced = 0;
         if last.len() > max_open {
@@ -224,17 +223,7 @@ impl TraceMap {
         };
         let mut taken = Vec::new();
         for shard in &mut self.shards {
-            let keys: Vec<TraceKey> = shard
-                .traces
-                .iter()
-                .filter(|(_, a)| idle(a))
-                .map(|(k, _)| k.clone())
-                .collect();
-            for key in keys {
-                if let Some(acc) = shard.traces.remove(&key) {
-                    taken.push((key, *acc));
-                }
-            }
+            taken.extend(shard.traces.take_where(idle));
         }
         taken
     }
@@ -266,7 +255,7 @@ impl TraceMap {
         use rayon::prelude::*;
         self.shards
             .into_par_iter()
-            .flat_map_iter(|s| s.traces.into_iter().map(|(k, a)| (k, *a)))
+            .flat_map_iter(|s| s.traces.into_traces())
     }
 
     /// Maps each shard's traces with `f` in parallel, shard by shard: a shard's accumulators
@@ -279,7 +268,12 @@ impl TraceMap {
         let per_shard: Vec<Vec<R>> = self
             .shards
             .into_par_iter()
-            .map(|s| s.traces.into_iter().filter_map(|(k, a)| f(k, *a)).collect())
+            .map(|s| {
+                s.traces
+                    .into_traces()
+                    .filter_map(|(k, a)| f(k, a))
+                    .collect()
+            })
             .collect();
         let mut all = Vec::with_capacity(per_shard.iter().map(Vec::len).sum());
         for shard in per_shard {
@@ -297,14 +291,29 @@ impl TraceMap {
         let per_shard: Vec<Vec<R>> = self
             .shards
             .par_iter()
-            .map(|s| s.traces.iter().filter_map(|(k, a)| f(k, a)).collect())
+            .map(|s| {
+                // Sized for every trace: a vector grown by doubling leaves up to half its
+                // room unused and its earlier buffers free between the allocator's pages.
+                let mut v = Vec::with_capacity(s.traces.len());
+                v.extend(s.traces.iter().filter_map(|(k, a)| f(k, a)));
+                v
+            })
             .collect();
-        per_shard.into_iter().flatten().collect()
+        let mut all = Vec::with_capacity(per_shard.iter().map(Vec::len).sum());
+        for shard in per_shard {
+            all.extend(shard);
+        }
+        all
+    }
+
+    /// The trace `key`.
+    pub fn get(&self, key: &TraceKey) -> Option<&TraceAcc> {
+        self.shards[shard_of(key)].traces.get(key)
     }
 
     /// Takes one trace out.
     pub fn remove(&mut self, key: &TraceKey) -> Option<TraceAcc> {
-        self.shards[shard_of(key)].traces.remove(key).map(|a| *a)
+        self.shards[shard_of(key)].traces.remove(key)
     }
 }
 
@@ -318,10 +327,7 @@ impl Shard {
         offset: u64,
     ) -> Option<Nanos> {
         let key = ids.trace.as_ref()?;
-        let acc = match self.traces.get_mut(key) {
-            Some(acc) => acc,
-            None => self.traces.entry(key.clone()).or_default(),
-        };
+        let acc = self.traces.get_or_default(key);
         let time = d.time();
         acc.last_offset = acc.last_offset.max(offset);
         acc.last_time = acc.last_time.max(time.unwrap_or(Nanos::MIN));
@@ -375,26 +381,22 @@ impl Shard {
             let mine = std::mem::replace(&mut self.traces, other.traces);
             return self.merge(Shard { traces: mine }, !other_first);
         }
-        for (key, acc) in other.traces {
-            match self.traces.get_mut(&key) {
-                Some(mine) => mine.merge(*acc, other_first),
-                None => {
-                    self.traces.insert(key, acc);
-                }
-            }
+        for (key, acc) in other.traces.into_traces() {
+            self.traces.insert_or_merge(key, acc, other_first);
         }
     }
 
     fn join_low_halves(&mut self) -> usize {
         let mut full_by_low: HashMap<u64, Vec<TraceKey>> = HashMap::default();
-        for key in self.traces.keys() {
+        for (key, _) in self.traces.iter() {
             if let TraceKey::Full(v) = key {
                 full_by_low.entry(*v as u64).or_default().push(key.clone());
             }
         }
         let lows: Vec<TraceKey> = self
             .traces
-            .keys()
+            .iter()
+            .map(|(k, _)| k)
             .filter(|k| matches!(k, TraceKey::Low64(_)))
             .cloned()
             .collect();
@@ -405,7 +407,7 @@ impl Shard {
                 Some([full]) => {
                     if let Some(acc) = self.traces.remove(&low) {
                         if let Some(target) = self.traces.get_mut(full) {
-                            target.merge(*acc, false);
+                            target.merge(acc, false);
                         }
                     }
                 }

@@ -15,6 +15,7 @@ pub mod infer;
 pub mod outcome;
 pub mod skew;
 pub mod stats;
+mod store;
 pub mod summary;
 pub mod tree;
 pub mod where_clause;
