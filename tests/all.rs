@@ -684,39 +684,68 @@ fn stack_traces_are_not_counted_as_damage() {
     );
 }
 
-/// The JSON formats of files keep only each trace's place in the order and make its document
-/// as it is written; by every sort key, and with `--limit` and a filter, their traces come in
-/// the order of the CSV's rows.
+/// The JSON formats of files make each document as it is written when the rows with their
+/// trees would outgrow the input (here 300 one-line traces, some with errors, of many
+/// durations), and keep the rows otherwise (fixtures/mixed); either way, by every sort key,
+/// with `--limit` and with a filter, their traces come in the order of the CSV's rows.
 #[test]
 fn json_documents_come_in_the_order_of_the_rows() {
-    for sort in ["start", "duration", "errors", "spans", "lines", "worst"] {
-        for extra in [&[][..], &["--limit", "3"], &["--errors"]] {
-            let args: Vec<&str> = ["--sort", sort].iter().chain(extra).copied().collect();
-            let rows = kept(&args);
-            assert!(!rows.is_empty(), "{args:?}");
-            for format in ["jsonl", "json"] {
-                let out = run(tracegrep()
-                    .args(["--all", "-q", "--format", format])
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let many = dir.path().join("many.jsonl");
+    let mut text = String::new();
+    for i in 1..=300u32 {
+        let level = if i % 7 == 0 { "error" } else { "info" };
+        let _ = writeln!(
+            text,
+            r#"{{"time":"2026-11-20T10:00:{:02}Z","level":"{level}","trace_id":"{i:032x}","span_id":"{i:016x}","service":"s{}","msg":"op","duration_ms":{}}}"#,
+            i % 60,
+            i % 3,
+            (i * 37) % 101
+        );
+    }
+    std::fs::write(&many, text).expect("write");
+    let inputs = [std::path::PathBuf::from("fixtures/mixed"), many];
+    for input in &inputs {
+        for sort in ["start", "duration", "errors", "spans", "lines", "worst"] {
+            for extra in [&[][..], &["--limit", "3"], &["--errors"]] {
+                let args: Vec<&str> = ["--sort", sort].iter().chain(extra).copied().collect();
+                let csv = run(tracegrep()
+                    .args(["--all", "-q", "--format", "csv"])
                     .args(&args)
-                    .arg("fixtures/mixed"));
-                assert_eq!(out.code, 0, "{}", out.snapshot());
-                let documents: Vec<serde_json::Value> = match format {
-                    "jsonl" => out
-                        .stdout
-                        .lines()
-                        .map(|l| serde_json::from_str(l).expect("a document a line"))
-                        .collect(),
-                    _ => {
-                        let all: serde_json::Value =
-                            serde_json::from_str(&out.stdout).expect("one document");
-                        all["traces"].as_array().expect("traces").clone()
-                    }
-                };
-                let ids: Vec<String> = documents
-                    .iter()
-                    .map(|d| d["trace_id"].as_str().expect("trace_id").to_string())
+                    .arg(input));
+                assert_eq!(csv.code, 0, "{}", csv.snapshot());
+                let rows: Vec<&str> = csv
+                    .stdout
+                    .lines()
+                    .skip(1)
+                    .map(|l| l.split(',').next().unwrap_or_default())
                     .collect();
-                assert_eq!(ids, rows, "{format} {args:?}");
+                assert!(!rows.is_empty(), "{args:?}");
+                for format in ["jsonl", "json"] {
+                    let out = run(tracegrep()
+                        .args(["--all", "-q", "--format", format])
+                        .args(&args)
+                        .arg(input));
+                    assert_eq!(out.code, 0, "{}", out.snapshot());
+                    let documents: Vec<serde_json::Value> = match format {
+                        "jsonl" => out
+                            .stdout
+                            .lines()
+                            .map(|l| serde_json::from_str(l).expect("a document a line"))
+                            .collect(),
+                        _ => {
+                            let all: serde_json::Value =
+                                serde_json::from_str(&out.stdout).expect("one document");
+                            all["traces"].as_array().expect("traces").clone()
+                        }
+                    };
+                    let ids: Vec<&str> = documents
+                        .iter()
+                        .map(|d| d["trace_id"].as_str().expect("trace_id"))
+                        .collect();
+                    assert_eq!(ids, rows, "{input:?} {format} {args:?}");
+                }
             }
         }
     }

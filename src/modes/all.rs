@@ -65,7 +65,7 @@ pub fn run(
         && mode.gates.is_empty()
         && checks.is_none();
     if let (true, Inputs::Paths(paths)) = (only_documents, &config.inputs) {
-        return write_documents_as_made(config, mode, &keep, paths, out, err);
+        return write_documents(config, mode, &keep, paths, out, err);
     }
     let (scan, searched, collected) = read(config, &mode.selection, &keep, checks, None);
     let mut failed = report_reading(config, &searched, &collected, err)?;
@@ -141,12 +141,16 @@ pub fn run(
     Ok(outcome(mode, failed, gate_failed, matched))
 }
 
-/// `--all --format json|jsonl` of files without reports, gates or comparisons: only the order
-/// of the traces is kept for all of them, and each document is made from the map of traces
-/// as it is written (the map stays until the end; the rows and their span trees are made
-/// and let go of a few thousand at a time). A million one-line traces take about a third of
-/// the memory that rows with their trees held.
-fn write_documents_as_made(
+/// About what a row with its span tree holds for a trace of one or two spans.
+const ROW_WITH_TREE_BYTES: u64 = 1024;
+
+/// `--all --format json|jsonl` of files without reports, gates or comparisons. When the rows
+/// with their span trees would outgrow the input (many small traces: a million one-line
+/// traces took 1.2 GB for 223 MB of logs), only each trace's place in the order is kept, and
+/// each document is made from the map of traces as it is written, a few thousand at a time;
+/// that summarises every trace twice (+11 % instructions on the generator's logs), so
+/// inputs with fewer, larger traces keep the rows.
+fn write_documents(
     config: &Config,
     mode: &AllMode,
     keep: &Keep<'_>,
@@ -156,8 +160,19 @@ fn write_documents_as_made(
 ) -> anyhow::Result<ExitStatus> {
     let scan = line_scan(config, &mode.selection.filter);
     let (searched, traces, _) = read_paths(config, &scan, keep, paths, None, None);
+    let input_bytes: u64 = searched.diags.iter().map(|d| d.bytes).sum();
     let mut collector = Collector::new(keep, false);
-    let mut order = collector.add_order_keys(&traces);
+    let as_made = traces.len() as u64 * ROW_WITH_TREE_BYTES > input_bytes;
+    let (keys, traces) = if as_made {
+        (collector.add_order_keys(&traces), Some(traces))
+    } else {
+        collector.add_all(traces);
+        (Vec::new(), None)
+    };
+    // Pointers sorted, the keys left where they are: moving them into one vector would hold
+    // them twice for a moment.
+    let mut order: Vec<&OrderKey> = keys.iter().flatten().collect();
+    sort_keys(&mut order);
     let collected = collector.finish();
     let failed = report_reading(config, &searched, &collected, err)?;
     let matched = collected.matched;
@@ -168,22 +183,29 @@ fn write_documents_as_made(
             _ => ExitStatus::of_search(false, failed),
         });
     }
-    sort_keys(&mut order);
-    let shown = mode.selection.limit.unwrap_or(usize::MAX).min(order.len());
-    let made = |key: &OrderKey| {
-        let acc = traces
-            .get(&key.id)
-            .expect("the map is as it was when its order was taken");
-        TraceSummary::new(key.id.clone(), acc.clone())
-    };
-    let order = &order[..shown];
-    match mode.format {
-        RowFormat::Json => json::write_rows_json(out, order, |k| Cow::Owned(made(k)))?,
-        _ => json::write_rows_jsonl(out, order, |k| Cow::Owned(made(k)))?,
+    let shown = mode.selection.limit.unwrap_or(usize::MAX).min(matched);
+    let json = mode.format == RowFormat::Json;
+    match &traces {
+        Some(traces) => {
+            let made = |key: &&OrderKey| {
+                let acc = traces
+                    .get(&key.id)
+                    .expect("the map is as it was when its order was taken");
+                TraceSummary::new(key.id.clone(), acc.clone())
+            };
+            let order = &order[..shown];
+            match json {
+                true => json::write_rows_json(out, order, |k| Cow::Owned(made(k)))?,
+                false => json::write_rows_jsonl(out, order, |k| Cow::Owned(made(k)))?,
+            }
+        }
+        None if json => json::write_summaries_json(out, &collected.rows[..shown])?,
+        None => json::write_summaries_jsonl(out, &collected.rows[..shown])?,
     }
     say_shown(config, mode, (shown, matched), out, err)?;
     // Freed by the process's end, not trace by trace (see `discard`).
     std::mem::forget(traces);
+    discard(collected.rows);
     Ok(outcome(mode, failed, false, matched))
 }
 

@@ -225,17 +225,18 @@ impl<'c> Collector<'c> {
         }
     }
 
-    /// The order keys of the traces of a finished map that the filters keep, from summaries
-    /// of copies made in parallel and let go of at once: the map stays, for each row to be
-    /// made again as it is written, so a million rows with their trees are never held at once.
-    pub fn add_order_keys(&mut self, traces: &TraceMap) -> Vec<OrderKey> {
+    /// The order keys of the traces of a finished map that the filters keep, shard by shard,
+    /// from summaries of copies made in parallel and let go of at once: the map stays, for
+    /// each row to be made again as it is written, so a million rows with their trees are
+    /// never held at once.
+    pub fn add_order_keys(&mut self, traces: &TraceMap) -> Vec<Vec<OrderKey>> {
         self.collected.seen += traces.len();
         let this = &*self;
-        let keys = traces.map_shards_ref(|id, acc| {
+        let keys = traces.map_each_shard_ref(|id, acc| {
             let row = this.summarise(id.clone(), acc.clone())?;
             Some(OrderKey::of(&row, this.sort))
         });
-        self.collected.matched += keys.len();
+        self.collected.matched += keys.iter().map(Vec::len).sum::<usize>();
         keys
     }
 
@@ -303,7 +304,7 @@ impl OrderKey {
 }
 
 /// Orders order keys as [`sort`] orders rows.
-pub fn sort_keys(keys: &mut [OrderKey]) {
+pub fn sort_keys(keys: &mut [&OrderKey]) {
     keys.sort_unstable_by(|a, b| {
         a.primary
             .cmp(&b.primary)

@@ -46,7 +46,7 @@ impl DurationGate {
             .as_ref()
             .map(|s| format!("{s}: {name}"))
             .unwrap_or_default();
-        *op == *name || *op == qualified || *op == normalize_operation(name)
+        op.as_str() == &**name || *op == qualified || *op == normalize_operation(name)
     }
 }
 

@@ -287,9 +287,22 @@ impl TraceMap {
         &self,
         f: impl Fn(&TraceKey, &TraceAcc) -> Option<R> + Sync + Send,
     ) -> Vec<R> {
+        let per_shard = self.map_each_shard_ref(f);
+        let mut all = Vec::with_capacity(per_shard.iter().map(Vec::len).sum());
+        for shard in per_shard {
+            all.extend(shard);
+        }
+        all
+    }
+
+    /// [`TraceMap::map_shards_ref`], each shard's results apart (joining them would hold
+    /// them twice for a moment).
+    pub fn map_each_shard_ref<R: Send>(
+        &self,
+        f: impl Fn(&TraceKey, &TraceAcc) -> Option<R> + Sync + Send,
+    ) -> Vec<Vec<R>> {
         use rayon::prelude::*;
-        let per_shard: Vec<Vec<R>> = self
-            .shards
+        self.shards
             .par_iter()
             .map(|s| {
                 // Sized for every trace: a vector grown by doubling leaves up to half its
@@ -298,12 +311,7 @@ impl TraceMap {
                 v.extend(s.traces.iter().filter_map(|(k, a)| f(k, a)));
                 v
             })
-            .collect();
-        let mut all = Vec::with_capacity(per_shard.iter().map(Vec::len).sum());
-        for shard in per_shard {
-            all.extend(shard);
-        }
-        all
+            .collect()
     }
 
     /// The trace `key`.

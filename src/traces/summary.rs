@@ -28,17 +28,17 @@ pub struct TraceSummary {
     /// Spans that logged something.
     pub span_count: usize,
     /// The service of the root span (see [`TraceSummary::root`]).
-    pub root_service: Option<String>,
+    pub root_service: Option<Box<str>>,
     /// The operation of the root span.
-    pub root_name: Option<String>,
+    pub root_name: Option<Box<str>>,
     /// The correlation id that joined lines to the trace (a request id set by middleware).
-    pub correlation: Option<String>,
+    pub correlation: Option<Box<str>>,
     /// The root span's id, when it has one.
     pub root_span: Option<crate::records::ids::SpanId>,
     /// How long the request took: the root span's duration.
     pub request_ns: Option<i64>,
     /// The HTTP or gRPC status the root span's lines report.
-    pub root_status: Option<String>,
+    pub root_status: Option<Box<str>>,
     /// The root span failed: it ended at error level.
     pub root_error: bool,
     /// Parents that never logged (placeholders in the tree): broken propagation.
@@ -73,7 +73,7 @@ impl TraceSummary {
     pub fn new(id: TraceKey, acc: TraceAcc) -> TraceSummary {
         let (lines, error_lines, matched) = (acc.lines, acc.error_lines, acc.matched);
         let mut acc = acc;
-        let correlation = acc.correlation.take().map(|c| c.correlation_text());
+        let correlation = acc.correlation.take().map(|c| c.correlation_text().into());
         let error_samples = acc.take_error_samples();
         let untracked_lines = acc.untracked_lines();
         let tree = acc.tree();
@@ -92,9 +92,9 @@ impl TraceSummary {
         let root = root_of(&tree);
         let (root_service, root_name, root_status, root_error) = match root {
             Some(n) => (
-                Some(n.service.clone()),
-                Some(n.name.clone()),
-                n.status.as_deref().map(str::to_string),
+                Some(n.service.as_str().into()),
+                Some(n.name.as_str().into()),
+                n.status.clone(),
                 n.error,
             ),
             None => (None, None, None, false),

@@ -327,7 +327,7 @@ fn mark(input: &ReportInput<'_>, i: usize) -> &'static str {
 fn root(t: &TraceSummary) -> String {
     match (&t.root_service, &t.root_name) {
         (Some(s), Some(n)) if !n.is_empty() => format!("{s}: {n}"),
-        (Some(s), _) => s.clone(),
+        (Some(s), _) => s.to_string(),
         _ => String::new(),
     }
 }
