@@ -43,6 +43,15 @@ struct Shard {
     traces: TraceStore,
 }
 
+/// The shards' results in one vector, sized once.
+fn joined<R>(per_shard: Vec<Vec<R>>) -> Vec<R> {
+    let mut all = Vec::with_capacity(per_shard.iter().map(Vec::len).sum());
+    for shard in per_shard {
+        all.extend(shard);
+    }
+    all
+}
+
 fn shard_of(key: &TraceKey) -> usize {
     let h = match key {
         TraceKey::Full(_) | TraceKey::Low64(_) => key.low64().unwrap_or(0),
@@ -275,11 +284,7 @@ impl TraceMap {
                     .collect()
             })
             .collect();
-        let mut all = Vec::with_capacity(per_shard.iter().map(Vec::len).sum());
-        for shard in per_shard {
-            all.extend(shard);
-        }
-        all
+        joined(per_shard)
     }
 
     /// Maps each trace with `f` in parallel, shard by shard, leaving the map as it is.
@@ -287,12 +292,7 @@ impl TraceMap {
         &self,
         f: impl Fn(&TraceKey, &TraceAcc) -> Option<R> + Sync + Send,
     ) -> Vec<R> {
-        let per_shard = self.map_each_shard_ref(f);
-        let mut all = Vec::with_capacity(per_shard.iter().map(Vec::len).sum());
-        for shard in per_shard {
-            all.extend(shard);
-        }
-        all
+        joined(self.map_each_shard_ref(f))
     }
 
     /// [`TraceMap::map_shards_ref`], each shard's results apart (joining them would hold
