@@ -235,3 +235,17 @@ fn shape_probe(b: Bencher) {
         found
     });
 }
+
+/// `quote_scan` is an experiment, not a stage: every quote of every line found (memchr, many
+/// bytes at a time) and counted, which any walk of the JSON must at least do to know where its
+/// strings are: the floor under a structural index (simdjson's stage 1 marks quotes,
+/// backslashes and structural characters in one pass of the same kind).
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn quote_scan(b: Bencher) {
+    b.counter(bytes()).bench(|| {
+        logs()
+            .iter()
+            .map(|f| memchr::memchr_iter(b'"', f).count())
+            .sum::<usize>()
+    });
+}
