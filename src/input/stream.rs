@@ -41,9 +41,12 @@ impl Carry {
     /// An empty carry with room for `bytes`, keeping lines up to `max_line` bytes (at least
     /// [`MAX_LINE_BYTES`]).
     pub fn with_capacity(bytes: usize, max_line: usize) -> Carry {
+        let mut buf = SPARE.with(|spare| spare.take());
+        // A spare buffer's old bytes are as good as zeros: only `filled` bytes are read.
+        buf.resize(bytes, 0);
         Carry {
             max_line,
-            buf: vec![0u8; bytes],
+            buf,
             filled: 0,
             base: 0,
             skipping: false,
@@ -159,6 +162,22 @@ impl Carry {
     /// Where the bytes held end in the stream: the bytes it has been given.
     pub fn end(&self) -> u64 {
         self.base + self.filled as u64
+    }
+}
+
+thread_local! {
+    /// A buffer of a finished [`Carry`], for the thread's next one: a search reads one unit
+    /// after another, and a fresh megabyte each time was zeroed and faulted in again.
+    static SPARE: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl Drop for Carry {
+    fn drop(&mut self) {
+        // Only the usual size is kept: a buffer grown for one long line goes back.
+        if self.buf.capacity() == STREAM_BUFFER_BYTES {
+            let buf = std::mem::take(&mut self.buf);
+            SPARE.with(|spare| spare.set(buf));
+        }
     }
 }
 

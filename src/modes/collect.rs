@@ -251,11 +251,14 @@ impl<'c> Collector<'c> {
 /// Orders the rows; ties fall back to the start, then the id, so output never depends on
 /// thread scheduling.
 pub fn sort(traces: &mut [Row], key: SortKey) {
-    // Unstable is as deterministic here: ties end at the id, and ids are unique.
+    // Unstable is as deterministic here: ties end at the id, unique but on a stream, where a
+    // trace cut by idleness (or files concatenated on a pipe) gives rows of one id; those
+    // end at their end and lines, not at the order their pieces were finished in.
     traces.sort_unstable_by(|a, b| {
         primary(a, key)
             .cmp(&primary(b, key))
             .then_with(|| by_start((a.start, &a.id), (b.start, &b.id)))
+            .then_with(|| (a.end, a.lines).cmp(&(b.end, b.lines)))
     });
 }
 
