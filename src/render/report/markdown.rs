@@ -306,7 +306,7 @@ fn as_trace(t: &TraceSummary) -> Trace {
         stats: TraceStats {
             start: t.start,
             end: t.end,
-            services: t.services.clone(),
+            services: t.services.to_vec(),
             lines_by_service,
             error_lines: t.error_lines as usize,
             failed_spans: t.failed_spans,
