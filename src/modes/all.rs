@@ -81,10 +81,7 @@ pub fn run(
     if matched == 0 {
         say_none_matched(seen, err)?;
         if !reporting {
-            return Ok(match failed {
-                false if mode.allow_empty => ExitStatus::Found,
-                _ => ExitStatus::of_search(false, failed),
-            });
+            return Ok(none_matched(mode, failed));
         }
     }
     let verdict = mode.gates.check(&rows, dropped_errors);
@@ -178,10 +175,7 @@ fn write_documents(
     let matched = collected.matched;
     if matched == 0 {
         say_none_matched(collected.seen, err)?;
-        return Ok(match failed {
-            false if mode.allow_empty => ExitStatus::Found,
-            _ => ExitStatus::of_search(false, failed),
-        });
+        return Ok(none_matched(mode, failed));
     }
     let shown = mode.selection.limit.unwrap_or(usize::MAX).min(matched);
     let json = mode.format == RowFormat::Json;
@@ -232,6 +226,15 @@ fn say_shown(
         )?;
     }
     Ok(())
+}
+
+/// The exit status of `--all` when no trace matched and nothing is reported: found with
+/// `--allow-empty`, else like grep's.
+fn none_matched(mode: &AllMode, failed: bool) -> ExitStatus {
+    match failed {
+        false if mode.allow_empty => ExitStatus::Found,
+        _ => ExitStatus::of_search(false, failed),
+    }
 }
 
 /// The exit status of `--all` once its rows are written.
