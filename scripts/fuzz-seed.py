@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Seeds the fuzz corpora (fuzz/corpus/TARGET/) from fixtures/: lines for the line targets,
-whole files for the document and pipeline targets. Inputs already there (what fuzzing found)
-are kept. Run by scripts/fuzz.sh; the corpora are not committed (they grow as fuzzing runs)."""
+"""Seeds the fuzz corpora (fuzz/corpus/TARGET/) from fixtures/: lines for the line targets
+(and runs of lines for the extractor), whole files for the document and pipeline targets.
+Inputs already there (what fuzzing found) are kept. Run by scripts/fuzz.sh; the corpora are not
+committed (they grow as fuzzing runs)."""
 import hashlib
 import os
 import re
@@ -35,6 +36,8 @@ def main():
     times = set()
     for dirpath, data in files:
         put("pipeline", data[:MAX_FILE])
+        # Runs of lines too: the extractor learns each key's successors from the lines before.
+        put("extract", b"\n".join(data.split(b"\n")[:40])[:MAX_FILE])
         if re.search(rb"resourceSpans|resourceLogs|traceID|traceId", data):
             put("whole", data[:MAX_FILE])
         for line in data.split(b"\n")[:400]:

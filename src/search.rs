@@ -205,27 +205,37 @@ fn step_len(units: &[Unit<'_>], bytes: u64) -> usize {
 
 /// Scans standard input (decompressed if it is gzip or zstd) into `sink`.
 pub fn search_stdin<S: BlockScan<K>, K>(scan: &S, sink: &mut K) -> Searched {
+    search_stream(scan, Source::stdin(), open_stdin(), sink)
+}
+
+/// Scans one stream that is not a file (standard input, a server's answer) into `sink`:
+/// `opened` is the stream as [`open_stdin`] or a remote source opened it, or why it could not
+/// be; `source` names it in messages.
+pub fn search_stream<S: BlockScan<K>, K>(
+    scan: &S,
+    source: Source,
+    opened: io::Result<(Option<Compression>, Box<dyn Read + Send>)>,
+    sink: &mut K,
+) -> Searched {
     let mut diag = Diagnostics::default();
-    let (error, note) = match open_stdin() {
+    let name = source.display.as_str();
+    let (error, note) = match opened {
         Ok((compression, reader)) => {
             let (failure, overlong) = scan_reader(scan, 0, None, (reader, 0), 0, &mut diag, sink);
             (
-                failure.map(|failure| stream_error(STDIN, compression, &failure)),
-                overlong_note(STDIN, overlong),
+                failure.map(|failure| stream_error(name, compression, &failure)),
+                overlong_note(name, overlong),
             )
         }
-        Err(e) => (Some(format!("{STDIN}: {}", describe_io_error(&e))), None),
+        Err(e) => (Some(format!("{name}: {}", describe_io_error(&e))), None),
     };
     Searched {
-        sources: vec![Source::stdin()],
+        sources: vec![source],
         diags: vec![diag],
         errors: error.into_iter().collect(),
         notes: note.into_iter().collect(),
     }
 }
-
-/// The name standard input goes by in messages.
-const STDIN: &str = "<stdin>";
 
 /// Standard input, decompressed if it is gzip or zstd.
 pub fn open_stdin() -> io::Result<(Option<Compression>, Box<dyn Read + Send>)> {

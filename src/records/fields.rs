@@ -210,6 +210,16 @@ pub struct FieldTable {
     /// The same paths in an open-addressed index built for the per-key lookups of the
     /// extractor (every key of every line): a cheap hash of the first and last eight bytes.
     index: PathIndex,
+    /// Different for every table built, so that what was learned with one table (the
+    /// skimmer's shapes) is never used with another.
+    generation: u64,
+}
+
+/// The next [`FieldTable::generation`].
+static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Fields the user named on the command line; each beats every built-in alias of its role.
@@ -233,6 +243,7 @@ impl FieldTable {
         let mut table = FieldTable {
             paths: HashMap::default(),
             index: PathIndex::default(),
+            generation: 0,
         };
         let user = [
             (&overrides.trace, Role::Trace(IdSyntax::Correlation)),
@@ -251,7 +262,13 @@ impl FieldTable {
             table.insert(path, Alias { role: *role, rank });
         }
         table.index = PathIndex::new(&table.paths);
+        table.generation = next_generation();
         table
+    }
+
+    /// Which table this is: equal only for a table and its clones.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Also extracts these paths (at most 64), whatever they mean; their values come back in
@@ -262,6 +279,7 @@ impl FieldTable {
             self.insert_prefixes(path);
         }
         self.index = PathIndex::new(&self.paths);
+        self.generation = next_generation();
         self
     }
 

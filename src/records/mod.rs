@@ -22,6 +22,7 @@ pub mod payload;
 pub mod prefilter;
 pub mod scan;
 pub mod service;
+mod shape;
 pub mod skim;
 pub mod template;
 pub mod time;

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 
 use crate::records::extract::{take_scalar, take_string, Extracted, FoundAlias, Scalar};
 use crate::records::fields::{FieldTable, PathInfo};
+use crate::records::shape::{with_shape, Node, Shape, START};
 
 /// The skimmer declined the line: the caller runs the full parser, which decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,22 +36,31 @@ pub fn skim_into<'a>(
     // ASCII quotes, so always on character boundaries. Lines with invalid UTF-8 (rare) go to
     // serde, which decides what they hold.
     let text = std::str::from_utf8(line).map_err(|_| Bail)?;
-    let mut skim = Skimmer {
-        bytes: line,
-        text,
-        top_key: None,
-        pos: 0,
-        table,
-        path: [0; PATH_CAPACITY],
-        path_len: 0,
-        depth,
+    let skim = |shape: Option<&mut Shape>, out: &mut Extracted<'a>| {
+        let mut skim = Skimmer {
+            bytes: line,
+            text,
+            top_key: None,
+            pos: 0,
+            table,
+            shape,
+            path: [0; PATH_CAPACITY],
+            path_len: 0,
+            depth,
+        };
+        skim.whitespace();
+        if skim.peek() != Some(b'{') {
+            return Err(Bail);
+        }
+        skim.object(out, true)?;
+        Ok(skim.pos)
     };
-    skim.whitespace();
-    if skim.peek() != Some(b'{') {
-        return Err(Bail);
+    // Inner records of envelopes have shapes of their own: only the lines' own keys are learned.
+    if depth == 0 {
+        with_shape(table, |shape| skim(Some(shape), out))
+    } else {
+        skim(None, out)
     }
-    skim.object(out)?;
-    Ok(skim.pos)
 }
 
 struct Skimmer<'a, 't> {
@@ -61,6 +71,8 @@ struct Skimmer<'a, 't> {
     top_key: Option<(usize, usize)>,
     pos: usize,
     table: &'t FieldTable,
+    /// The keys learned from earlier lines, asked before a top-level key is read.
+    shape: Option<&'t mut Shape>,
     path: [u8; PATH_CAPACITY],
     path_len: usize,
     depth: u8,
@@ -88,7 +100,8 @@ impl<'a> Skimmer<'a, '_> {
     }
 
     /// An object whose path may hold aliases: keys looked up, values recorded or skipped.
-    fn object(&mut self, out: &mut Extracted<'a>) -> Result<(), Bail> {
+    /// `top`: the line's own object, whose keys the shape predicts.
+    fn object(&mut self, out: &mut Extracted<'a>, top: bool) -> Result<(), Bail> {
         self.pos += 1; // `{`
         self.whitespace();
         if self.peek() == Some(b'}') {
@@ -96,18 +109,31 @@ impl<'a> Skimmer<'a, '_> {
             return Ok(());
         }
         let base = self.path_len;
+        let mut prev = START;
         loop {
             self.whitespace();
-            if self.peek() != Some(b'"') {
-                return Err(Bail);
-            }
-            let (start, end, escaped) = self.string()?;
-            if escaped {
-                return Err(Bail);
-            }
+            let info = match self.predicted_key(top, prev) {
+                Some((node, info)) => {
+                    prev = node;
+                    info
+                }
+                None => {
+                    if self.peek() != Some(b'"') {
+                        return Err(Bail);
+                    }
+                    let (start, end, escaped) = self.string()?;
+                    if escaped {
+                        return Err(Bail);
+                    }
+                    let info = self.push_key(base, start, end);
+                    if let (true, Some(shape)) = (top, self.shape.as_deref_mut()) {
+                        prev = shape.learn(prev, &self.bytes[start..end], info);
+                    }
+                    info
+                }
+            };
             self.expect(b':')?;
             self.whitespace();
-            let info = self.push_key(base, start, end);
             match info {
                 Some(info) => self.value(info, out)?,
                 None => self.skip_value()?,
@@ -124,6 +150,20 @@ impl<'a> Skimmer<'a, '_> {
                 _ => return Err(Bail),
             }
         }
+    }
+
+    /// The top-level key at hand if it is the one the shape expects there (then read past,
+    /// and the current top-level key): what the table says of it.
+    #[inline]
+    fn predicted_key(&mut self, top: bool, prev: Node) -> Option<(Node, Option<PathInfo>)> {
+        if !top {
+            return None;
+        }
+        let shape = self.shape.as_deref_mut()?;
+        let (node, len, info) = shape.predict(prev, &self.bytes[self.pos..])?;
+        self.top_key = Some((self.pos + 1, self.pos + len - 1));
+        self.pos += len;
+        Some((node, info))
     }
 
     /// Appends the key at `start..end` to the path and looks the path up; `None` when nothing
@@ -201,7 +241,7 @@ impl<'a> Skimmer<'a, '_> {
         match self.peek() {
             Some(b'{') if info.prefix => {
                 self.spell_out_top_key()?;
-                self.object(out)
+                self.object(out, false)
             }
             Some(b'[') if info.prefix => {
                 self.spell_out_top_key()?;
