@@ -26,12 +26,16 @@ _tracegrep() {
 
     case "${cmd}" in
         tracegrep)
-            opts="-i -o -f -q -j -h -V --format --diff --all --interactive --stats --errors --failed --service --longer-than --min-duration --shorter-than --since --until --where --grep --sort --limit --report --output --fail-on-error --max-duration --max-error-rate --fail-on-orphans --expect-services --fail-on-incomplete --allow-empty --baseline --max-regression --fail-on-new-errors --color --width --follow --idle --quiet --threads --fields --trace-field --span-field --parent-field --time-field --service-field --otlp-endpoint --otlp-header --dry-run --generate --help --version mcp"
+            opts="-i -o -f -q -j -h -V --source --print-sql --format --diff --all --interactive --stats --errors --failed --service --longer-than --min-duration --shorter-than --since --until --where --grep --sort --limit --report --output --fail-on-error --max-duration --max-error-rate --fail-on-orphans --expect-services --fail-on-incomplete --allow-empty --baseline --max-regression --fail-on-new-errors --color --width --follow --idle --quiet --threads --fields --trace-field --span-field --parent-field --time-field --service-field --otlp-endpoint --otlp-header --dry-run --generate --help --version mcp"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "full waterfall timeline json raw table jsonl csv jaeger otlp md tree" -- "${cur}"))
                     return 0

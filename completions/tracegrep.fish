@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_tracegrep_global_optspecs
-    string join \n format= diff= all i/interactive stats errors failed service= min-duration= shorter-than= since= until= where= grep= sort= limit= report= o/output= fail-on-error max-duration= max-error-rate= fail-on-orphans expect-services= fail-on-incomplete allow-empty baseline= max-regression= fail-on-new-errors color= width= f/follow idle= q/quiet j/threads= fields= trace-field= span-field= parent-field= time-field= service-field= otlp-endpoint= otlp-header= dry-run generate= h/help V/version
+    string join \n source= print-sql format= diff= all i/interactive stats errors failed service= min-duration= shorter-than= since= until= where= grep= sort= limit= report= o/output= fail-on-error max-duration= max-error-rate= fail-on-orphans expect-services= fail-on-incomplete allow-empty baseline= max-regression= fail-on-new-errors color= width= f/follow idle= q/quiet j/threads= fields= trace-field= span-field= parent-field= time-field= service-field= otlp-endpoint= otlp-header= dry-run generate= h/help V/version
 end
 
 function __fish_tracegrep_needs_command
@@ -24,6 +24,7 @@ function __fish_tracegrep_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l source -d 'Search a ClickHouse server instead of files: `clickhouse://HOST:8123/DB` reads the OpenTelemetry Collector exporter\'s `otel_logs` table in DB (`?table=NAME` for another), `…?table=T&column=C` JSON lines kept in a column, `clickhouse://HOST/?s3=URL` JSON-lines files in object storage (globs, gzip, zstd). `clickhouses://` for TLS. For one trace the server filters on every spelling of the id (and --since/--until) and returns only candidate lines; --all and --stats on the exporter\'s table are grouped on the server (docs/clickhouse.md says where they differ from a local run). User and password: TRACEGREP_CLICKHOUSE_USER, TRACEGREP_CLICKHOUSE_PASSWORD; object storage keys: TRACEGREP_S3_ACCESS_KEY_ID, TRACEGREP_S3_SECRET_ACCESS_KEY. URL parameters: timeout= (seconds, 60), max_rows= (10000000), trace_times= (the exporter\'s trace id → time table, `otel_traces_trace_id_ts`; empty: not used)' -r
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l format -d 'What to print. One trace: the header, waterfall and timeline (`full`, the default), one of them, JSON, a compact text tree, the original lines, or an export (`jaeger`, `otlp`). --all: a table (the default), JSON, JSON Lines, CSV, the trees of the worst traces, or every trace as an export. --stats: tables (the default) or JSON' -r -f -a "full\t'Header, waterfall and timeline'
 waterfall\t'Header and waterfall'
 timeline\t'The timeline alone'
@@ -81,6 +82,7 @@ fish\t'fish completions'
 powershell\t'PowerShell completions'
 elvish\t'elvish completions'
 man\t'The man page (roff)'"
+complete -c tracegrep -n "__fish_tracegrep_needs_command" -l print-sql -d 'With --source: print the SQL that would be sent and where, and send nothing'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l all -d 'Every trace: a table with one row per trace instead of one trace\'s waterfall'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -s i -l interactive -d 'Explore every trace in a full-screen terminal view: the table of --all with a filter prompt (`/`), sort keys and an errors-only toggle; Enter opens a trace as a waterfall to fold, with the critical path, a detail pane of the selected span and its lines, and a timeline tab. With a TRACE_ID, opens on that trace. Keys are read from the terminal, so the logs can come on standard input (`kubectl logs -f … | tracegrep -i`: traces appear as they finish). `?` lists the keys'
 complete -c tracegrep -n "__fish_tracegrep_needs_command" -l stats -d 'Statistics per service and per operation (p50/p95/p99/max, error rate) and the services most often on critical paths, over every trace the filters keep'

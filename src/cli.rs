@@ -95,6 +95,23 @@ pub struct Cli {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
+    /// Search a ClickHouse server instead of files: `clickhouse://HOST:8123/DB` reads the
+    /// OpenTelemetry Collector exporter's `otel_logs` table in DB (`?table=NAME` for another),
+    /// `…?table=T&column=C` JSON lines kept in a column, `clickhouse://HOST/?s3=URL` JSON-lines
+    /// files in object storage (globs, gzip, zstd). `clickhouses://` for TLS. For one trace
+    /// the server filters on every spelling of the id (and --since/--until) and returns only
+    /// candidate lines; --all and --stats on the exporter's table are grouped on the server
+    /// (docs/clickhouse.md says where they differ from a local run). User and password: TRACEGREP_CLICKHOUSE_USER, TRACEGREP_CLICKHOUSE_PASSWORD;
+    /// object storage keys: TRACEGREP_S3_ACCESS_KEY_ID, TRACEGREP_S3_SECRET_ACCESS_KEY. URL
+    /// parameters: timeout= (seconds, 60), max_rows= (10000000), trace_times= (the exporter's
+    /// trace id → time table, `otel_traces_trace_id_ts`; empty: not used).
+    #[arg(long, value_name = "URL", help_heading = "Source")]
+    pub source: Option<String>,
+
+    /// With --source: print the SQL that would be sent and where, and send nothing.
+    #[arg(long, requires = "source", help_heading = "Source")]
+    pub print_sql: bool,
+
     /// What to print. One trace: the header, waterfall and timeline (`full`, the default), one
     /// of them, JSON, a compact text tree, the original lines, or an export (`jaeger`, `otlp`).
     /// --all: a table (the default), JSON, JSON Lines, CSV, the trees of the worst traces, or

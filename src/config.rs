@@ -27,6 +27,8 @@ pub enum Inputs {
     Stdin,
     /// Files and directories.
     Paths(Vec<PathBuf>),
+    /// A server (`--source`).
+    Remote(Box<crate::source::Remote>),
 }
 
 /// What the run shows, with the options that only that view has.
@@ -246,6 +248,8 @@ pub struct Config {
     pub mode: Mode,
     /// Where the traces found are sent instead of printed (`--otlp-endpoint`).
     pub push: Option<Push>,
+    /// `--print-sql`: show what a `--source` search would send, send nothing.
+    pub print_sql: bool,
 }
 
 /// Where and how to send traces (`--otlp-endpoint`).
@@ -412,7 +416,15 @@ impl Config {
         if view == View::Explore && cli.otlp_endpoint.is_some() {
             bail!("-i shows traces on the terminal; it does not go with --otlp-endpoint");
         }
-        if view == View::Trace && filtering {
+        // With a server, --since and --until narrow the rows it reads, one trace's too.
+        let window_only = cli.source.is_some()
+            && filter.line_predicates() == 0
+            && filter.services.is_empty()
+            && filter.min_duration_ns.is_none()
+            && filter.max_duration_ns.is_none()
+            && !filter.errors
+            && !filter.failed;
+        if view == View::Trace && filtering && !window_only {
             bail!("filters (--errors, --failed, --service, --where, …) select traces: use them with --all or --stats");
         }
         let gates = Gates {
@@ -495,7 +507,24 @@ impl Config {
             ),
             None => None,
         };
-        let inputs = if !paths.is_empty() {
+        let inputs = if let Some(url) = &cli.source {
+            if !paths.is_empty() {
+                bail!("--source searches the server; it does not go with PATHs");
+            }
+            let target = crate::source::target::Target::parse(url, |v| std::env::var(v).ok())
+                .map_err(|e| anyhow::anyhow!("--source {url}: {e}"))?;
+            let lines = matches!(target.data, crate::source::target::Data::Lines(_));
+            if lines && (filter.since.is_some() || filter.until.is_some()) {
+                bail!("--since and --until narrow the rows of the exporter's tables; for files in object storage, narrow the glob (…/2026/11/20/**)");
+            }
+            Inputs::Remote(Box::new(crate::source::Remote {
+                target,
+                window: crate::source::sql::Window {
+                    since: filter.since,
+                    until: filter.until,
+                },
+            }))
+        } else if !paths.is_empty() {
             Inputs::Paths(paths)
         } else if std::io::stdin().is_terminal() {
             Inputs::Paths(vec![PathBuf::from(".")])
@@ -575,8 +604,24 @@ impl Config {
                 json: cli.format == Some(Format::Json),
             }),
         };
+        if let Inputs::Remote(_) = &inputs {
+            match &mode {
+                Mode::Trace(_) => {}
+                Mode::All(all) if all.selection.filter.line_predicates() > 0 => {
+                    bail!("--where and --grep read each line; with --source the server returns one row per trace: filter by --service, --errors, --failed, --min-duration, --since, --until")
+                }
+                Mode::Stats(_) if filtering && !window_only => {
+                    bail!("with --source, --stats counts every trace of the window (--since, --until); other filters need the lines")
+                }
+                Mode::All(_) | Mode::Stats(_) => {}
+                _ => bail!(
+                    "--source searches one trace, --all or --stats; not --follow, --diff or -i"
+                ),
+            }
+        }
         Ok(Config {
             push,
+            print_sql: cli.print_sql,
             inputs,
             color,
             width_cols,

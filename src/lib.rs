@@ -30,4 +30,5 @@ pub mod push;
 pub mod records;
 pub mod render;
 pub mod search;
+pub mod source;
 pub mod traces;

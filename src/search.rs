@@ -237,6 +237,71 @@ pub fn search_stream<S: BlockScan<K>, K>(
     }
 }
 
+/// A stream of lines that is not a file, already in memory (a server's answer): its name in
+/// messages, the service its lines fall back to, and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stream {
+    /// How it is named.
+    pub source: Source,
+    /// The service of lines that name none (a file's name, as for a local file).
+    pub fallback: Option<String>,
+    /// Whole lines, each ended by a newline.
+    pub bytes: Vec<u8>,
+}
+
+impl Stream {
+    /// A stream of `bytes`.
+    pub fn new(source: Source, fallback: Option<String>, bytes: Vec<u8>) -> Stream {
+        Stream {
+            source,
+            fallback,
+            bytes,
+        }
+    }
+
+    /// Appends one line (without its newline).
+    pub fn push_line(&mut self, line: &[u8]) {
+        self.bytes.extend_from_slice(line);
+        self.bytes.push(b'\n');
+    }
+}
+
+/// Scans streams into `sink`, one source each, in order.
+pub fn search_streams<S: BlockScan<K>, K>(
+    scan: &S,
+    streams: Vec<Stream>,
+    sink: &mut K,
+) -> Searched {
+    let mut searched = Searched {
+        sources: Vec::with_capacity(streams.len()),
+        diags: Vec::with_capacity(streams.len()),
+        errors: Vec::new(),
+        notes: Vec::new(),
+    };
+    for (id, stream) in streams.into_iter().enumerate() {
+        let mut diag = Diagnostics::default();
+        let reader: Box<dyn Read + Send> = Box::new(io::Cursor::new(stream.bytes));
+        let source_id = SourceId::try_from(id).unwrap_or(SourceId::MAX);
+        let (failure, overlong) = scan_reader(
+            scan,
+            source_id,
+            stream.fallback.as_deref(),
+            (reader, 0),
+            0,
+            &mut diag,
+            sink,
+        );
+        let name = stream.source.display.as_str();
+        searched
+            .errors
+            .extend(failure.map(|failure| stream_error(name, None, &failure)));
+        searched.notes.extend(overlong_note(name, overlong));
+        searched.sources.push(stream.source);
+        searched.diags.push(diag);
+    }
+    searched
+}
+
 /// Standard input, decompressed if it is gzip or zstd.
 pub fn open_stdin() -> io::Result<(Option<Compression>, Box<dyn Read + Send>)> {
     decode_stream(io::stdin())

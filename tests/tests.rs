@@ -6,6 +6,7 @@ mod baseline;
 mod changing;
 mod ci;
 mod cli;
+mod clickhouse;
 #[allow(dead_code)]
 #[path = "../examples/common/mod.rs"]
 mod common;

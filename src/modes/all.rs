@@ -325,6 +325,11 @@ pub(crate) fn read(
             collector.add_all(traces);
             (searched, collector.finish())
         }
+        Inputs::Remote(remote) => {
+            let mut collector = Collector::new(keep, false);
+            let searched = crate::source::read_all(remote, keep.stats, &mut collector);
+            (searched, collector.finish())
+        }
     };
     (scan, searched, collected)
 }

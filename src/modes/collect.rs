@@ -176,6 +176,26 @@ impl<'c> Collector<'c> {
         }
     }
 
+    /// Takes rows made elsewhere (a server's grouping): the filters judge them as they judge
+    /// rows of accumulated traces.
+    pub fn add_summaries(&mut self, rows: Vec<TraceSummary>) {
+        self.collected.seen += rows.len();
+        for t in rows {
+            if self.filter.keeps(&t) {
+                self.collected.matched += 1;
+                self.collected.rows.push(Box::new(t));
+            }
+        }
+    }
+
+    /// Takes statistics counted elsewhere (from a server's spans).
+    pub fn add_stats(&mut self, stats: StatsAcc) {
+        self.collected.seen += stats.traces();
+        self.collected.matched += stats.traces();
+        let mine = self.collected.stats.take().unwrap_or_default();
+        self.collected.stats = Some(mine.merge(stats));
+    }
+
     /// Takes every trace of a finished map at once, summarised in parallel (files).
     pub fn add_all(&mut self, traces: TraceMap) {
         self.collected.seen += traces.len();

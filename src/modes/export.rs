@@ -213,7 +213,7 @@ pub fn export_rows(
         let pass = &rows[at..end];
         let mut logs = match &config.inputs {
             Inputs::Paths(paths) => read_logs(scan, paths, pass),
-            Inputs::Stdin => (0..pass.len()).map(|_| Vec::new()).collect(),
+            Inputs::Stdin | Inputs::Remote(_) => (0..pass.len()).map(|_| Vec::new()).collect(),
         };
         for (row, found) in pass.iter().zip(logs.iter_mut()) {
             let tree = row.tree();

@@ -82,6 +82,8 @@ pub fn run(
     let stop = Arc::new(AtomicBool::new(false));
     let mut failed = false;
     let sources = match &config.inputs {
+        // The configuration refuses --follow with --source.
+        Inputs::Remote(_) => anyhow::bail!("--follow reads files or standard input"),
         Inputs::Stdin => {
             spawn_stdin_reader(tx.clone());
             vec![Source::stdin()]

@@ -20,7 +20,7 @@ pub mod trace;
 
 use std::io::Write;
 
-use crate::config::{Config, Mode};
+use crate::config::{Config, Inputs, Mode};
 use crate::exit::ExitStatus;
 
 /// Runs the mode `config` asks for, writing results to `out` and messages to `err`.
@@ -29,6 +29,10 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<ExitStatus> {
+    if let (true, Inputs::Remote(remote)) = (config.print_sql, &config.inputs) {
+        crate::source::print_sql(remote, &config.mode, out)?;
+        return Ok(ExitStatus::Found);
+    }
     match &config.mode {
         Mode::Trace(mode) => trace::run(config, mode, out, err),
         Mode::Follow(mode) => follow::run(config, mode, out, err),

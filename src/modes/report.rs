@@ -100,6 +100,7 @@ pub fn write_reports(
         gated: !mode.gates.is_empty() || judged.baseline.is_some_and(|c| c.gated),
         input: match &config.inputs {
             Inputs::Stdin => "<stdin>".to_string(),
+            Inputs::Remote(remote) => remote.target.display.clone(),
             Inputs::Paths(paths) => paths
                 .iter()
                 .map(|p| p.display().to_string())

@@ -140,7 +140,7 @@ pub(crate) fn find(config: &Config, trace_id: &str, err: &mut dyn Write) -> anyh
             }
             return Ok(Lookup::Ambiguous);
         }
-        if let (Some(id), Inputs::Paths(paths)) = (traces.first(), &config.inputs) {
+        if let (Some(id), true) = (traces.first(), rereadable(&config.inputs)) {
             // Found by its first digits: search again by the whole id, so lines that spell
             // it otherwise (Datadog's decimal low half, a 64-bit B3 id) join too.
             let whole = TraceSearch::new(
@@ -148,11 +148,11 @@ pub(crate) fn find(config: &Config, trace_id: &str, err: &mut dyn Write) -> anyh
                 FieldTable::new(&config.fields),
             )
             .with_context(|| format!("invalid trace id {id}"))?;
-            gathered = search_paths(&whole, paths, config.stderr_is_terminal);
-            split = follow_links(&whole, &config.fields, paths, &mut gathered)?;
+            gathered = gather(&whole, &config.inputs, config.stderr_is_terminal);
+            split = follow_links(&whole, &config.fields, &config.inputs, &mut gathered)?;
         }
-    } else if let Inputs::Paths(paths) = &config.inputs {
-        split = follow_links(&search, &config.fields, paths, &mut gathered)?;
+    } else if rereadable(&config.inputs) {
+        split = follow_links(&search, &config.fields, &config.inputs, &mut gathered)?;
     }
     let Gathered { searched, records } = gathered;
     for line in searched.errors.iter().chain(&searched.notes) {
@@ -199,7 +199,8 @@ fn check_trace(
             propagation.extend(parents_elsewhere(config, trace, paths));
             find_nearby(trace, &searched.sources, table)
         }
-        Inputs::Stdin => Default::default(),
+        // A stream is read once; a server's lines are only the trace's own.
+        Inputs::Stdin | Inputs::Remote(_) => Default::default(),
     };
     TraceCompleteness {
         missing_services: mode
@@ -251,6 +252,12 @@ fn parents_elsewhere(
     found
 }
 
+/// Whether the inputs can be searched again (a second pass for the ids a request's lines
+/// link to): files and servers can, a stream cannot.
+fn rereadable(inputs: &Inputs) -> bool {
+    !matches!(inputs, Inputs::Stdin)
+}
+
 /// Searches the inputs for the records of `search`'s trace.
 fn gather(search: &TraceSearch, inputs: &Inputs, stderr_is_terminal: bool) -> Gathered {
     match inputs {
@@ -260,6 +267,12 @@ fn gather(search: &TraceSearch, inputs: &Inputs, stderr_is_terminal: bool) -> Ga
             Gathered { searched, records }
         }
         Inputs::Paths(paths) => search_paths(search, paths, stderr_is_terminal),
+        Inputs::Remote(remote) => {
+            let mut records = Vec::new();
+            let searched =
+                crate::source::search_trace(remote, search.query(), search, &mut records);
+            Gathered { searched, records }
+        }
     }
 }
 
@@ -281,12 +294,12 @@ const MAX_LINKED_IDS: usize = 4;
 /// A request's ids are one request: the trace ids its correlation id was logged with, and the
 /// correlation ids logged beside its trace id, are searched for too, so the lines that carry
 /// only one of them join (a legacy service that only forwards `x-correlation-id`, middleware
-/// lines before the span). Files only: stdin cannot be read twice. Returns, when the
+/// lines before the span). Files and servers only: stdin cannot be read twice. Returns, when the
 /// request's correlation id was logged with several trace ids, a sentence that says so.
 fn follow_links(
     search: &TraceSearch,
     fields: &crate::records::fields::FieldOverrides,
-    paths: &[PathBuf],
+    inputs: &Inputs,
     gathered: &mut Gathered,
 ) -> anyhow::Result<Option<String>> {
     let query = &search.query().key;
@@ -334,8 +347,8 @@ fn follow_links(
         let Ok(more) = TraceSearch::linked(&key, FieldTable::new(fields)) else {
             continue;
         };
-        // The same files again: their problems were reported by the first pass.
-        let found = search_paths(&more, paths, false);
+        // The same inputs again: their problems were reported by the first pass.
+        let found = gather(&more, inputs, false);
         for r in found.records {
             if seen.insert(r.line) {
                 gathered.records.push(r);

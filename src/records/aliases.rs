@@ -163,6 +163,9 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("LogLevel", Role::Level(Bunyan)),
     ("record.level.name", Role::Level(Bunyan)),
     ("severityNumber", Role::Level(OtelSeverity)),
+    // The OpenTelemetry Collector ClickHouse exporter's columns (`otel_logs` rows as JSON).
+    ("SeverityText", Role::Level(OtelSeverity)),
+    ("SeverityNumber", Role::Level(OtelSeverity)),
     ("severity_number", Role::Level(OtelSeverity)),
     ("level_value", Role::Level(Logback)),
     ("PRIORITY", Role::Level(Syslog)),
@@ -182,6 +185,7 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("textPayload", Role::Message),
     ("@mt", Role::Template),
     ("MESSAGE", Role::Envelope),
+    ("Body", Role::Envelope),
     ("log", Role::Envelope),
     // Services.
     ("service.name", Role::Service),
@@ -189,6 +193,7 @@ pub const BUILTIN_ALIASES: &[(&str, Role)] = &[
     ("resource.attributes.service.name", Role::Service),
     ("dd.service", Role::Service),
     ("otelServiceName", Role::Service),
+    ("ServiceName", Role::Service),
     ("serviceContext.service", Role::Service),
     ("SYSLOG_IDENTIFIER", Role::Service),
     ("service", Role::Service),

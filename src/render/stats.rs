@@ -91,6 +91,10 @@ pub fn write_stats(
             stats.operations.len() - shown
         )?;
     }
+    // Statistics from a server's spans know no critical path: no empty table.
+    if stats.critical_path.is_empty() {
+        return Ok(());
+    }
     writeln!(out)?;
     let mut critical = table(opts, vec!["SERVICE", "ON CRITICAL PATH", "OF TRACES"]);
     for (service, n) in &stats.critical_path {

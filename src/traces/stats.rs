@@ -293,6 +293,23 @@ impl StatsAcc {
         self
     }
 
+    /// Counts one span known by its totals (a server's grouping of its lines): the same groups
+    /// as [`StatsAcc::add`] makes of a tree's span. No critical path is known then.
+    pub fn add_span(&mut self, service: &str, name: &str, duration_ns: i64, error: bool) {
+        let op = normalize_operation(name);
+        for (map, key) in [
+            (&mut self.services, (service.to_string(), None)),
+            (&mut self.operations, (service.to_string(), Some(op))),
+        ] {
+            map.entry(key).or_default().add(duration_ns, error);
+        }
+    }
+
+    /// Counts traces whose spans come through [`StatsAcc::add_span`].
+    pub fn add_traces(&mut self, traces: usize) {
+        self.traces += traces;
+    }
+
     /// Traces counted so far.
     pub fn traces(&self) -> usize {
         self.traces

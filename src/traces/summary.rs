@@ -180,6 +180,34 @@ impl TraceSummary {
         }
     }
 
+    /// A summary with nothing counted yet and no span tree, for totals computed elsewhere
+    /// (a server's grouping of its rows).
+    pub fn without_spans(id: TraceKey) -> TraceSummary {
+        TraceSummary {
+            id,
+            start: None,
+            end: None,
+            services: Box::default(),
+            lines: 0,
+            error_lines: 0,
+            failed_spans: 0,
+            matched: 0,
+            span_count: 0,
+            root_service: None,
+            root_name: None,
+            correlation: RareText::default(),
+            root_span: None,
+            request_ns: None,
+            root_status: None,
+            root_error: false,
+            missing_parents: 0,
+            error_samples: ErrorSamples::default(),
+            incomplete: None,
+            untracked_lines: 0,
+            tree: None,
+        }
+    }
+
     /// The summary without its span tree: a row of the table is a few hundred bytes, a tree
     /// a few hundred per span.
     pub fn without_tree(mut self) -> TraceSummary {
