@@ -468,52 +468,40 @@ fn the_trace_id_index_is_used(port: u16) {
 /// A server error, an unreachable server, a server that never answers, a bad URL: one line
 /// each, exit 2 (after an error, a search also says it found nothing, as for a missing file).
 fn failures_are_one_line_and_exit_2(port: u16) {
-    let one_error = |run: &Run| {
+    // One line saying `says`, and exit 2.
+    let fails_with = |run: &Run, says: &str| {
+        assert_eq!(run.code, 2, "{}", run.stderr);
         let errors: Vec<&str> = run
             .stderr
             .lines()
             .filter(|l| !l.starts_with("tracegrep: no lines of trace"))
             .collect();
         assert_eq!(errors.len(), 1, "{}", run.stderr);
+        assert!(errors[0].contains(says), "{says}: {}", run.stderr);
     };
     let unknown = remote(
         &format!("clickhouse://127.0.0.1:{port}/otel?table=nope"),
         &[IDS[0]],
     );
-    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
-    one_error(&unknown);
-    assert!(unknown.stderr.contains("Code: "), "{}", unknown.stderr);
+    fails_with(&unknown, "Code: ");
     assert!(unknown.stderr.contains("nope"), "{}", unknown.stderr);
 
     let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
         .port();
     let refused = remote(&format!("clickhouse://127.0.0.1:{closed}/otel"), &[IDS[0]]);
-    assert_eq!(refused.code, 2, "{}", refused.stderr);
-    one_error(&refused);
-    assert!(
-        refused.stderr.contains("cannot connect"),
-        "{}",
-        refused.stderr
-    );
+    fails_with(&refused, "cannot connect");
 
     // Accepts and never answers.
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let silent_port = silent.local_addr().unwrap().port();
+    let silent = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let silent_port = silent.local_addr().expect("its address").port();
     let started = Instant::now();
     let waited = remote(
         &format!("clickhouse://127.0.0.1:{silent_port}/otel?timeout=1&trace_times="),
         &[IDS[0]],
     );
-    assert_eq!(waited.code, 2, "{}", waited.stderr);
-    one_error(&waited);
-    assert!(
-        waited.stderr.contains("no answer within"),
-        "{}",
-        waited.stderr
-    );
+    fails_with(&waited, "no answer within");
     assert!(started.elapsed() < Duration::from_secs(30));
     drop(silent);
 
@@ -522,9 +510,6 @@ fn failures_are_one_line_and_exit_2(port: u16) {
         ("clickhouse://u:pw@127.0.0.1/otel", "password in the URL"),
         ("clickhouse://127.0.0.1/otel?table=a;b", "only letters"),
     ] {
-        let bad = remote(url, &[IDS[0]]);
-        assert_eq!(bad.code, 2, "{url}: {}", bad.stderr);
-        one_error(&bad);
-        assert!(bad.stderr.contains(says), "{url}: {}", bad.stderr);
+        fails_with(&remote(url, &[IDS[0]]), says);
     }
 }

@@ -1,7 +1,7 @@
 //! Queries over ClickHouse's HTTP interface: the SQL in the body, the settings that keep a
 //! search harmless in the URL, credentials in headers, the server's errors in one line.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::time::Duration;
 
 use crate::render::sanitize::sanitize;
@@ -119,6 +119,23 @@ pub fn run(target: &Target, sql: &str) -> Result<Reply, String> {
         body: Box::new(body.into_with_config().limit(u64::MAX).reader()),
         summary,
     })
+}
+
+/// Reads an answer in `JSONEachRow`, one row at a time.
+pub fn each_row<T: serde::de::DeserializeOwned>(
+    body: impl Read,
+    mut row: impl FnMut(T),
+) -> Result<(), String> {
+    for line in io::BufReader::new(body).split(b'\n') {
+        let line = line.map_err(|e| format!("reading the answer: {e}"))?;
+        if line.is_empty() {
+            continue;
+        }
+        let parsed = serde_json::from_slice(&line)
+            .map_err(|e| format!("an answer row is not the JSON asked for: {e}"))?;
+        row(parsed);
+    }
+    Ok(())
 }
 
 /// Reads a whole small answer (a count, a flag) as text.

@@ -6,8 +6,6 @@
 //! rows become [`TraceSummary`]s without span trees, and the spans feed the same statistics
 //! as a local run ([`StatsAcc::add_span`]), so percentiles are computed the same way.
 
-use std::io::{BufRead, BufReader};
-
 use crate::records::ids::parse_hex_trace;
 use crate::records::level::{level_from_text, Level};
 use crate::records::time::Nanos;
@@ -120,17 +118,7 @@ struct SpanRow {
 pub fn fetch_traces(remote: &Remote) -> Result<(Vec<TraceSummary>, Option<Summary>), String> {
     let reply = client::run(&remote.target, &traces_sql(remote)?)?;
     let mut rows = Vec::new();
-    for line in BufReader::new(reply.body).split(b'\n') {
-        let line = line.map_err(|e| format!("reading the answer: {e}"))?;
-        if line.is_empty() {
-            continue;
-        }
-        let row: TraceRow = serde_json::from_slice(&line)
-            .map_err(|e| format!("an answer row is not the JSON asked for: {e}"))?;
-        if let Some(summary) = summary_of(row) {
-            rows.push(summary);
-        }
-    }
+    client::each_row(reply.body, |row: TraceRow| rows.extend(summary_of(row)))?;
     Ok((rows, reply.summary))
 }
 
@@ -166,15 +154,9 @@ pub fn fetch_stats(remote: &Remote) -> Result<(StatsAcc, Option<Summary>), Strin
     let reply = client::run(&remote.target, &spans_sql(remote)?)?;
     let mut stats = StatsAcc::default();
     stats.add_traces(count.trim().parse().unwrap_or(0));
-    for line in BufReader::new(reply.body).split(b'\n') {
-        let line = line.map_err(|e| format!("reading the answer: {e}"))?;
-        if line.is_empty() {
-            continue;
-        }
-        let span: SpanRow = serde_json::from_slice(&line)
-            .map_err(|e| format!("an answer row is not the JSON asked for: {e}"))?;
-        stats.add_span(&span.service, &span.name, span.duration, span.error != 0);
-    }
+    client::each_row(reply.body, |span: SpanRow| {
+        stats.add_span(&span.service, &span.name, span.duration, span.error != 0)
+    })?;
     Ok((stats, reply.summary))
 }
 

@@ -217,13 +217,7 @@ fn lines_to_streams(
 ) -> Result<Vec<Stream>, String> {
     let mut streams: Vec<Stream> = Vec::new();
     let mut current: Option<String> = None;
-    for row in reader.split(b'\n') {
-        let row = row.map_err(|e| format!("reading the answer: {e}"))?;
-        if row.is_empty() {
-            continue;
-        }
-        let row: LineRow = serde_json::from_slice(&row)
-            .map_err(|e| format!("an answer row is not the JSON asked for: {e}"))?;
+    client::each_row(reader, |row: LineRow| {
         if streams.is_empty() || (matches!(lines, Lines::S3 { .. }) && row.path != current) {
             let (source, fallback) = match (&row.path, lines) {
                 (Some(path), Lines::S3 { .. }) => {
@@ -245,7 +239,7 @@ fn lines_to_streams(
         if let Some(stream) = streams.last_mut() {
             stream.push_line(row.line.as_bytes());
         }
-    }
+    })?;
     if streams.is_empty() {
         streams.push(Stream::new(remote_source(target), None, Vec::new()));
     }
