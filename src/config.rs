@@ -513,9 +513,17 @@ impl Config {
             }
             let target = crate::source::target::Target::parse(url, |v| std::env::var(v).ok())
                 .map_err(|e| anyhow::anyhow!("--source {url}: {e}"))?;
-            let lines = matches!(target.data, crate::source::target::Data::Lines(_));
-            if lines && (filter.since.is_some() || filter.until.is_some()) {
-                bail!("--since and --until narrow the rows of the exporter's tables; for files in object storage, narrow the glob (…/2026/11/20/**)");
+            use crate::source::target::{Data, Lines};
+            match &target.data {
+                Data::Lines(Lines::S3 { .. }) if filter.until.is_some() => {
+                    bail!("--until narrows the rows of the exporter's tables; for files in object storage, narrow the glob (…/2026/11/20/**); --since skips files last modified before it")
+                }
+                Data::Lines(Lines::Column { .. })
+                    if filter.since.is_some() || filter.until.is_some() =>
+                {
+                    bail!("--since and --until narrow the rows of the exporter's tables (or, --since, the files of object storage), not a column of lines")
+                }
+                _ => {}
             }
             Inputs::Remote(Box::new(crate::source::Remote {
                 target,

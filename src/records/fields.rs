@@ -237,6 +237,31 @@ pub struct FieldOverrides {
     pub service: Option<String>,
 }
 
+impl Role {
+    /// The role's values mean the same written as a string as written as a JSON number or
+    /// object: ids, statuses and names, not durations, times or levels.
+    fn reads_as_text(self) -> bool {
+        matches!(
+            self,
+            Role::Trace(_)
+                | Role::Span { .. }
+                | Role::Parent { .. }
+                | Role::Transaction
+                | Role::Status
+                | Role::Name
+                | Role::HttpMethod
+                | Role::HttpPath
+                | Role::DbStatement
+                | Role::GrpcService
+                | Role::GrpcMethod
+                | Role::SpanKind
+                | Role::DbSystem
+                | Role::MessagingDestination
+                | Role::MessagingOperation
+        )
+    }
+}
+
 impl FieldTable {
     /// The built-in table plus the user's overrides.
     pub fn new(overrides: &FieldOverrides) -> FieldTable {
@@ -260,6 +285,21 @@ impl FieldTable {
         for (rank, (path, role)) in BUILTIN_ALIASES.iter().enumerate() {
             let rank = u16::try_from(rank + 1).unwrap_or(u16::MAX);
             table.insert(path, Alias { role: *role, rank });
+        }
+        // The OpenTelemetry Collector's ClickHouse exporter keeps a record's attributes in
+        // `LogAttributes` (rows of `otel_logs` as JSON, and `--source`'s answers): the ones
+        // that are text in any library are read as the record's own keys would be, each below
+        // every key of the record itself. Its values are all strings (`Map(String, String)`),
+        // so numbers whose unit the key told (durations, epoch times, numeric levels) are not.
+        let below = BUILTIN_ALIASES.len();
+        for (rank, (path, role)) in BUILTIN_ALIASES.iter().enumerate() {
+            if role.reads_as_text() {
+                let rank = u16::try_from(below + rank + 1).unwrap_or(u16::MAX);
+                table.insert(
+                    &format!("LogAttributes.{path}"),
+                    Alias { role: *role, rank },
+                );
+            }
         }
         table.index = PathIndex::new(&table.paths);
         table.generation = next_generation();

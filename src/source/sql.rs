@@ -192,10 +192,18 @@ FORMAT JSONEachRow",
                 Lines::S3 { .. } => (", _path AS path", " ORDER BY _path, _row_number"),
                 Lines::Column { .. } => ("", ""),
             };
+            // A file last modified before --since holds no line after it: the server skips
+            // it unread (`_time` is the object's modification time).
+            let since = match (lines, window.since) {
+                (Lines::S3 { .. }, Some(since)) => {
+                    format!(" AND _time >= toDateTime({})", instant(since))
+                }
+                _ => String::new(),
+            };
             let _ = write!(
                 sql,
                 "SELECT {column} AS line{path} FROM {from} WHERE multiSearchAny({column}, [{}])\
-{order} FORMAT JSONEachRow",
+{since}{order} FORMAT JSONEachRow",
                 needles.join(", "),
             );
         }
@@ -287,6 +295,15 @@ mod tests {
             "SELECT line AS line, _path AS path FROM s3('https://b.s3.amazonaws.com/logs/**/*.jsonl.gz', 'LineAsString', 'line String') WHERE multiSearchAny(line, ['929d0e0e4736'"
         ), "{sql}");
         assert!(sql.contains("ORDER BY _path, _row_number"), "{sql}");
+        let since = Window {
+            since: Some(1_000_000_000),
+            until: None,
+        };
+        let sql = one_trace_sql(&t, &q, since, None);
+        assert!(
+            sql.contains("AND _time >= toDateTime(fromUnixTimestamp64Nano(toInt64(1000000000)))"),
+            "{sql}"
+        );
         let t = target("clickhouse://ch/logs?table=raw&column=text");
         let sql = one_trace_sql(&t, &q, Window::default(), None);
         assert!(
