@@ -219,6 +219,7 @@ fn searches_through_clickhouse_find_what_a_local_scan_finds() {
 
     one_trace_from_the_exporter_table(port, dir.path());
     every_trace_and_statistics_from_the_exporter_table(port, dir.path());
+    the_trace_time_table_narrows_the_read(port, dir.path());
     one_trace_from_a_column_of_lines(port);
     one_trace_from_files_in_object_storage(port, dir.path());
     the_trace_id_index_is_used(port);
@@ -260,6 +261,42 @@ fn one_trace_from_the_exporter_table(port: u16, dir: &Path) {
         }
     }
     assert!(found >= 3, "only {found} of the ids were found");
+}
+
+/// The exporter's trace id → time table (filled by its materialized view from `otel_traces`)
+/// narrows the rows read to the trace's time, an hour either side: with the trace's real span
+/// times the answer is the same; with times two days off, its lines are not read.
+fn the_trace_time_table_narrows_the_read(port: u16, dir: &Path) {
+    query(
+        port,
+        "",
+        "INSERT INTO otel.otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName, Duration) VALUES \
+         ('2026-11-20 10:00:01', '4bf92f3577b34da6a3ce929d0e0e4736', '5223460a0623f401', 'gateway', 'POST /api/checkout', 120496000), \
+         ('2026-11-18 10:00:01', '0af7651916cd43dd8448eb211c80319c', '1111111111111111', 'gateway', 'GET /api/products', 38000000)",
+    );
+    let times = query(
+        port,
+        "",
+        "SELECT TraceId, Start FROM otel.otel_traces_trace_id_ts ORDER BY TraceId FORMAT TSV",
+    );
+    assert_eq!(times.lines().count(), 2, "{times}");
+    let dump = dir.join("otel_logs.jsonl");
+    let url = format!("clickhouse://127.0.0.1:{port}/otel");
+    let here = local(
+        std::slice::from_ref(&dump),
+        &[IDS[0], "--format", "waterfall"],
+    );
+    let there = remote(&url, &[IDS[0], "--format", "waterfall"]);
+    assert_eq!(there.code, 0, "{}", there.stderr);
+    assert_eq!(there.stdout, without_nearby(&here.stdout));
+    let off = remote(&url, &[IDS[2], "--format", "waterfall"]);
+    assert_eq!(off.code, 1, "{}", off.stdout);
+    // Without the table (trace_times=), the lines are found again.
+    let unused = remote(
+        &format!("{url}?trace_times="),
+        &[IDS[2], "--format", "waterfall"],
+    );
+    assert_eq!(unused.code, 0, "{}", unused.stderr);
 }
 
 /// `--all` and `--stats` group on the server; what they count the same way as a local run
