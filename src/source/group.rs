@@ -1,8 +1,10 @@
 //! `--all` and `--stats` through a server: the server groups the lines and returns one row per
 //! trace (the table of traces) or one row per span (the statistics), never the lines.
 //!
-//! Only the exporter's logs table is grouped: its ids are already one spelling (32 hex
-//! digits), so `GROUP BY TraceId` is the grouping a local run makes of the same rows. The
+//! The exporter's logs table holds ids in one spelling (32 hex digits), so `GROUP BY TraceId`
+//! is the grouping a local run makes of the same rows. Raw JSON lines (object storage, a
+//! column) are read field by field with expressions generated from the local reader's alias
+//! table ([`fields_sql`]), which say where they fall short. The
 //! rows become [`TraceSummary`]s without span trees, and the spans feed the same statistics
 //! as a local run ([`StatsAcc::add_span`]), so percentiles are computed the same way.
 
@@ -10,8 +12,9 @@ use crate::records::ids::parse_hex_trace;
 use crate::records::level::{level_from_text, Level};
 use crate::records::time::Nanos;
 use crate::source::client::{self, Summary};
-use crate::source::sql::{qualified, Window};
-use crate::source::target::Data;
+use crate::source::fields_sql;
+use crate::source::sql::{lines_from, qualified};
+use crate::source::target::{Data, Lines};
 use crate::source::Remote;
 use crate::traces::group::ErrorLine;
 use crate::traces::stats::StatsAcc;
@@ -23,73 +26,97 @@ const ERROR_SEVERITY: u8 = 17;
 /// Error lines a row of the table keeps (the earliest), as a local run does.
 const ERROR_SAMPLES: usize = crate::traces::group::ERROR_SAMPLES;
 
-/// The table a grouping reads, or why there is none.
-fn logs_table(remote: &Remote) -> Result<String, String> {
-    match &remote.target.data {
-        Data::OtelLogs { table, .. } => Ok(qualified(&remote.target, table)),
-        Data::Lines(_) => Err(
-            "--all and --stats through --source read the exporter's tables; \
-             JSON lines in object storage or a column are searched one trace at a time"
-                .to_string(),
-        ),
+/// The rows grouped, as a subquery with the same columns whatever the data: `id` (32 hex
+/// digits), `t` (ns), `svc`, `span`, `err` (at error level), `lvl`, `msg`.
+fn rows(remote: &Remote) -> String {
+    let target = &remote.target;
+    let window = remote.window;
+    match &target.data {
+        Data::OtelLogs { table, .. } => {
+            let mut conditions = vec!["TraceId != ''".to_string()];
+            if let Some(since) = window.since {
+                conditions.push(format!(
+                    "Timestamp >= fromUnixTimestamp64Nano(toInt64({since}))"
+                ));
+            }
+            if let Some(until) = window.until {
+                conditions.push(format!(
+                    "Timestamp <= fromUnixTimestamp64Nano(toInt64({until}))"
+                ));
+            }
+            format!(
+                "SELECT TraceId AS id, toUnixTimestamp64Nano(Timestamp) AS t, ServiceName AS svc, \
+SpanId AS span, SeverityNumber >= {ERROR_SEVERITY} AS err, SeverityText AS lvl, Body AS msg \
+FROM {} WHERE {}",
+                qualified(target, table),
+                conditions.join(" AND ")
+            )
+        }
+        Data::Lines(lines) => {
+            let (from, column) = lines_from(target, lines);
+            let file = matches!(lines, Lines::S3 { .. }).then_some("_file");
+            let mut conditions = vec![format!("isValidJSON({column})")];
+            if let (Lines::S3 { .. }, Some(since)) = (lines, window.since) {
+                conditions.push(format!(
+                    "_time >= toDateTime(fromUnixTimestamp64Nano(toInt64({since})))"
+                ));
+            }
+            // Each key is extracted once, in an inner query; the fields are read from those.
+            let mut fields = fields_sql::LineFields::default();
+            let (id, t, svc, span, err, msg) = (
+                fields.trace("line"),
+                fields.time("line"),
+                fields.service("line", file.map(|_| "file")),
+                fields.span("line"),
+                fields.error("line"),
+                fields.message("line"),
+            );
+            let file_column = if file.is_some() {
+                ", _file AS file"
+            } else {
+                ""
+            };
+            format!(
+                "SELECT * FROM (SELECT {id} AS id, {t} AS t, {svc} AS svc, {span} AS span, \
+{err} AS err, if(err, 'ERROR', '') AS lvl, {msg} AS msg FROM (SELECT {column} AS line{file_column}, {} \
+FROM {from} WHERE {})) WHERE id != ''",
+                fields.select_list(),
+                conditions.join(" AND ")
+            )
+        }
     }
-}
-
-/// The rows' conditions: a trace id, and the window.
-fn conditions(window: Window) -> String {
-    let mut out = vec!["TraceId != ''".to_string()];
-    if let Some(since) = window.since {
-        out.push(format!(
-            "Timestamp >= fromUnixTimestamp64Nano(toInt64({since}))"
-        ));
-    }
-    if let Some(until) = window.until {
-        out.push(format!(
-            "Timestamp <= fromUnixTimestamp64Nano(toInt64({until}))"
-        ));
-    }
-    out.join(" AND ")
 }
 
 /// One row per trace.
-pub fn traces_sql(remote: &Remote) -> Result<String, String> {
-    let table = logs_table(remote)?;
-    Ok(format!(
-        "SELECT TraceId AS id, \
-toUnixTimestamp64Nano(min(Timestamp)) AS start, toUnixTimestamp64Nano(max(Timestamp)) AS end, \
-arraySort(groupUniqArray(ServiceName)) AS services, uniqExactIf(SpanId, SpanId != '') AS spans, \
-count() AS lines, countIf(SeverityNumber >= {ERROR_SEVERITY}) AS error_lines, \
-uniqExactIf(SpanId, SpanId != '' AND SeverityNumber >= {ERROR_SEVERITY}) AS failed_spans, \
-argMin(ServiceName, Timestamp) AS root_service, \
-arraySlice(arraySort(e -> e.1, groupArrayIf((toUnixTimestamp64Nano(Timestamp), ServiceName, \
-SeverityText, Body), SeverityNumber >= {ERROR_SEVERITY})), 1, {ERROR_SAMPLES}) AS errors \
-FROM {table} WHERE {} GROUP BY TraceId FORMAT JSONEachRow",
-        conditions(remote.window)
-    ))
+pub fn traces_sql(remote: &Remote) -> String {
+    format!(
+        "SELECT id, min(t) AS start, max(t) AS end, arraySort(groupUniqArray(svc)) AS services, \
+uniqExactIf(span, span != '') AS spans, count() AS lines, countIf(err) AS error_lines, \
+uniqExactIf(span, span != '' AND err) AS failed_spans, argMin(svc, t) AS root_service, \
+arraySlice(arraySort(e -> e.1, groupArrayIf((t, svc, lvl, msg), err)), 1, {ERROR_SAMPLES}) AS errors \
+FROM ({}) GROUP BY id FORMAT JSONEachRow",
+        rows(remote)
+    )
 }
 
 /// One row per span that logged more than one line (a span of one line has no duration, as
 /// in a local run): its service, its first line's message (its name) and how long its lines
 /// lasted.
-pub fn spans_sql(remote: &Remote) -> Result<String, String> {
-    let table = logs_table(remote)?;
-    Ok(format!(
-        "SELECT TraceId AS trace, any(ServiceName) AS service, argMin(Body, Timestamp) AS name, \
-toUnixTimestamp64Nano(max(Timestamp)) - toUnixTimestamp64Nano(min(Timestamp)) AS duration, \
-max(SeverityNumber >= {ERROR_SEVERITY}) AS error \
-FROM {table} WHERE {} AND SpanId != '' GROUP BY TraceId, SpanId HAVING count() > 1 \
-ORDER BY trace FORMAT JSONEachRow",
-        conditions(remote.window)
-    ))
+pub fn spans_sql(remote: &Remote) -> String {
+    format!(
+        "SELECT id AS trace, any(svc) AS service, argMin(msg, t) AS name, \
+max(t) - min(t) AS duration, max(err) AS error \
+FROM ({}) WHERE span != '' GROUP BY id, span HAVING count() > 1 ORDER BY trace FORMAT JSONEachRow",
+        rows(remote)
+    )
 }
 
 /// The number of traces the statistics count.
-pub fn trace_count_sql(remote: &Remote) -> Result<String, String> {
-    let table = logs_table(remote)?;
-    Ok(format!(
-        "SELECT uniqExact(TraceId) FROM {table} WHERE {} FORMAT TabSeparated",
-        conditions(remote.window)
-    ))
+pub fn trace_count_sql(remote: &Remote) -> String {
+    format!(
+        "SELECT uniqExact(id) FROM ({}) FORMAT TabSeparated",
+        rows(remote)
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -116,7 +143,7 @@ struct SpanRow {
 
 /// The table of traces, from the server's grouping.
 pub fn fetch_traces(remote: &Remote) -> Result<(Vec<TraceSummary>, Option<Summary>), String> {
-    let reply = client::run(&remote.target, &traces_sql(remote)?)?;
+    let reply = client::run(&remote.target, &traces_sql(remote))?;
     let mut rows = Vec::new();
     client::each_row(reply.body, |row: TraceRow| rows.extend(summary_of(row)))?;
     Ok((rows, reply.summary))
@@ -150,8 +177,8 @@ fn summary_of(row: TraceRow) -> Option<TraceSummary> {
 
 /// The statistics, from the server's spans: the same groups and percentiles as a local run.
 pub fn fetch_stats(remote: &Remote) -> Result<(StatsAcc, Option<Summary>), String> {
-    let count = client::run_to_string(&remote.target, &trace_count_sql(remote)?)?;
-    let reply = client::run(&remote.target, &spans_sql(remote)?)?;
+    let count = client::run_to_string(&remote.target, &trace_count_sql(remote))?;
+    let reply = client::run(&remote.target, &spans_sql(remote))?;
     let mut stats = StatsAcc::default();
     stats.add_traces(count.trim().parse().unwrap_or(0));
     client::each_row(reply.body, |span: SpanRow| {
@@ -161,10 +188,10 @@ pub fn fetch_stats(remote: &Remote) -> Result<(StatsAcc, Option<Summary>), Strin
 }
 
 /// The statements `--all` (`stats`: `--stats`) sends, for `--print-sql`.
-pub fn statements(remote: &Remote, stats: bool) -> Result<Vec<String>, String> {
-    Ok(if stats {
-        vec![trace_count_sql(remote)?, spans_sql(remote)?]
+pub fn statements(remote: &Remote, stats: bool) -> Vec<String> {
+    if stats {
+        vec![trace_count_sql(remote), spans_sql(remote)]
     } else {
-        vec![traces_sql(remote)?]
-    })
+        vec![traces_sql(remote)]
+    }
 }

@@ -5,6 +5,7 @@
 //! stream ([`crate::search::search_streams`]).
 
 pub mod client;
+pub mod fields_sql;
 pub mod group;
 pub mod sql;
 pub mod target;
@@ -56,8 +57,8 @@ pub fn print_sql(
     use crate::config::Mode;
     let statements = match mode {
         Mode::Trace(trace) => one_trace_statements(remote, &TraceQuery::parse(&trace.trace_id)),
-        Mode::All(_) => group::statements(remote, false).map_err(std::io::Error::other)?,
-        Mode::Stats(_) => group::statements(remote, true).map_err(std::io::Error::other)?,
+        Mode::All(_) => group::statements(remote, false),
+        Mode::Stats(_) => group::statements(remote, true),
         _ => Vec::new(),
     };
     writeln!(out, "-- POST {}", client::query_url(&remote.target))?;
