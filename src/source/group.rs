@@ -61,25 +61,25 @@ FROM {} WHERE {}",
                     "_time >= toDateTime(fromUnixTimestamp64Nano(toInt64({since})))"
                 ));
             }
-            // Each key is extracted once, in an inner query; the fields are read from those.
+            // Each line is parsed once (`kv`), each key's text is a column of the query above
+            // that, and the fields are read from those (see `fields_sql`).
             let mut fields = fields_sql::LineFields::default();
             let (id, t, svc, span, err, msg) = (
-                fields.trace("line"),
-                fields.time("line"),
-                fields.service("line", file.map(|_| "file")),
-                fields.span("line"),
-                fields.error("line"),
-                fields.message("line"),
+                fields.trace(),
+                fields.time(),
+                fields.service(file.map(|_| "file")),
+                fields.span(),
+                fields.error(),
+                fields.message(),
             );
-            let file_column = if file.is_some() {
-                ", _file AS file"
-            } else {
-                ""
+            let (inner_file, file_column) = match file {
+                Some(_) => (", _file AS file", ", file"),
+                None => ("", ""),
             };
             format!(
                 "SELECT * FROM (SELECT {id} AS id, {t} AS t, {svc} AS svc, {span} AS span, \
-{err} AS err, if(err, 'ERROR', '') AS lvl, {msg} AS msg FROM (SELECT {column} AS line{file_column}, {} \
-FROM {from} WHERE {})) WHERE id != ''",
+{err} AS err, if(err, 'ERROR', '') AS lvl, {msg} AS msg FROM (SELECT {}{file_column} FROM \
+(SELECT JSONExtractKeysAndValuesRaw({column}) AS kv{inner_file} FROM {from} WHERE {}))) WHERE id != ''",
                 fields.select_list(),
                 conditions.join(" AND ")
             )
