@@ -618,6 +618,14 @@ impl Config {
                 Mode::All(all) if all.selection.filter.line_predicates() > 0 => {
                     bail!("--where and --grep read each line; with --source the server returns one row per trace: filter by --service, --errors, --failed, --min-duration, --since, --until")
                 }
+                Mode::All(all)
+                    if matches!(
+                        all.format,
+                        RowFormat::Tree | RowFormat::Jaeger | RowFormat::Otlp
+                    ) =>
+                {
+                    bail!("with --source, --all has one row per trace and no span trees: --format table, json, jsonl or csv (trees and exports: search one trace)")
+                }
                 Mode::Stats(_) if filtering && !window_only => {
                     bail!("with --source, --stats counts every trace of the window (--since, --until); other filters need the lines")
                 }

@@ -590,6 +590,11 @@ fn failures_are_one_line_and_exit_2(port: u16) {
     assert!(started.elapsed() < Duration::from_secs(30));
     drop(silent);
 
+    let tree = remote(
+        &format!("clickhouse://127.0.0.1:{port}/otel"),
+        &["--all", "--format", "tree"],
+    );
+    fails_with(&tree, "no span trees");
     for (url, says) in [
         ("ftp://127.0.0.1/otel", "unknown scheme"),
         ("clickhouse://u:pw@127.0.0.1/otel", "password in the URL"),
