@@ -205,29 +205,14 @@ fn step_len(units: &[Unit<'_>], bytes: u64) -> usize {
 
 /// Scans standard input (decompressed if it is gzip or zstd) into `sink`.
 pub fn search_stdin<S: BlockScan<K>, K>(scan: &S, sink: &mut K) -> Searched {
-    search_stream(scan, Source::stdin(), open_stdin(), sink)
-}
-
-/// Scans one stream that is not a file (standard input, a server's answer) into `sink`:
-/// `opened` is the stream as [`open_stdin`] or a remote source opened it, or why it could not
-/// be; `source` names it in messages.
-pub fn search_stream<S: BlockScan<K>, K>(
-    scan: &S,
-    source: Source,
-    opened: io::Result<(Option<Compression>, Box<dyn Read + Send>)>,
-    sink: &mut K,
-) -> Searched {
-    let mut diag = Diagnostics::default();
-    let name = source.display.as_str();
-    let (error, note) = match opened {
-        Ok((compression, reader)) => {
-            let (failure, overlong) = scan_reader(scan, 0, None, (reader, 0), 0, &mut diag, sink);
-            (
-                failure.map(|failure| stream_error(name, compression, &failure)),
-                overlong_note(name, overlong),
-            )
-        }
-        Err(e) => (Some(format!("{name}: {}", describe_io_error(&e))), None),
+    let source = Source::stdin();
+    let (diag, error, note) = match open_stdin() {
+        Ok(opened) => scan_one_stream(scan, 0, None, &source.display, opened, sink),
+        Err(e) => (
+            Diagnostics::default(),
+            Some(format!("{}: {}", source.display, describe_io_error(&e))),
+            None,
+        ),
     };
     Searched {
         sources: vec![source],
@@ -235,6 +220,25 @@ pub fn search_stream<S: BlockScan<K>, K>(
         errors: error.into_iter().collect(),
         notes: note.into_iter().collect(),
     }
+}
+
+/// Scans one opened stream as source `id`, named `name` in messages: its diagnostics, the
+/// error that cut it short, and the note on lines too long to keep.
+fn scan_one_stream<S: BlockScan<K>, K>(
+    scan: &S,
+    id: SourceId,
+    fallback: Option<&str>,
+    name: &str,
+    (compression, reader): (Option<Compression>, Box<dyn Read + Send>),
+    sink: &mut K,
+) -> (Diagnostics, Option<String>, Option<String>) {
+    let mut diag = Diagnostics::default();
+    let (failure, overlong) = scan_reader(scan, id, fallback, (reader, 0), 0, &mut diag, sink);
+    (
+        diag,
+        failure.map(|failure| stream_error(name, compression, &failure)),
+        overlong_note(name, overlong),
+    )
 }
 
 /// A stream of lines that is not a file, already in memory (a server's answer): its name in
@@ -279,23 +283,17 @@ pub fn search_streams<S: BlockScan<K>, K>(
         notes: Vec::new(),
     };
     for (id, stream) in streams.into_iter().enumerate() {
-        let mut diag = Diagnostics::default();
         let reader: Box<dyn Read + Send> = Box::new(io::Cursor::new(stream.bytes));
-        let source_id = SourceId::try_from(id).unwrap_or(SourceId::MAX);
-        let (failure, overlong) = scan_reader(
+        let (diag, error, note) = scan_one_stream(
             scan,
-            source_id,
+            SourceId::try_from(id).unwrap_or(SourceId::MAX),
             stream.fallback.as_deref(),
-            (reader, 0),
-            0,
-            &mut diag,
+            &stream.source.display,
+            (None, reader),
             sink,
         );
-        let name = stream.source.display.as_str();
-        searched
-            .errors
-            .extend(failure.map(|failure| stream_error(name, None, &failure)));
-        searched.notes.extend(overlong_note(name, overlong));
+        searched.errors.extend(error);
+        searched.notes.extend(note);
         searched.sources.push(stream.source);
         searched.diags.push(diag);
     }

@@ -13,7 +13,7 @@ use crate::records::level::{level_from_text, Level};
 use crate::records::time::Nanos;
 use crate::source::client::{self, Summary};
 use crate::source::fields_sql;
-use crate::source::sql::{lines_from, qualified};
+use crate::source::sql::{file_time_condition, lines_from, qualified, window_conditions};
 use crate::source::target::{Data, Lines};
 use crate::source::Remote;
 use crate::traces::group::ErrorLine;
@@ -34,16 +34,7 @@ fn rows(remote: &Remote) -> String {
     match &target.data {
         Data::OtelLogs { table, .. } => {
             let mut conditions = vec!["TraceId != ''".to_string()];
-            if let Some(since) = window.since {
-                conditions.push(format!(
-                    "Timestamp >= fromUnixTimestamp64Nano(toInt64({since}))"
-                ));
-            }
-            if let Some(until) = window.until {
-                conditions.push(format!(
-                    "Timestamp <= fromUnixTimestamp64Nano(toInt64({until}))"
-                ));
-            }
+            conditions.extend(window_conditions(window));
             format!(
                 "SELECT TraceId AS id, toUnixTimestamp64Nano(Timestamp) AS t, ServiceName AS svc, \
 SpanId AS span, SeverityNumber >= {ERROR_SEVERITY} AS err, SeverityText AS lvl, Body AS msg \
@@ -56,11 +47,7 @@ FROM {} WHERE {}",
             let (from, column) = lines_from(target, lines);
             let file = matches!(lines, Lines::S3 { .. }).then_some("_file");
             let mut conditions = vec![format!("isValidJSON({column})")];
-            if let (Lines::S3 { .. }, Some(since)) = (lines, window.since) {
-                conditions.push(format!(
-                    "_time >= toDateTime(fromUnixTimestamp64Nano(toInt64({since})))"
-                ));
-            }
+            conditions.extend(file_time_condition(lines, window));
             // Each line is parsed once (`kv`), each key's text is a column of the query above
             // that, and the fields are read from those (see `fields_sql`).
             let mut fields = fields_sql::LineFields::default();

@@ -10,7 +10,7 @@ pub mod group;
 pub mod sql;
 pub mod target;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use crate::input::Source;
@@ -180,12 +180,12 @@ fn fetch_trace(
     let reader = BufReader::new(reply.body);
     let streams = match &target.data {
         Data::OtelLogs { .. } => {
+            // JSONEachRow: one row a line, read as they came.
             let mut bytes = Vec::new();
-            for line in reader.split(b'\n') {
-                let line = line.map_err(|e| format!("reading the answer: {e}"))?;
-                bytes.extend_from_slice(&line);
-                bytes.push(b'\n');
-            }
+            let mut reader = reader;
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("reading the answer: {e}"))?;
             vec![Stream::new(remote_source(target), None, bytes)]
         }
         Data::Lines(lines) => lines_to_streams(target, lines, reader)?,

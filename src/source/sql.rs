@@ -95,7 +95,7 @@ fn otel_trace_predicate(query: &TraceQuery) -> String {
 }
 
 /// The conditions on `Timestamp` of the window.
-fn window_conditions(window: Window) -> Vec<String> {
+pub(crate) fn window_conditions(window: Window) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(since) = window.since {
         out.push(format!("Timestamp >= {}", instant(since)));
@@ -104,6 +104,15 @@ fn window_conditions(window: Window) -> Vec<String> {
         out.push(format!("Timestamp <= {}", instant(until)));
     }
     out
+}
+
+/// For files in object storage, `--since` as a condition on their modification time: a file
+/// last modified before it holds no later line, and the server skips it unread.
+pub(crate) fn file_time_condition(lines: &Lines, window: Window) -> Option<String> {
+    match (lines, window.since) {
+        (Lines::S3 { .. }, Some(since)) => Some(format!("_time >= toDateTime({})", instant(since))),
+        _ => None,
+    }
 }
 
 /// The query that asks the exporter's trace id → time table when the trace ran; `None` when
@@ -194,12 +203,9 @@ FORMAT JSONEachRow",
             };
             // A file last modified before --since holds no line after it: the server skips
             // it unread (`_time` is the object's modification time).
-            let since = match (lines, window.since) {
-                (Lines::S3 { .. }, Some(since)) => {
-                    format!(" AND _time >= toDateTime({})", instant(since))
-                }
-                _ => String::new(),
-            };
+            let since = file_time_condition(lines, window)
+                .map(|c| format!(" AND {c}"))
+                .unwrap_or_default();
             let _ = write!(
                 sql,
                 "SELECT {column} AS line{path} FROM {from} WHERE multiSearchAny({column}, [{}])\
