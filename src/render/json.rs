@@ -406,7 +406,7 @@ fn write_documents<T: Sync>(
             if i > 0 {
                 text.extend_from_slice(separator);
             }
-            write_value(text, &summary_report(&row(item)))?;
+            crate::render::json_text::write_summary(text, &row(item))?;
         }
         Ok(())
     })

@@ -14,6 +14,7 @@ pub mod fields;
 pub mod grid;
 pub mod header;
 pub mod json;
+mod json_text;
 pub mod parallel;
 pub mod raw;
 pub mod report;

@@ -208,6 +208,13 @@ impl TraceSummary {
         }
     }
 
+    /// The summary with `tree` as its spans (tests build summaries field by field).
+    #[cfg(test)]
+    pub(crate) fn with_tree(mut self, tree: SpanTree) -> TraceSummary {
+        self.tree = Some(Box::new(tree));
+        self
+    }
+
     /// The summary without its span tree: a row of the table is a few hundred bytes, a tree
     /// a few hundred per span.
     pub fn without_tree(mut self) -> TraceSummary {
