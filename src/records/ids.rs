@@ -189,6 +189,17 @@ fn undash_guid(s: &str) -> Option<[u8; 32]> {
 
 /// A hex trace id (GUID dashes and GCP path allowed) as a key; all-zero ids are no id.
 pub fn parse_hex_trace(value: &str) -> Option<TraceKey> {
+    // Most ids are 32 bare hex digits: nothing to trim, no path, no dashes.
+    if value.len() == 32 {
+        if let Some(v) = parse_hex_u128(value) {
+            return (v != 0).then_some(TraceKey::Full(v));
+        }
+    }
+    parse_any_hex_trace(value)
+}
+
+/// [`parse_hex_trace`] for every spelling it takes.
+fn parse_any_hex_trace(value: &str) -> Option<TraceKey> {
     let mut s = value.trim();
     // Only GCP paths (`projects/P/traces/ID`) have a slash; skip the substring search otherwise.
     if s.as_bytes().contains(&b'/') {
@@ -231,6 +242,17 @@ pub fn parse_decimal_trace(value: &str) -> Option<TraceKey> {
 
 /// A span id: 16 hex (shorter is left-padded); all zeros and `"0"` are no id.
 pub fn parse_hex_span(value: &str) -> Option<SpanId> {
+    // Most span ids are 16 bare hex digits: nothing to trim.
+    if value.len() == 16 {
+        if let Some(v) = parse_hex_u64(value.as_bytes()) {
+            return (v != 0).then_some(SpanId(v));
+        }
+    }
+    parse_any_hex_span(value)
+}
+
+/// [`parse_hex_span`] for every spelling it takes.
+fn parse_any_hex_span(value: &str) -> Option<SpanId> {
     let s = value.trim();
     if s.is_empty() || s.len() > 16 {
         return None;
@@ -258,19 +280,7 @@ pub fn decode_trace_field(value: &str, syntax: IdSyntax) -> DecodedIds {
                 .or_else(|| opaque_id(value));
         }
         IdSyntax::Traceparent => {
-            let mut parts = value.trim().split('-');
-            let first = parts.next().unwrap_or_default();
-            // `00-trace-span-flags` (W3C) or `trace-span[-sampled]` (sentry-trace).
-            let (trace, span) = if first.len() == 2 {
-                (parts.next(), parts.next())
-            } else {
-                (Some(first), parts.next())
-            };
-            if first.eq_ignore_ascii_case("ff") {
-                return out;
-            }
-            out.trace = trace.and_then(parse_hex_trace);
-            out.span = span.and_then(parse_hex_span);
+            return canonical_traceparent(value).unwrap_or_else(|| split_traceparent(value));
         }
         IdSyntax::XRay => {
             let v = value.trim();
@@ -308,6 +318,43 @@ pub fn decode_trace_field(value: &str, syntax: IdSyntax) -> DecodedIds {
         }
     }
     out
+}
+
+/// `00-trace-span-flags` (W3C) or `trace-span[-sampled]` (sentry-trace), in any spacing.
+fn split_traceparent(value: &str) -> DecodedIds {
+    let mut out = DecodedIds::default();
+    let mut parts = value.trim().split('-');
+    let first = parts.next().unwrap_or_default();
+    let (trace, span) = if first.len() == 2 {
+        (parts.next(), parts.next())
+    } else {
+        (Some(first), parts.next())
+    };
+    if first.eq_ignore_ascii_case("ff") {
+        return out;
+    }
+    out.trace = trace.and_then(parse_hex_trace);
+    out.span = span.and_then(parse_hex_span);
+    out
+}
+
+/// A W3C `traceparent` exactly as the spec writes it (`vv-<32 hex>-<16 hex>-ff`, version not
+/// `ff`, both ids non-zero): what the general split below would find, without splitting.
+/// Anything else, `None`, is left to it.
+fn canonical_traceparent(value: &str) -> Option<DecodedIds> {
+    let b = value.as_bytes();
+    if b.len() != 55 || b[2] != b'-' || b[35] != b'-' || b[52] != b'-' {
+        return None;
+    }
+    parse_hex_u64(&b[..2]).filter(|&version| version != 0xff)?;
+    let trace = parse_hex_u128(value.get(3..35)?).filter(|&v| v != 0)?;
+    let span = parse_hex_u64(&b[36..52]).filter(|&v| v != 0)?;
+    parse_hex_u64(&b[53..])?;
+    Some(DecodedIds {
+        trace: Some(TraceKey::Full(trace)),
+        span: Some(SpanId(span)),
+        parent: None,
+    })
 }
 
 /// Words loggers write where an id is missing; as keys they would join unrelated requests.

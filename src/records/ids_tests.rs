@@ -219,3 +219,43 @@ fn a_digit_request_id_is_wanted_as_logged() {
     assert!(q.wants(&logged.expect("an id")));
     assert!(q.wants(&TraceKey::Low64(1234567890123456789)));
 }
+
+#[test]
+fn shortcuts_for_common_spellings_agree_with_the_general_parsers() {
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let span = "00f067aa0ba902b7";
+    let mut values = vec![
+        trace.to_string(),
+        span.to_string(),
+        trace.to_uppercase(),
+        "0".repeat(32),
+        "0".repeat(16),
+        format!("00-{trace}-{span}-01"),
+        format!("ff-{trace}-{span}-01"),
+        format!("FF-{trace}-{span}-01"),
+        format!("00-{}-{span}-01", "0".repeat(32)),
+        format!("00-{trace}-{}-01", "0".repeat(16)),
+    ];
+    // Every one-byte change of the common spellings: other bytes, spaces, dashes, slashes.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for base in values.clone() {
+        for _ in 0..2_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut bytes = base.clone().into_bytes();
+            let at = (x >> 8) as usize % bytes.len();
+            bytes[at] = b" -/gG0aF\t"[(x % 9) as usize];
+            values.push(String::from_utf8(bytes).expect("ASCII"));
+        }
+    }
+    for v in &values {
+        assert_eq!(parse_hex_trace(v), parse_any_hex_trace(v), "{v:?}");
+        assert_eq!(parse_hex_span(v), parse_any_hex_span(v), "{v:?}");
+        assert_eq!(
+            decode_trace_field(v, IdSyntax::Traceparent),
+            split_traceparent(v),
+            "{v:?}"
+        );
+    }
+}
