@@ -56,11 +56,60 @@ pub(crate) fn decode_found(
             ((*v != 0).then_some(TraceKey::Low64(*v)), None, None)
         }
         (Scalar::Bool(_) | Scalar::F64(_), _) => (None, None, None),
-        (value, syntax) => {
-            let d = decode_trace_field(&value.as_text(), syntax);
-            (d.trace, d.span, d.parent)
-        }
+        (Scalar::Str(text), syntax) => LAST_ID.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut last) => last.decode(text, syntax),
+            Err(_) => decode_text(text, syntax),
+        }),
+        (value, syntax) => decode_text(&value.as_text(), syntax),
     }
+}
+
+fn decode_text(text: &str, syntax: IdSyntax) -> (Option<TraceKey>, Option<SpanId>, Option<SpanId>) {
+    let d = decode_trace_field(text, syntax);
+    (d.trace, d.span, d.parent)
+}
+
+/// The longest id text [`LastId`] remembers (a traceparent is 55 bytes).
+const LAST_ID_CAPACITY: usize = 64;
+
+/// The last id text a thread decoded and what it decoded to: most lines carry the trace id
+/// of the line before them (two in three in the generator's logs), which is then compared,
+/// not parsed again.
+struct LastId {
+    syntax: Option<IdSyntax>,
+    len: usize,
+    text: [u8; LAST_ID_CAPACITY],
+    decoded: (Option<TraceKey>, Option<SpanId>, Option<SpanId>),
+}
+
+impl LastId {
+    fn decode(
+        &mut self,
+        text: &str,
+        syntax: IdSyntax,
+    ) -> (Option<TraceKey>, Option<SpanId>, Option<SpanId>) {
+        let bytes = text.as_bytes();
+        if self.syntax == Some(syntax) && self.text.get(..self.len) == Some(bytes) {
+            return self.decoded.clone();
+        }
+        let decoded = decode_text(text, syntax);
+        if let Some(place) = self.text.get_mut(..bytes.len()) {
+            place.copy_from_slice(bytes);
+            (self.syntax, self.len, self.decoded) = (Some(syntax), bytes.len(), decoded.clone());
+        }
+        decoded
+    }
+}
+
+thread_local! {
+    static LAST_ID: std::cell::RefCell<LastId> = const {
+        std::cell::RefCell::new(LastId {
+            syntax: None,
+            len: 0,
+            text: [0; LAST_ID_CAPACITY],
+            decoded: (None, None, None),
+        })
+    };
 }
 
 pub(crate) fn text_of(e: &Extracted<'_>, slot: Slot) -> Option<String> {
@@ -402,5 +451,44 @@ pub fn decode(e: &Extracted<'_>) -> Decoded {
             .iter()
             .map(|(i, v)| (*i, v.as_text().into_owned()))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    #[test]
+    fn an_id_decoded_again_is_the_same_whatever_came_before() {
+        let long = format!("projects/p/traces/{}", "ab".repeat(16));
+        let texts = [
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "order-42",
+            "order-42",
+            long.as_str(),
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "12345678901234567890",
+        ];
+        let syntaxes = [
+            IdSyntax::Hex,
+            IdSyntax::Traceparent,
+            IdSyntax::Decimal,
+            IdSyntax::B3,
+            IdSyntax::Correlation,
+        ];
+        for syntax in syntaxes {
+            for text in texts.iter().chain(texts.iter().rev()) {
+                let found = Found {
+                    role: Role::Trace(syntax),
+                    rank: 0,
+                    path_is_clef_time: false,
+                    value: Scalar::Str(Cow::Borrowed(text)),
+                };
+                assert_eq!(decode_found(&found), decode_text(text, syntax), "{text}");
+            }
+        }
     }
 }

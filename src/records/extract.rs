@@ -92,6 +92,7 @@ impl<'a> Extracted<'a> {
         self.slots[slot as usize].as_ref()
     }
 
+    #[inline]
     fn offer(&mut self, role: Role, rank: i32, clef_time: bool, value: Scalar<'a>) {
         let at = role.slot() as usize;
         let slot = &mut self.slots[at];
@@ -243,6 +244,7 @@ pub(crate) struct FoundAlias {
 
 impl FoundAlias {
     /// `alias` as found at `path` in a record `depth` envelopes deep.
+    #[inline]
     pub(crate) fn new(alias: Alias, depth: u8, path: &[u8]) -> FoundAlias {
         FoundAlias {
             role: alias.role,
@@ -253,6 +255,7 @@ impl FoundAlias {
 }
 
 /// Offers a value to the extra it feeds and the slot its alias fills.
+#[inline]
 pub(crate) fn take_scalar<'a>(
     out: &mut Extracted<'a>,
     alias: Option<FoundAlias>,
@@ -268,6 +271,7 @@ pub(crate) fn take_scalar<'a>(
 }
 
 /// Offers a string; an envelope field holding a JSON object is unwrapped instead.
+#[inline]
 pub(crate) fn take_string<'a>(
     out: &mut Extracted<'a>,
     table: &FieldTable,

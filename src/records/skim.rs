@@ -273,6 +273,7 @@ impl<'a> Skimmer<'a, '_> {
         }
     }
 
+    #[inline]
     fn alias(&self, info: PathInfo) -> Option<FoundAlias> {
         info.alias
             .map(|a| FoundAlias::new(a, self.depth, self.current_path()))
