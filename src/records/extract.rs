@@ -92,7 +92,7 @@ impl<'a> Extracted<'a> {
         self.slots[slot as usize].as_ref()
     }
 
-    #[inline]
+    #[inline(always)]
     fn offer(&mut self, role: Role, rank: i32, clef_time: bool, value: Scalar<'a>) {
         let at = role.slot() as usize;
         let slot = &mut self.slots[at];
@@ -255,7 +255,7 @@ impl FoundAlias {
 }
 
 /// Offers a value to the extra it feeds and the slot its alias fills.
-#[inline]
+#[inline(always)]
 pub(crate) fn take_scalar<'a>(
     out: &mut Extracted<'a>,
     alias: Option<FoundAlias>,
