@@ -164,14 +164,27 @@ pub fn extract<'a>(line: &'a [u8], table: &FieldTable) -> Result<Extracted<'a>, 
     Ok(out)
 }
 
+/// Whether all of a line was found to be UTF-8 while its fields were extracted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Utf8 {
+    /// The whole line is UTF-8 (the skimmer checks it before it starts).
+    Checked,
+    /// Only what the parser read was checked (serde_json skips values it is not asked for).
+    Unknown,
+}
+
 /// Like [`extract`], into a record the caller made (`Extracted` is about a kilobyte: filling
-/// it in place saves moving it per line).
+/// it in place saves moving it per line). Says whether the whole line was checked as UTF-8.
 pub fn extract_into<'a>(
     line: &'a [u8],
     table: &FieldTable,
     out: &mut Extracted<'a>,
-) -> Result<(), NotJson> {
-    extract_at_depth(line, table, 0, out)
+) -> Result<Utf8, NotJson> {
+    if skim_into(line, table, 0, out).is_ok() {
+        return Ok(Utf8::Checked);
+    }
+    *out = Extracted::default();
+    parse_at_depth(line, table, 0, out).map(|()| Utf8::Unknown)
 }
 
 /// The skimmer first; serde_json, the reference parser, for what the skimmer declines.

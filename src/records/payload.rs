@@ -3,7 +3,7 @@
 
 use crate::diag::Diagnostics;
 use crate::records::envelope::Envelope;
-use crate::records::extract::{extract_into, Extracted};
+use crate::records::extract::{extract_into, Extracted, Utf8};
 use crate::records::fields::FieldTable;
 use crate::records::{Decoded, LineView};
 
@@ -61,8 +61,9 @@ pub fn view_payload<R>(
         // Skipped values are not validated by the parser; the line is checked whole here, so
         // damaged lines are counted wherever the damage is. Most lines are ASCII, which is
         // much cheaper to confirm than UTF-8.
-        Ok(()) => {
-            let damaged = !line.is_ascii() && std::str::from_utf8(line).is_err();
+        Ok(utf8) => {
+            let checked = utf8 == Utf8::Checked && json.len() == line.len();
+            let damaged = !checked && !line.is_ascii() && std::str::from_utf8(line).is_err();
             Some(f(&LineView::new(&extracted, env), damaged))
         }
         Err(_) => {

@@ -293,8 +293,9 @@ impl<'a> Skimmer<'a, '_> {
             }
         }
         let (len, integer) = number_len(rest).ok_or(Bail)?;
+        // The line was checked as UTF-8 whole; a number is ASCII, so on character boundaries.
+        let text = self.text.get(self.pos..self.pos + len).ok_or(Bail)?;
         self.pos += len;
-        let text = std::str::from_utf8(&rest[..len]).map_err(|_| Bail)?;
         Ok(Some(parse_number(text, integer)))
     }
 

@@ -6,6 +6,7 @@
 //! not allocate. Results outside 2000..=2100 are rejected because they almost always mean
 //! a wrong unit guess or a field that is not a timestamp at all.
 
+use std::cell::Cell;
 use std::io::Write;
 
 /// Nanoseconds since the Unix epoch, UTC.
@@ -164,28 +165,23 @@ fn parse_epoch(b: &[u8]) -> Option<Nanos> {
 }
 
 fn parse_rfc3339(b: &[u8]) -> Option<Nanos> {
-    let at = |i: usize, c: u8| (b.get(i) == Some(&c)).then_some(());
-    let year = num(b, 0, 4)?;
-    at(4, b'-')?;
-    let month = num(b, 5, 2)?;
-    at(7, b'-')?;
-    let day = num(b, 8, 2)?;
-    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+    // Lines come in time order, so most share the minute of the line before: its date and
+    // hour are compared, not parsed and checked against the calendar again.
+    let prefix: [u8; 16] = b.get(..16)?.try_into().ok()?;
+    let minute = match LAST_MINUTE.get() {
+        (text, seconds) if text == prefix => seconds,
+        _ => {
+            let seconds = minute_of(b)?;
+            LAST_MINUTE.set((prefix, seconds));
+            seconds
+        }
+    };
+    if b.get(16) != Some(&b':') {
         return None;
     }
-    let hour = num(b, 11, 2)?;
-    at(13, b':')?;
-    let min = num(b, 14, 2)?;
-    at(16, b':')?;
     let sec = num(b, 17, 2)?;
     // 60 is a leap second; it simply rolls into the next minute.
-    // chrono validates the calendar (month lengths, leap years).
-    let date = NaiveDate::from_ymd_opt(
-        i32::try_from(year).ok()?,
-        u32::try_from(month).ok()?,
-        u32::try_from(day).ok()?,
-    )?;
-    if hour > 23 || min > 59 || sec > 60 {
+    if sec > 60 {
         return None;
     }
     let mut rest = b.get(19..)?;
@@ -203,9 +199,42 @@ fn parse_rfc3339(b: &[u8]) -> Option<Nanos> {
         frac_ns = i128::from(f * NS_PER_SEC as i64 / p);
         rest = after;
     }
-    let days = i64::from(date.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE;
-    let secs = days * 86_400 + hour * 3600 + min * 60 + sec - parse_offset(rest)?;
+    let secs = minute + sec - parse_offset(rest)?;
     in_range(i128::from(secs) * NS_PER_SEC + frac_ns)
+}
+
+thread_local! {
+    /// The last minute [`parse_rfc3339`] read: its text (`YYYY-MM-DDTHH:MM`) and its start in
+    /// seconds since the epoch (UTC, before the offset).
+    static LAST_MINUTE: Cell<([u8; 16], i64)> = const { Cell::new(([0; 16], 0)) };
+}
+
+/// The start of the minute `YYYY-MM-DDTHH:MM` at the start of `b`, in seconds since the epoch;
+/// `None` unless it is a real date and time.
+fn minute_of(b: &[u8]) -> Option<i64> {
+    let at = |i: usize, c: u8| (b.get(i) == Some(&c)).then_some(());
+    let year = num(b, 0, 4)?;
+    at(4, b'-')?;
+    let month = num(b, 5, 2)?;
+    at(7, b'-')?;
+    let day = num(b, 8, 2)?;
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+        return None;
+    }
+    let hour = num(b, 11, 2)?;
+    at(13, b':')?;
+    let min = num(b, 14, 2)?;
+    // chrono validates the calendar (month lengths, leap years).
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(year).ok()?,
+        u32::try_from(month).ok()?,
+        u32::try_from(day).ok()?,
+    )?;
+    if hour > 23 || min > 59 {
+        return None;
+    }
+    let days = i64::from(date.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE;
+    Some(days * 86_400 + hour * 3600 + min * 60)
 }
 
 /// Offset east of UTC in seconds; an empty zone means UTC (the caller's documented choice).
@@ -237,6 +266,44 @@ fn num(b: &[u8], at: usize, len: usize) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_reads_the_same_whatever_was_read_before_it() {
+        let texts = [
+            "2026-11-20T10:00:01.5Z",
+            "2026-11-20T10:00:59,25+01:00",
+            "2026-11-20T10:00:60Z",
+            "2026-11-20T10:00:61Z",
+            "2026-11-20T10:00",
+            "2026-11-20T10:00:",
+            "2026-11-20T10:00:1",
+            "2026-11-20 10:00:02.000001-0530",
+            "2026-11-20t10:01:00z",
+            "2026-02-29T10:00:00Z",
+            "2028-02-29T10:00:00Z",
+            "2026-11-20T24:00:00Z",
+            "2026-11-20X10:00:00Z",
+        ];
+        let fresh = |t: &str| {
+            LAST_MINUTE.set(([0; 16], 0));
+            parse_time_text(t)
+        };
+        let expected: Vec<Option<Nanos>> = texts.iter().map(|t| fresh(t)).collect();
+        assert_eq!(expected[0], Some(1_795_168_801_500_000_000));
+        assert_eq!(
+            expected[1],
+            Some(1_795_168_859_250_000_000 - 3_600_000_000_000)
+        );
+        assert_eq!(expected[3], None);
+        assert_eq!(expected[9], None, "2026 is not a leap year");
+        assert!(expected[10].is_some());
+        for order in [texts.to_vec(), texts.iter().rev().copied().collect()] {
+            for t in order.iter().chain(order.iter()) {
+                let at = texts.iter().position(|x| x == t).unwrap_or_default();
+                assert_eq!(parse_time_text(t), expected[at], "{t}");
+            }
+        }
+    }
 
     #[test]
     fn times_pushed_as_bytes_read_as_chrono_formats_them() {
