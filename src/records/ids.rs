@@ -4,6 +4,7 @@
 //! decimal ids, B3 64-bit ids), or an opaque correlation string. Matching follows
 //! `log-formats.md` §10: a 64-bit-only id joins a 128-bit trace on its low half.
 
+use crate::records::hex::{parse_hex_u128, parse_hex_u64};
 use std::fmt;
 
 /// A span id: 64 bits, printed as 16 lowercase hex digits.
@@ -121,50 +122,6 @@ pub struct DecodedIds {
     pub span: Option<SpanId>,
     /// The parent the header names (B3, Jaeger, X-Ray `Parent=`).
     pub parent: Option<SpanId>,
-}
-
-/// The value of one hex digit.
-/// The value of each hex digit; 0xFF for every other byte.
-const HEX_VALUES: [u8; 256] = {
-    let mut table = [0xFF; 256];
-    let mut i = 0;
-    while i < 10 {
-        table[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        table[b'a' as usize + i] = 10 + i as u8;
-        table[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    table
-};
-
-/// Up to 16 hex digits as a u64; `None` if any byte is not a hex digit. Branch-free in the
-/// loop: invalid bytes are caught once at the end.
-fn parse_hex_u64(digits: &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    let mut invalid = 0u8;
-    for &b in digits {
-        let d = HEX_VALUES[usize::from(b)];
-        invalid |= d;
-        value = (value << 4) | u64::from(d & 0x0F);
-    }
-    (invalid & 0xF0 == 0).then_some(value)
-}
-
-/// Parses up to 32 hex digits; `None` for anything else. (Every line of a full scan has an
-/// id: two u64 halves are several times faster than `from_str_radix`.)
-fn parse_hex_u128(s: &str) -> Option<u128> {
-    let b = s.as_bytes();
-    if b.is_empty() || b.len() > 32 {
-        return None;
-    }
-    let split = b.len().saturating_sub(16);
-    let high = parse_hex_u64(&b[..split])?;
-    let low = parse_hex_u64(&b[split..])?;
-    Some(u128::from(high) << 64 | u128::from(low))
 }
 
 /// Strips the dashes of a `8-4-4-4-12` GUID; other strings come back unchanged.

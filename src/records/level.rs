@@ -76,7 +76,33 @@ const NAMES: &[(&str, Level)] = &[
 /// different field's value. Unknown → None. CLEF's absent `@l` meaning Information is the
 /// caller's rule, not this function's.
 pub fn level_from_text(s: &str) -> Option<Level> {
-    let base = strip_suffix(s.as_bytes().trim_ascii());
+    // A file spells a handful of levels, most lines the same as the line before: compared
+    // with the last one read, not looked up among the names again.
+    let text = s.as_bytes();
+    let (last, last_len, last_level) = LAST_LEVEL.get();
+    if last.get(..last_len) == Some(text) {
+        return last_level;
+    }
+    let level = level_by_name(text);
+    let mut remembered = [0; LAST_LEVEL_CAPACITY];
+    if let Some(place) = remembered.get_mut(..text.len()) {
+        place.copy_from_slice(text);
+        LAST_LEVEL.set((remembered, text.len(), level));
+    }
+    level
+}
+
+/// The longest level text [`LAST_LEVEL`] remembers.
+const LAST_LEVEL_CAPACITY: usize = 16;
+
+thread_local! {
+    /// The last level text a thread read and its level (`usize::MAX` long: none yet).
+    static LAST_LEVEL: std::cell::Cell<([u8; LAST_LEVEL_CAPACITY], usize, Option<Level>)> =
+        const { std::cell::Cell::new(([0; LAST_LEVEL_CAPACITY], usize::MAX, None)) };
+}
+
+fn level_by_name(text: &[u8]) -> Option<Level> {
+    let base = strip_suffix(text.trim_ascii());
     NAMES
         .iter()
         .find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(base))
@@ -159,6 +185,30 @@ mod tests {
     use super::Level::*;
     use super::NumericLevelScale::*;
     use super::*;
+
+    #[test]
+    fn a_level_reads_the_same_whatever_was_read_before_it() {
+        let texts = [
+            "info",
+            "info",
+            "INFO",
+            "nope",
+            "nope",
+            "",
+            " error ",
+            "error",
+            "informational",
+            "a very long level name indeed",
+            "warn",
+            "",
+            "info",
+        ];
+        for order in [texts.to_vec(), texts.iter().rev().copied().collect()] {
+            for t in order.iter().chain(order.iter()) {
+                assert_eq!(level_from_text(t), level_by_name(t.as_bytes()), "{t:?}");
+            }
+        }
+    }
 
     #[test]
     fn text() {

@@ -15,6 +15,7 @@ pub mod envelope;
 pub mod extract;
 pub mod fields;
 pub mod geometry;
+mod hex;
 pub mod ids;
 pub mod level;
 pub mod lines;
