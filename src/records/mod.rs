@@ -14,6 +14,7 @@ pub mod duration;
 pub mod envelope;
 pub mod extract;
 pub mod fields;
+mod float_epoch;
 pub mod geometry;
 mod hex;
 pub mod ids;

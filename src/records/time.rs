@@ -14,6 +14,8 @@ pub type Nanos = i64;
 
 use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat};
 
+use crate::records::float_epoch::shortest_seconds;
+
 const NS_PER_SEC: i128 = 1_000_000_000;
 /// 2000-01-01T00:00:00Z.
 const MIN_NS: i128 = 946_684_800 * NS_PER_SEC;
@@ -58,6 +60,9 @@ pub fn epoch_float_to_nanos(v: f64) -> Option<Nanos> {
     // Also rejects NaN; the upper bound keeps the decimal form short and exponent-free.
     if !(1.0..1e21).contains(&v) {
         return None;
+    }
+    if let Some((seconds, nanos)) = shortest_seconds(v) {
+        return in_range(i128::from(seconds) * NS_PER_SEC + i128::from(nanos));
     }
     let mut buf = [0u8; 64];
     let mut w = &mut buf[..];
