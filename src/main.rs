@@ -82,13 +82,13 @@ fn fail(e: &anyhow::Error) -> ExitCode {
 /// The man page: clap_mangen's sections, with the text after the options under EXIT STATUS
 /// and EXAMPLES (clap_mangen would file it under "EXTRA").
 fn write_man(cmd: clap::Command, out: &mut dyn Write) -> io::Result<()> {
-    let man = clap_mangen::Man::new(cmd);
+    let man = clap_mangen::Man::new(cmd.clone());
     man.render_title(out)?;
     man.render_name_section(out)?;
     man.render_synopsis_section(out)?;
     man.render_description_section(out)?;
     man.render_options_section(out)?;
-    man.render_subcommands_section(out)?;
+    write_man_subcommands(&cmd, out)?;
     writeln!(out, ".SH \"EXIT STATUS\"")?;
     writeln!(out, "{}", tracegrep::cli::EXIT_STATUS)?;
     writeln!(out, ".SH EXAMPLES")?;
@@ -99,6 +99,57 @@ fn write_man(cmd: clap::Command, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out, ".fi")?;
     man.render_version_section(out)
+}
+
+/// The subcommands, each whole on this page: clap_mangen would only point to a page of its
+/// own (`tracegrep-mcp(1)`), which is not installed.
+fn write_man_subcommands(cmd: &clap::Command, out: &mut dyn Write) -> io::Result<()> {
+    use clap_mangen::roff::{bold, italic, roman, Roff};
+    let mut roff = Roff::default();
+    let subcommands: Vec<&clap::Command> =
+        cmd.get_subcommands().filter(|s| !s.is_hide_set()).collect();
+    if subcommands.is_empty() {
+        return Ok(());
+    }
+    roff.control("SH", ["SUBCOMMANDS"]);
+    for sub in subcommands {
+        roff.control("TP", []);
+        let mut usage = vec![bold(format!("tracegrep {}", sub.get_name()))];
+        let name_of = |arg: &clap::Arg| match arg.get_value_names() {
+            Some([name, ..]) => name.to_string(),
+            _ => arg.get_id().as_str().to_uppercase(),
+        };
+        for arg in sub.get_positionals() {
+            let name = name_of(arg);
+            let many = if arg.get_num_args().is_some_and(|n| n.max_values() > 1) {
+                "..."
+            } else {
+                ""
+            };
+            usage.extend([roman(" ["), italic(name), roman(format!("]{many}"))]);
+        }
+        roff.text(usage);
+        if let Some(about) = sub.get_long_about().or_else(|| sub.get_about()) {
+            roff.control("IP", []);
+            roff.text([roman(about.to_string())]);
+        }
+        for arg in sub.get_positionals() {
+            if let Some(help) = arg.get_long_help().or_else(|| arg.get_help()) {
+                roff.control("IP", []);
+                roff.text([italic(name_of(arg)), roman(": "), roman(help.to_string())]);
+            }
+        }
+        // The text after the help holds examples: lines kept as they are.
+        if let Some(after) = sub.get_after_long_help().or_else(|| sub.get_after_help()) {
+            roff.control("IP", []);
+            roff.control("nf", []);
+            for line in after.to_string().lines() {
+                roff.text([roman(line)]);
+            }
+            roff.control("fi", []);
+        }
+    }
+    roff.to_writer(out)
 }
 
 fn generate(what: Generate, out: &mut dyn Write) -> io::Result<()> {

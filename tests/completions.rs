@@ -33,3 +33,18 @@ fn completions_and_man_page_match_the_cli() {
         stale.join(", ")
     );
 }
+
+#[test]
+fn the_man_page_describes_each_subcommand_itself() {
+    let out = run(tracegrep().args(["--generate", "man"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("\\fBtracegrep mcp\\fR [\\fIPATH\\fR]..."),
+        "the mcp subcommand's usage is on the page"
+    );
+    assert!(
+        !out.stdout.contains("tracegrep\\-mcp(1)"),
+        "no page of its own is installed to point to"
+    );
+}
