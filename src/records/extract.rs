@@ -180,25 +180,22 @@ pub fn extract_into<'a>(
     table: &FieldTable,
     out: &mut Extracted<'a>,
 ) -> Result<Utf8, NotJson> {
-    if skim_into(line, table, 0, out).is_ok() {
-        return Ok(Utf8::Checked);
-    }
-    *out = Extracted::default();
-    parse_at_depth(line, table, 0, out).map(|()| Utf8::Unknown)
+    extract_at_depth(line, table, 0, out)
 }
 
 /// The skimmer first; serde_json, the reference parser, for what the skimmer declines.
+#[inline(always)]
 fn extract_at_depth<'a>(
     line: &'a [u8],
     table: &FieldTable,
     depth: u8,
     out: &mut Extracted<'a>,
-) -> Result<(), NotJson> {
+) -> Result<Utf8, NotJson> {
     if skim_into(line, table, depth, out).is_ok() {
-        return Ok(());
+        return Ok(Utf8::Checked);
     }
     *out = Extracted::default();
-    parse_at_depth(line, table, depth, out)
+    parse_at_depth(line, table, depth, out).map(|()| Utf8::Unknown)
 }
 
 /// The reference path: serde_json walks the whole line.

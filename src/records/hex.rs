@@ -83,20 +83,14 @@ mod tests {
 
     #[test]
     fn eight_digits_at_a_time_read_as_one_at_a_time() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::records::random_u64s(0x9E37_79B9_7F4A_7C15);
         let hex = b"0123456789abcdefABCDEF";
         for _ in 0..200_000 {
             let mut digits: Vec<u8> = (0..16)
                 .map(|_| hex[(next() % hex.len() as u64) as usize])
                 .collect();
             // Now and then one byte of any value, anywhere.
-            if next() % 2 == 0 {
+            if next().is_multiple_of(2) {
                 let at = (next() % 16) as usize;
                 digits[at] = next() as u8;
             }

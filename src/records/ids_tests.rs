@@ -237,12 +237,10 @@ fn shortcuts_for_common_spellings_agree_with_the_general_parsers() {
         format!("00-{trace}-{}-01", "0".repeat(16)),
     ];
     // Every one-byte change of the common spellings: other bytes, spaces, dashes, slashes.
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = crate::records::random_u64s(0x9E37_79B9_7F4A_7C15);
     for base in values.clone() {
         for _ in 0..2_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = next();
             let mut bytes = base.clone().into_bytes();
             let at = (x >> 8) as usize % bytes.len();
             bytes[at] = b" -/gG0aF\t"[(x % 9) as usize];

@@ -134,6 +134,18 @@ pub struct Decoded {
     pub extras: Vec<(u8, String)>,
 }
 
+/// A repeatable stream of random numbers for tests (xorshift64 from `seed`, not 0).
+#[cfg(test)]
+pub(crate) fn random_u64s(seed: u64) -> impl FnMut() -> u64 {
+    let mut x = seed;
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

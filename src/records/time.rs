@@ -323,12 +323,9 @@ mod tests {
             i64::MAX,
             i64::MIN,
         ];
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = crate::records::random_u64s(0x9E37_79B9_7F4A_7C15);
         for _ in 0..10_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            instants.push((x % 5_000_000_000_000_000_000) as i64);
+            instants.push((next() % 5_000_000_000_000_000_000) as i64);
         }
         for t in instants {
             let mut out = Vec::new();

@@ -48,8 +48,10 @@ fn slot_mut(chunks: &mut [Vec<Slot>], at: u32) -> &mut Slot {
     &mut chunks[at as usize / CHUNK][at as usize % CHUNK]
 }
 
+/// The key in slot `at`; `None` for an empty slot or one past the end.
 fn key_at(chunks: &[Vec<Slot>], at: u32) -> Option<&TraceKey> {
-    slot(chunks, at).as_ref().map(|(k, _)| k)
+    let chunk = chunks.get(at as usize / CHUNK)?;
+    chunk.get(at as usize % CHUNK)?.as_ref().map(|(k, _)| k)
 }
 
 impl TraceStore {
@@ -63,12 +65,6 @@ impl TraceStore {
         self.index
             .find(hash(key), |&at| key_at(chunks, at) == Some(key))
             .copied()
-    }
-
-    /// The key in slot `at`, if the slot exists and holds a trace.
-    fn key_of_slot(&self, at: u32) -> Option<&TraceKey> {
-        let chunk = self.chunks.get(at as usize / CHUNK)?;
-        chunk.get(at as usize % CHUNK)?.as_ref().map(|(k, _)| k)
     }
 
     /// Whether `key` is here.
@@ -90,7 +86,7 @@ impl TraceStore {
 
     /// The trace `key`, made empty if new.
     pub(crate) fn get_or_default(&mut self, key: &TraceKey) -> &mut TraceAcc {
-        let at = if self.key_of_slot(self.last) == Some(key) {
+        let at = if key_at(&self.chunks, self.last) == Some(key) {
             self.last
         } else {
             match self.find(key) {
