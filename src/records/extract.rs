@@ -11,7 +11,7 @@ use std::mem::ManuallyDrop;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::records::fields::{Alias, FieldTable, Role, Slot, SLOT_COUNT};
+use crate::records::fields::{FieldTable, PathInfo, Role, Slot, SLOT_COUNT};
 use crate::records::skim::skim_into;
 
 /// How deep JSON carried inside strings is unwrapped.
@@ -253,14 +253,15 @@ pub(crate) struct FoundAlias {
 }
 
 impl FoundAlias {
-    /// `alias` as found at `path` in a record `depth` envelopes deep.
-    #[inline]
-    pub(crate) fn new(alias: Alias, depth: u8, path: &[u8]) -> FoundAlias {
-        FoundAlias {
+    /// The alias of a path the table describes as `info`, found in a record `depth`
+    /// envelopes deep.
+    #[inline(always)]
+    pub(crate) fn new(info: PathInfo, depth: u8) -> Option<FoundAlias> {
+        info.alias.map(|alias| FoundAlias {
             role: alias.role,
             rank: i32::from(alias.rank) - i32::from(depth) * DEPTH_RANK_STEP,
-            clef_time: path == b"@t",
-        }
+            clef_time: info.clef_time,
+        })
     }
 }
 
@@ -281,7 +282,7 @@ pub(crate) fn take_scalar<'a>(
 }
 
 /// Offers a string; an envelope field holding a JSON object is unwrapped instead.
-#[inline]
+#[inline(always)]
 pub(crate) fn take_string<'a>(
     out: &mut Extracted<'a>,
     table: &FieldTable,
@@ -295,17 +296,27 @@ pub(crate) fn take_string<'a>(
         ..
     }) = alias
     {
-        let trimmed = text.trim_start();
-        if trimmed.starts_with('{') && depth < MAX_ENVELOPE_DEPTH {
-            if let Some(inner) = extract_inner(trimmed, table, depth + 1) {
-                out.unwrapped = true;
-                out.absorb(inner);
-                return;
-            }
+        if unwrap_envelope(out, table, depth, &text) {
+            return;
         }
     }
     out.owns |= matches!(text, Cow::Owned(_));
     take_scalar(out, alias, extra, Scalar::Str(text));
+}
+
+/// Takes the record an envelope string holds, if it holds one (out of line: most values
+/// are not envelopes, and the walk's hot path stays small).
+#[inline(never)]
+fn unwrap_envelope(out: &mut Extracted<'_>, table: &FieldTable, depth: u8, text: &str) -> bool {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') && depth < MAX_ENVELOPE_DEPTH {
+        if let Some(inner) = extract_inner(trimmed, table, depth + 1) {
+            out.unwrapped = true;
+            out.absorb(inner);
+            return true;
+        }
+    }
+    false
 }
 
 /// A value at some path: recorded if the path is an alias, descended into if aliases lie below.
@@ -408,9 +419,7 @@ impl<'de, 't, 'o> Visitor<'de> for Node<'t, 'o, 'de> {
             }
             self.path.push_str(&key);
             let info = self.table.lookup(self.path).unwrap_or_default();
-            let alias = info
-                .alias
-                .map(|a| FoundAlias::new(a, self.depth, self.path.as_bytes()));
+            let alias = FoundAlias::new(info, self.depth);
             let (descend, extra) = (info.prefix, info.extra);
             if alias.is_some() || descend || extra.is_some() {
                 map.next_value_seed(Node {

@@ -201,6 +201,9 @@ pub struct PathInfo {
     pub prefix: bool,
     /// The index of an extra path (`--where`).
     pub extra: Option<u8>,
+    /// The path is Seq's `@t`, whose time the decoder reads with CLEF's rules; kept here so
+    /// the walkers need not compare the path of every value they record.
+    pub clef_time: bool,
 }
 
 /// The lookup table the extractor walks with: leaf paths and the prefixes leading to them.
@@ -328,6 +331,7 @@ impl FieldTable {
         let info = self.paths.entry(path.as_bytes().into()).or_default();
         if info.alias.is_none() {
             info.alias = Some(alias);
+            info.clef_time = path == "@t";
         }
         self.insert_prefixes(path);
     }

@@ -185,14 +185,6 @@ impl<'a> Skimmer<'a, '_> {
         self.table.lookup_bytes(&self.path[..len])
     }
 
-    /// The path of the value at hand.
-    fn current_path(&self) -> &[u8] {
-        match self.top_key {
-            Some((start, end)) => &self.bytes[start..end],
-            None => &self.path[..self.path_len],
-        }
-    }
-
     /// Before descending below a top-level key, its path goes into the buffer.
     fn spell_out_top_key(&mut self) -> Result<(), Bail> {
         if let Some((start, end)) = self.top_key.take() {
@@ -218,6 +210,7 @@ impl<'a> Skimmer<'a, '_> {
             alias: None,
             prefix: true,
             extra: None,
+            clef_time: false,
         };
         loop {
             self.whitespace();
@@ -275,8 +268,7 @@ impl<'a> Skimmer<'a, '_> {
 
     #[inline]
     fn alias(&self, info: PathInfo) -> Option<FoundAlias> {
-        info.alias
-            .map(|a| FoundAlias::new(a, self.depth, self.current_path()))
+        FoundAlias::new(info, self.depth)
     }
 
     /// A number, `true`, `false` or `null` (`None`).
