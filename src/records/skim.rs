@@ -229,6 +229,7 @@ impl<'a> Skimmer<'a, '_> {
 
     /// A value at a path the table knows: recorded if it is a leaf alias or extra, walked if
     /// aliases lie below it.
+    #[inline(always)]
     fn value(&mut self, info: PathInfo, out: &mut Extracted<'a>) -> Result<(), Bail> {
         let wanted = info.alias.is_some() || info.extra.is_some();
         match self.peek() {
@@ -293,6 +294,7 @@ impl<'a> Skimmer<'a, '_> {
 
     /// A string starting at the current `"`: returns the bounds of its contents and whether it
     /// holds escapes. Control characters (invalid JSON) hand the line to serde.
+    #[inline(always)]
     fn string(&mut self) -> Result<(usize, usize, bool), Bail> {
         let start = self.pos + 1;
         let mut i = start;
