@@ -35,7 +35,7 @@ pub fn skim_into<'a>(
     // Validated once: every string the walk borrows is then a slice of this `str` between
     // ASCII quotes, so always on character boundaries. Lines with invalid UTF-8 (rare) go to
     // serde, which decides what they hold.
-    let text = std::str::from_utf8(line).map_err(|_| Bail)?;
+    let text = simdutf8::basic::from_utf8(line).map_err(|_| Bail)?;
     let skim = |shape: Option<&mut Shape>, out: &mut Extracted<'a>| {
         let mut skim = Skimmer {
             bytes: line,
