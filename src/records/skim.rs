@@ -373,30 +373,66 @@ impl<'a> Skimmer<'a, '_> {
     }
 }
 
-/// The offset of the first `"`, `\` or control character, eight bytes at a time.
+/// The offset of the first `"`, `\` or control character: sixteen bytes per step in two
+/// words, then a word, then the last eight bytes as one word that may overlap bytes already
+/// seen (they held none, so its first hit is a new one); byte by byte only in a slice shorter
+/// than eight.
+#[inline(always)]
 fn special_byte_offset(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default());
     let mut i = 0;
-    while i + 8 <= bytes.len() {
-        let word = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        // A lane is flagged when it is zero (the byte matched) or below 0x20; bytes ≥ 0x80
-        // are masked out by `!word`, so UTF-8 text never flags.
-        let hits = (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (word.wrapping_sub(ONES * 0x20) & !word);
-        let hits = hits & HIGHS;
+    while i + 16 <= bytes.len() {
+        let (low, high) = (special_lanes(word(i)), special_lanes(word(i + 8)));
+        if low | high != 0 {
+            return Some(if low != 0 {
+                i + first_lane(low)
+            } else {
+                i + 8 + first_lane(high)
+            });
+        }
+        i += 16;
+    }
+    if i + 8 <= bytes.len() {
+        let hits = special_lanes(word(i));
         if hits != 0 {
-            return Some(i + (hits.trailing_zeros() / 8) as usize);
+            return Some(i + first_lane(hits));
         }
         i += 8;
     }
-    bytes[i..]
+    if i == bytes.len() {
+        return None;
+    }
+    if i >= 8 {
+        // Fewer than eight bytes left, after at least eight without a hit.
+        let last = bytes.len() - 8;
+        let hits = special_lanes(word(last));
+        return (hits != 0).then(|| last + first_lane(hits));
+    }
+    bytes
         .iter()
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|p| i + p)
+}
+
+/// The high bit of each byte of `word` that is `"`, `\` or below 0x20.
+#[inline(always)]
+fn special_lanes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    // A lane is flagged when it is zero (the byte matched) or below 0x20; bytes ≥ 0x80 are
+    // masked out by `!word`, so UTF-8 text never flags. Borrows only run upwards, so the
+    // lowest flagged lane is always a true one.
+    ((quote.wrapping_sub(ONES) & !quote)
+        | (backslash.wrapping_sub(ONES) & !backslash)
+        | (word.wrapping_sub(ONES * 0x20) & !word))
+        & HIGHS
+}
+
+/// The index of the lowest flagged lane.
+#[inline(always)]
+fn first_lane(hits: u64) -> usize {
+    (hits.trailing_zeros() / 8) as usize
 }
 
 /// The length of the JSON number at the start of `bytes` and whether it is an integer.
@@ -458,7 +494,7 @@ mod tests {
 
     #[test]
     fn special_bytes_are_found_in_every_lane() {
-        for len in 0..20 {
+        for len in 0..40 {
             for at in 0..len {
                 for special in [b'"', b'\\', b'\n', 0u8, 0x1f] {
                     let mut bytes = vec![b'a'; len];
@@ -472,6 +508,30 @@ mod tests {
             }
             let plain: Vec<u8> = "é€ aZ~\u{7f}".bytes().cycle().take(len).collect();
             assert_eq!(special_byte_offset(&plain), None);
+        }
+    }
+
+    #[test]
+    fn the_first_special_byte_is_found_whatever_follows() {
+        let alphabet = [b'a', b'"', b'\\', b'\n', 0x1f, 0xc3, 0xa9, b' ', 0x7f, 0x80];
+        let mut random = crate::records::random_u64s(19);
+        for _ in 0..20_000 {
+            let len = (random() % 48) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    // Mostly plain text, so that hits land in every lane of every step.
+                    let r = random();
+                    if r.is_multiple_of(6) {
+                        alphabet[(r / 6 % alphabet.len() as u64) as usize]
+                    } else {
+                        b'a'
+                    }
+                })
+                .collect();
+            let naive = bytes
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            assert_eq!(special_byte_offset(&bytes), naive, "{bytes:?}");
         }
     }
 
