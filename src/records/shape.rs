@@ -3,8 +3,9 @@
 //! with the same keys in the same order.
 //!
 //! The skimmer asks the shape first: when the bytes at hand are exactly the next learned key
-//! (quotes included, so no escape and no longer key can match), the key's string scan and its
-//! table lookup are skipped. Anything else is read and looked up as before and relearned from
+//! with its quotes, its colon and the spaces after it as the last line wrote them (so no
+//! escape and no longer key can match), the key's string scan, its table lookup and the
+//! punctuation after it are skipped. Anything else is read and looked up as before and relearned from
 //! there on. The walk itself is unchanged, so a wrong guess costs a comparison, never a wrong
 //! answer.
 
@@ -22,7 +23,8 @@ use crate::records::fields::{FieldTable, PathInfo};
 pub(crate) struct Shape {
     /// The [`FieldTable::generation`] the answers came from.
     table: u64,
-    /// Each key with its quotes (`"trace_id"`), back to back.
+    /// Each key with its quotes, its colon and the whitespace after it, as last seen
+    /// (`"trace_id":`), back to back.
     needles: Vec<u8>,
     /// Node `n + 1` is key `n`: where its needle starts and ends in `needles`, and the
     /// table's answer.
@@ -57,8 +59,24 @@ pub(crate) const START: Node = 0;
 struct Key {
     start: u32,
     end: u32,
+    /// The key's own length, without quotes.
+    len: u32,
     info: Option<PathInfo>,
 }
+
+/// A key the shape guessed right: its node, how many bytes it took up to its value, its
+/// length without quotes, and what the table says of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Guess {
+    pub(crate) node: Node,
+    pub(crate) needle_len: usize,
+    pub(crate) key_len: usize,
+    pub(crate) info: Option<PathInfo>,
+}
+
+/// Needle bytes a shape holds before it starts over (a key respelled with other spaces is
+/// appended, not rewritten in place).
+const MAX_NEEDLE_BYTES: usize = 1 << 16;
 
 /// How many keys a shape holds (nodes are bytes); when a thread meets more, it starts over.
 const MAX_KEYS: usize = 255;
@@ -78,14 +96,9 @@ fn key_hash(key: &[u8]) -> u8 {
 }
 
 impl Shape {
-    /// A key that followed `prev` before, if `rest` starts with it: its node, its needle's
-    /// length and what the table says of it.
+    /// A key that followed `prev` before, if `rest` starts with it as last spelled.
     #[inline]
-    pub(crate) fn predict(
-        &mut self,
-        prev: Node,
-        rest: &[u8],
-    ) -> Option<(Node, usize, Option<PathInfo>)> {
+    pub(crate) fn predict(&mut self, prev: Node, rest: &[u8]) -> Option<Guess> {
         let followers = *self.next.get(usize::from(prev))?;
         for (rank, node) in followers.into_iter().enumerate() {
             let key = usize::from(node)
@@ -96,39 +109,62 @@ impl Shape {
                 if rank == 1 {
                     self.next[usize::from(prev)] = [node, followers[0]];
                 }
-                return Some((node, needle.len(), key.info));
+                return Some(Guess {
+                    node,
+                    needle_len: needle.len(),
+                    key_len: key.len as usize,
+                    info: key.info,
+                });
             }
         }
         None
     }
 
-    /// `key` (without quotes) followed `prev`: remembered as its successor. Returns the key's
-    /// node.
-    pub(crate) fn learn(&mut self, prev: Node, key: &[u8], info: Option<PathInfo>) -> Node {
+    /// `key` (without quotes) followed `prev`, spelled `needle` (from its opening quote to its
+    /// value): remembered as its successor. Returns the key's node.
+    pub(crate) fn learn(
+        &mut self,
+        prev: Node,
+        key: &[u8],
+        needle: &[u8],
+        info: Option<PathInfo>,
+    ) -> Node {
+        debug_assert!(needle.len() >= key.len() + 2 && needle[1..=key.len()] == *key);
         if self.next.is_empty() {
             self.next.push([START; 2]);
         }
+        if self.needles.len() + needle.len() > MAX_NEEDLE_BYTES {
+            self.forget();
+            return START;
+        }
         let slot = usize::from(key_hash(key));
         let known = usize::from(self.by_hash[slot]).checked_sub(1).filter(|&k| {
-            let needle = &self.needles[self.keys[k].start as usize..self.keys[k].end as usize];
-            &needle[1..needle.len() - 1] == key
+            let Key { start, len, .. } = self.keys[k];
+            let spelled = &self.needles[start as usize + 1..(start + 1 + len) as usize];
+            spelled == key
         });
         let node = match known {
-            Some(index) => index + 1,
+            Some(index) => {
+                let Key { start, end, .. } = self.keys[index];
+                if &self.needles[start as usize..end as usize] != needle {
+                    // Respelled (other spaces around the colon): the new spelling is guessed.
+                    self.keys[index].start = self.needles.len() as u32;
+                    self.needles.extend_from_slice(needle);
+                    self.keys[index].end = self.needles.len() as u32;
+                }
+                index + 1
+            }
             None => {
-                if self.keys.len() == MAX_KEYS
-                    || self.needles.len() + key.len() + 2 > u32::MAX as usize
-                {
+                if self.keys.len() == MAX_KEYS {
                     self.forget();
                     return START;
                 }
                 let start = self.needles.len() as u32;
-                self.needles.push(b'"');
-                self.needles.extend_from_slice(key);
-                self.needles.push(b'"');
+                self.needles.extend_from_slice(needle);
                 self.keys.push(Key {
                     start,
                     end: self.needles.len() as u32,
+                    len: key.len() as u32,
                     info,
                 });
                 self.next.push([START; 2]);
@@ -154,7 +190,7 @@ impl Shape {
 }
 
 /// Whether `bytes` starts with `needle` (2 to a few dozen bytes), without a call to memcmp:
-/// two overlapping word loads cover needles up to 16 bytes.
+/// overlapping word loads cover needles up to 32 bytes.
 #[inline]
 fn starts_with(bytes: &[u8], needle: &[u8]) -> bool {
     let n = needle.len();
@@ -166,6 +202,12 @@ fn starts_with(bytes: &[u8], needle: &[u8]) -> bool {
     let half =
         |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or_default());
     match n {
+        17..=32 => {
+            word(bytes, 0) == word(needle, 0)
+                && word(bytes, 8) == word(needle, 8)
+                && word(bytes, n - 16) == word(needle, n - 16)
+                && word(bytes, n - 8) == word(needle, n - 8)
+        }
         8..=16 => word(bytes, 0) == word(needle, 0) && word(bytes, n - 8) == word(needle, n - 8),
         4..=7 => half(bytes, 0) == half(needle, 0) && half(bytes, n - 4) == half(needle, n - 4),
         _ => &bytes[..n] == needle,
@@ -199,36 +241,64 @@ mod tests {
     fn a_key_is_predicted_only_when_its_exact_bytes_follow_the_same_key() {
         let info = Some(PathInfo::default());
         let mut shape = Shape::default();
-        let time = shape.learn(START, b"time", None);
-        let trace = shape.learn(time, b"trace_id", info);
-        assert_eq!(shape.predict(START, b"\"time\":1"), Some((time, 6, None)));
+        let guess = |node, needle_len, key_len, info| {
+            Some(Guess {
+                node,
+                needle_len,
+                key_len,
+                info,
+            })
+        };
+        let time = shape.learn(START, b"time", b"\"time\":", None);
+        let trace = shape.learn(time, b"trace_id", b"\"trace_id\":", info);
+        assert_eq!(shape.predict(START, b"\"time\":1"), guess(time, 7, 4, None));
         assert_eq!(
             shape.predict(time, b"\"trace_id\":\"a\""),
-            Some((trace, 10, info))
+            guess(trace, 11, 8, info)
         );
         assert_eq!(shape.predict(time, b"\"trace_idx\":\"a\""), None);
+        assert_eq!(shape.predict(time, b"\"trace_id\" :\"a\""), None);
         assert_eq!(shape.predict(time, b"\"trace_i"), None);
-        assert_eq!(shape.predict(trace, b"\"x\""), None);
+        assert_eq!(shape.predict(trace, b"\"x\":"), None);
         // An optional key in between: learned, and the key after it is found again.
-        let error = shape.learn(time, b"error", None);
-        assert_eq!(shape.learn(error, b"trace_id", info), trace);
+        let error = shape.learn(time, b"error", b"\"error\":", None);
+        assert_eq!(
+            shape.learn(error, b"trace_id", b"\"trace_id\":", info),
+            trace
+        );
         assert_eq!(
             shape.predict(error, b"\"trace_id\":1"),
-            Some((trace, 10, info))
+            guess(trace, 11, 8, info)
         );
-        assert_eq!(shape.predict(time, b"\"error\":1"), Some((error, 7, None)));
+        assert_eq!(
+            shape.predict(time, b"\"error\":1"),
+            guess(error, 8, 5, None)
+        );
         // Both followers of `time` are guessed; a third pushes the older out.
         assert_eq!(
             shape.predict(time, b"\"trace_id\":1"),
-            Some((trace, 10, info))
+            guess(trace, 11, 8, info)
         );
-        let level = shape.learn(time, b"level", None);
-        assert_eq!(shape.predict(time, b"\"level\":1"), Some((level, 7, None)));
+        let level = shape.learn(time, b"level", b"\"level\":", None);
+        assert_eq!(
+            shape.predict(time, b"\"level\":1"),
+            guess(level, 8, 5, None)
+        );
         assert_eq!(
             shape.predict(time, b"\"trace_id\":1"),
-            Some((trace, 10, info))
+            guess(trace, 11, 8, info)
         );
         assert_eq!(shape.predict(time, b"\"error\":1"), None);
+        // Respelled with spaces: the same key, guessed as last spelled.
+        assert_eq!(
+            shape.learn(level, b"trace_id", b"\"trace_id\" : ", info),
+            trace
+        );
+        assert_eq!(shape.predict(level, b"\"trace_id\":1"), None);
+        assert_eq!(
+            shape.predict(level, b"\"trace_id\" : 1"),
+            guess(trace, 13, 8, info)
+        );
     }
 
     #[test]

@@ -115,6 +115,9 @@ impl<'a> Skimmer<'a, '_> {
             let info = match self.predicted_key(top, prev) {
                 Some((node, info)) => {
                     prev = node;
+                    // Past the colon and the spaces the guess spelled; more spaces than the
+                    // last line had are still whitespace.
+                    self.whitespace();
                     info
                 }
                 None => {
@@ -126,14 +129,15 @@ impl<'a> Skimmer<'a, '_> {
                         return Err(Bail);
                     }
                     let info = self.push_key(base, start, end);
+                    self.expect(b':')?;
+                    self.whitespace();
                     if let (true, Some(shape)) = (top, self.shape.as_deref_mut()) {
-                        prev = shape.learn(prev, &self.bytes[start..end], info);
+                        let needle = &self.bytes[start - 1..self.pos];
+                        prev = shape.learn(prev, &self.bytes[start..end], needle, info);
                     }
                     info
                 }
             };
-            self.expect(b':')?;
-            self.whitespace();
             match info {
                 Some(info) => self.value(info, out)?,
                 None => self.skip_value()?,
@@ -152,18 +156,18 @@ impl<'a> Skimmer<'a, '_> {
         }
     }
 
-    /// The top-level key at hand if it is the one the shape expects there (then read past,
-    /// and the current top-level key): what the table says of it.
+    /// The top-level key at hand if it is the one the shape expects there (then read past up
+    /// to its value, and the current top-level key): what the table says of it.
     #[inline]
     fn predicted_key(&mut self, top: bool, prev: Node) -> Option<(Node, Option<PathInfo>)> {
         if !top {
             return None;
         }
         let shape = self.shape.as_deref_mut()?;
-        let (node, len, info) = shape.predict(prev, &self.bytes[self.pos..])?;
-        self.top_key = Some((self.pos + 1, self.pos + len - 1));
-        self.pos += len;
-        Some((node, info))
+        let guess = shape.predict(prev, &self.bytes[self.pos..])?;
+        self.top_key = Some((self.pos + 1, self.pos + 1 + guess.key_len));
+        self.pos += guess.needle_len;
+        Some((guess.node, guess.info))
     }
 
     /// Appends the key at `start..end` to the path and looks the path up; `None` when nothing
