@@ -94,7 +94,12 @@ impl<'a> Extracted<'a> {
 
     #[inline(always)]
     fn offer(&mut self, role: Role, rank: i32, clef_time: bool, value: Scalar<'a>) {
-        let at = role.slot() as usize;
+        self.offer_at(role.slot() as usize, role, rank, clef_time, value);
+    }
+
+    /// [`Extracted::offer`] with the role's slot already known.
+    #[inline(always)]
+    fn offer_at(&mut self, at: usize, role: Role, rank: i32, clef_time: bool, value: Scalar<'a>) {
         let slot = &mut self.slots[at];
         if slot.as_ref().is_none_or(|f| rank < f.rank) {
             self.filled |= 1 << at;
@@ -248,6 +253,7 @@ fn extract_inner(text: &str, table: &FieldTable, depth: u8) -> Option<Extracted<
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FoundAlias {
     role: Role,
+    slot: u8,
     rank: i32,
     clef_time: bool,
 }
@@ -259,6 +265,7 @@ impl FoundAlias {
     pub(crate) fn new(info: PathInfo, depth: u8) -> Option<FoundAlias> {
         info.alias.map(|alias| FoundAlias {
             role: alias.role,
+            slot: info.slot,
             rank: i32::from(alias.rank) - i32::from(depth) * DEPTH_RANK_STEP,
             clef_time: info.clef_time,
         })
@@ -277,7 +284,7 @@ pub(crate) fn take_scalar<'a>(
         out.extras.push((i, value.clone()));
     }
     if let Some(a) = alias {
-        out.offer(a.role, a.rank, a.clef_time, value);
+        out.offer_at(usize::from(a.slot), a.role, a.rank, a.clef_time, value);
     }
 }
 

@@ -204,6 +204,8 @@ pub struct PathInfo {
     /// The path is Seq's `@t`, whose time the decoder reads with CLEF's rules; kept here so
     /// the walkers need not compare the path of every value they record.
     pub clef_time: bool,
+    /// The alias's [`Slot`] as an index, worked out once here rather than for every value.
+    pub slot: u8,
 }
 
 /// The lookup table the extractor walks with: leaf paths and the prefixes leading to them.
@@ -332,6 +334,7 @@ impl FieldTable {
         if info.alias.is_none() {
             info.alias = Some(alias);
             info.clef_time = path == "@t";
+            info.slot = alias.role.slot() as u8;
         }
         self.insert_prefixes(path);
     }

@@ -214,7 +214,7 @@ impl<'a> Skimmer<'a, '_> {
             alias: None,
             prefix: true,
             extra: None,
-            clef_time: false,
+            ..PathInfo::default()
         };
         loop {
             self.whitespace();
