@@ -5,9 +5,9 @@
 //! The skimmer asks the shape first: when the bytes at hand are exactly the next learned key
 //! with its quotes, its colon and the spaces after it as the last line wrote them (so no
 //! escape and no longer key can match), the key's string scan, its table lookup and the
-//! punctuation after it are skipped. Anything else is read and looked up as before and relearned from
-//! there on. The walk itself is unchanged, so a wrong guess costs a comparison, never a wrong
-//! answer.
+//! punctuation after it are skipped. Anything else is read and looked up as before and
+//! relearned from there on. The walk itself is unchanged, so a wrong guess costs a
+//! comparison, never a wrong answer.
 
 use std::cell::RefCell;
 
@@ -121,7 +121,8 @@ impl Shape {
     }
 
     /// `key` (without quotes) followed `prev`, spelled `needle` (from its opening quote to its
-    /// value): remembered as its successor. Returns the key's node.
+    /// value): remembered as its successor. Returns the key's node ([`START`] when the shape
+    /// was full and started over).
     pub(crate) fn learn(
         &mut self,
         prev: Node,
