@@ -134,10 +134,6 @@ impl Shape {
         if self.next.is_empty() {
             self.next.push([START; 2]);
         }
-        if self.needles.len() + needle.len() > MAX_NEEDLE_BYTES {
-            self.forget();
-            return START;
-        }
         let slot = usize::from(key_hash(key));
         let known = usize::from(self.by_hash[slot]).checked_sub(1).filter(|&k| {
             let Key { start, len, .. } = self.keys[k];
@@ -149,9 +145,10 @@ impl Shape {
                 let Key { start, end, .. } = self.keys[index];
                 if &self.needles[start as usize..end as usize] != needle {
                     // Respelled (other spaces around the colon): the new spelling is guessed.
-                    self.keys[index].start = self.needles.len() as u32;
-                    self.needles.extend_from_slice(needle);
-                    self.keys[index].end = self.needles.len() as u32;
+                    let Some((start, end)) = self.store_needle(needle) else {
+                        return START;
+                    };
+                    (self.keys[index].start, self.keys[index].end) = (start, end);
                 }
                 index + 1
             }
@@ -160,11 +157,12 @@ impl Shape {
                     self.forget();
                     return START;
                 }
-                let start = self.needles.len() as u32;
-                self.needles.extend_from_slice(needle);
+                let Some((start, end)) = self.store_needle(needle) else {
+                    return START;
+                };
                 self.keys.push(Key {
                     start,
-                    end: self.needles.len() as u32,
+                    end,
                     len: key.len() as u32,
                     info,
                 });
@@ -180,6 +178,18 @@ impl Shape {
             }
         }
         node
+    }
+
+    /// Appends a needle; where it lies, or `None` (and the shape forgotten) when the shape
+    /// already holds [`MAX_NEEDLE_BYTES`].
+    fn store_needle(&mut self, needle: &[u8]) -> Option<(u32, u32)> {
+        if self.needles.len() + needle.len() > MAX_NEEDLE_BYTES {
+            self.forget();
+            return None;
+        }
+        let start = self.needles.len() as u32;
+        self.needles.extend_from_slice(needle);
+        Some((start, self.needles.len() as u32))
     }
 
     fn forget(&mut self) {
@@ -299,6 +309,25 @@ mod tests {
         assert_eq!(
             shape.predict(level, b"\"trace_id\" : 1"),
             guess(trace, 13, 8, info)
+        );
+    }
+
+    #[test]
+    fn a_shape_full_of_needles_starts_over_and_learns_again() {
+        let mut shape = Shape::default();
+        let long = vec![b'k'; MAX_NEEDLE_BYTES / 2];
+        let needle = |key: &[u8]| [&b"\""[..], key, b"\":"].concat();
+        let first = shape.learn(START, &long, &needle(&long), None);
+        assert_ne!(first, START);
+        // A second long key does not fit: forgotten, then learned from an empty shape.
+        let mut other = long.clone();
+        other[0] = b'j';
+        assert_eq!(shape.learn(first, &other, &needle(&other), None), START);
+        assert!(shape.keys.is_empty() && shape.needles.is_empty());
+        let time = shape.learn(START, b"time", b"\"time\":", None);
+        assert_eq!(
+            shape.predict(START, b"\"time\":1").map(|g| g.node),
+            Some(time)
         );
     }
 
