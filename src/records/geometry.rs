@@ -103,8 +103,19 @@ fn is_partial_piece(line: &[u8]) -> bool {
 
 /// Whether the line at `start` is part of a split line: partial itself, or after one.
 pub fn is_piece(hay: &[u8], start: usize, floor: usize) -> bool {
+    starts_partial_piece(hay, start)
+        || previous_line_start(hay, start, floor).is_some_and(|p| starts_partial_piece(hay, p))
+}
+
+/// [`is_partial_piece`] of the line starting at `start`. A line that opens its object at once
+/// has neither a CRI timestamp nor a kubectl prefix, so only Docker's `{"log":"` can make it a
+/// piece: most lines are decided by their first bytes, without looking for their end.
+fn starts_partial_piece(hay: &[u8], start: usize) -> bool {
+    let rest = &hay[start..];
+    if rest.first() == Some(&b'{') && !rest.starts_with(b"{\"log\":\"") {
+        return false;
+    }
     is_partial_piece(line_at(hay, start))
-        || previous_line_start(hay, start, floor).is_some_and(|p| is_partial_piece(line_at(hay, p)))
 }
 
 /// First piece of the split line that the line at `start` belongs to (not before `floor`).
@@ -140,4 +151,41 @@ pub fn skip_foreign_pieces(hay: &[u8], from: usize) -> usize {
     }
     let last = run_end(hay, from);
     line_end(hay, last).saturating_add(1).min(hay.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first-bytes shortcut agrees with reading each whole line.
+    #[test]
+    fn pieces_are_found_by_their_first_bytes_as_by_the_whole_line() {
+        let hay: &[u8] = b"{\"a\":1}\n\
+            {\"log\":\"part one\",\"stream\":\"stdout\",\"time\":\"2026-11-20T10:00:00Z\"}\n\
+            {\"log\":\"part two\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-20T10:00:00Z\"}\n\
+            2026-11-20T10:00:00.000000000Z stdout P {\"msg\":\n\
+            2026-11-20T10:00:00.000000000Z stdout F \"x\"}\n\
+            {\"log\":\"whole\\n\",\"stream\":\"stdout\"}\n\
+            \n\
+            {\"b\":2}\r\n";
+        let mut start = 0;
+        let mut seen = Vec::new();
+        while start < hay.len() {
+            let whole = is_partial_piece(line_at(hay, start));
+            assert_eq!(starts_partial_piece(hay, start), whole, "line at {start}");
+            seen.push((whole, is_piece(hay, start, 0)));
+            start = line_end(hay, start) + 1;
+        }
+        let expected = [
+            (false, false),
+            (true, true),
+            (false, true),
+            (true, true),
+            (false, true),
+            (false, false),
+            (false, false),
+            (false, false),
+        ];
+        assert_eq!(seen, expected);
+    }
 }
