@@ -123,7 +123,11 @@ impl<'c> Collector<'c> {
 
     /// The summary of a finished trace, if the filters keep it, in the shape to keep.
     fn summarise(&self, id: TraceKey, acc: TraceAcc) -> Option<Row> {
-        let mut t = TraceSummary::new(id, acc);
+        let mut t = if self.keep_tree || self.completeness.is_some() {
+            TraceSummary::new(id, acc)
+        } else {
+            TraceSummary::row_only(id, acc)
+        };
         if let Some(c) = self.completeness {
             let findings = c.findings(&t.id, &t.services, t.tree());
             t.incomplete = Some(Box::new(findings));

@@ -10,7 +10,7 @@ use crate::records::level::Level;
 
 use crate::records::time::Nanos;
 use crate::records::LineFields;
-use crate::traces::tree::{link_nodes, new_node, SpanKind, SpanNode, SpanTree};
+use crate::traces::tree::{link_for_summary, link_nodes, new_node, SpanKind, SpanNode, SpanTree};
 use crate::traces::UNKNOWN_SERVICE;
 
 /// What is kept of one span. Compact (a million one-span traces hold a million of these):
@@ -434,6 +434,16 @@ impl TraceAcc {
 
     /// The span tree of the trace.
     pub fn tree(self) -> SpanTree {
+        link_nodes(self.nodes())
+    }
+
+    /// The span tree as far as a summary row needs it (see [`link_for_summary`]).
+    pub fn tree_for_summary(self) -> SpanTree {
+        link_for_summary(self.nodes())
+    }
+
+    /// The spans as unlinked nodes.
+    fn nodes(self) -> Vec<SpanNode> {
         let (spans, overflow) = self.spans.into_sorted();
         let mut unspanned = self.unspanned;
         unspanned.sort_by(|a, b| a.0.cmp(&b.0));
@@ -455,6 +465,6 @@ impl TraceAcc {
                     .map(|(id, acc)| acc.into_node(Some(id), None)),
             )
             .chain(overflow);
-        link_nodes(nodes.collect())
+        nodes.collect()
     }
 }

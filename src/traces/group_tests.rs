@@ -182,3 +182,32 @@ fn spans_past_the_cap_share_one_span_and_keep_their_lines_and_times() {
         assert_eq!(end, Some(2 * count as i64), "the last line's time is kept");
     }
 }
+
+/// A row built without the full tree equals the full summary with its tree let go: parents
+/// named, missing (a placeholder) and inferred, and a second service.
+#[test]
+fn a_row_without_its_tree_is_the_full_summary_without_it() {
+    use crate::traces::summary::TraceSummary;
+    let key = TraceKey::Full(0x77);
+    let other = |span, parent, t, dur| Decoded {
+        service: Some("other".into()),
+        ..line(key.clone(), span, parent, t, dur)
+    };
+    let lines = [
+        line(key.clone(), 1, None, 0, None),
+        line(key.clone(), 2, Some(1), 5, Some(10)),
+        line(key.clone(), 3, Some(99), 7, Some(2)),
+        other(4, None, 9, Some(3)),
+        line(key.clone(), 5, None, 12, None),
+        line(key.clone(), 1, None, 40, Some(40)),
+    ];
+    let mut map = TraceMap::default();
+    for l in &lines {
+        map.add(l, 0, None);
+    }
+    let acc = map.remove(&key).expect("trace");
+    let full = TraceSummary::new(key.clone(), acc.clone());
+    assert_eq!(full.missing_parents, 1);
+    assert_eq!(full.span_count, 5);
+    assert_eq!(TraceSummary::row_only(key, acc), full.without_tree());
+}

@@ -118,14 +118,28 @@ static NO_TREE: SpanTree = SpanTree {
 };
 
 impl TraceSummary {
-    /// Builds the summary of an accumulated trace.
+    /// Builds the summary of an accumulated trace, with its span tree.
     pub fn new(id: TraceKey, acc: TraceAcc) -> TraceSummary {
+        TraceSummary::of(id, acc, true)
+    }
+
+    /// [`TraceSummary::new`] without the span tree: the same row, built with less work (see
+    /// [`crate::traces::tree::link_for_summary`]).
+    pub fn row_only(id: TraceKey, acc: TraceAcc) -> TraceSummary {
+        TraceSummary::of(id, acc, false)
+    }
+
+    fn of(id: TraceKey, acc: TraceAcc, keep_tree: bool) -> TraceSummary {
         let (lines, error_lines, matched) = (acc.lines, acc.error_lines, acc.matched);
         let mut acc = acc;
         let correlation = RareText::new(acc.correlation.take().map(|c| c.correlation_text()));
         let error_samples = ErrorSamples::from(acc.take_error_samples());
         let untracked_lines = acc.untracked_lines();
-        let tree = acc.tree();
+        let tree = if keep_tree {
+            acc.tree()
+        } else {
+            acc.tree_for_summary()
+        };
         // Sorted and deduplicated as borrowed text: a trace has many spans, few services.
         let mut names: Vec<&str> = tree
             .nodes
@@ -176,7 +190,7 @@ impl TraceSummary {
             correlation,
             root_status,
             root_error,
-            tree: Some(Box::new(tree)),
+            tree: keep_tree.then(|| Box::new(tree)),
         }
     }
 

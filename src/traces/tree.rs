@@ -219,7 +219,18 @@ pub fn build_tree(records: &[Record]) -> SpanTree {
 /// Links spans into a tree: parents that logged nothing become placeholders, named parents
 /// win over hinted and inferred ones, cycles are broken, children are ordered by start and the
 /// critical path is marked. Nodes must be `Logged` or `Synthetic`, with their fields filled.
-pub fn link_nodes(mut nodes: Vec<SpanNode>) -> SpanTree {
+pub fn link_nodes(nodes: Vec<SpanNode>) -> SpanTree {
+    let mut tree = link_for_summary(nodes);
+    tree.order = depth_first(&mut tree.nodes, &tree.roots);
+    mark_critical_path(&mut tree.nodes, tree.entry);
+    set_self_times(&mut tree.nodes);
+    tree
+}
+
+/// [`link_nodes`] as far as a trace's summary row needs it: links, placeholders, clock
+/// shifts, roots and children in order. No depth-first order, depths, critical path or self
+/// times: a table or CSV row that lets its tree go would only throw them away.
+pub fn link_for_summary(mut nodes: Vec<SpanNode>) -> SpanTree {
     let mut by_id: HashMap<SpanId, usize> = nodes
         .iter()
         .enumerate()
@@ -294,13 +305,10 @@ pub fn link_nodes(mut nodes: Vec<SpanNode>) -> SpanTree {
         kids.sort_by_key(|&c| start_key(&nodes[c]));
         nodes[i].children = kids;
     }
-    let order = depth_first(&mut nodes, &roots);
-    mark_critical_path(&mut nodes, entry);
-    set_self_times(&mut nodes);
     SpanTree {
         nodes,
         roots,
-        order,
+        order: Vec::new(),
         entry,
     }
 }
