@@ -4,7 +4,7 @@
 
 use crate::records::call::{call_kind, CallKind};
 use crate::records::duration::{duration_from_number, parse_duration_text, DurationUnit};
-use crate::records::extract::{Extracted, Found, Scalar};
+use crate::records::extract::{slot_mask, Extracted, Found, Scalar};
 use crate::records::fields::{Role, Slot};
 use crate::records::ids::{
     decode_trace_field, parse_decimal_span, parse_hex_span, IdSyntax, SpanId, TraceKey,
@@ -210,6 +210,10 @@ pub(crate) fn level_of(e: &Extracted<'_>) -> Option<Level> {
 }
 
 pub(crate) fn duration_of(e: &Extracted<'_>) -> Option<i64> {
+    const DURATION: u32 = slot_mask(&[Slot::Duration, Slot::SpanStart]);
+    if !e.has_any(DURATION) {
+        return None;
+    }
     let Some(found) = e.get(Slot::Duration) else {
         // A span record logged at its end with its start (Seq's `@st` beside `@t`).
         let start = match &e.get(Slot::SpanStart)?.value {
@@ -299,6 +303,15 @@ pub(crate) fn truncate_chars(s: std::borrow::Cow<'_, str>, max: usize) -> String
 /// The operation name, copied once from the line's text (names are read on a span's first
 /// lines, a quarter of all lines in `--all`).
 pub(crate) fn name_of(e: &Extracted<'_>) -> Option<String> {
+    const NAMING: u32 = slot_mask(&[
+        Slot::Name,
+        Slot::GrpcService,
+        Slot::HttpPath,
+        Slot::DbStatement,
+    ]);
+    if !e.has_any(NAMING) {
+        return None;
+    }
     let text = |slot| e.get(slot).map(|f| f.value.as_text());
     if let Some(name) = text(Slot::Name) {
         return Some(truncate_chars(name, MAX_NAME_CHARS));
@@ -345,6 +358,15 @@ pub(crate) fn bunyan_name(e: &Extracted<'_>) -> Option<String> {
 
 /// What kind of call the line's span is; costs nothing on lines without the fields that tell.
 pub(crate) fn call_of(e: &Extracted<'_>) -> CallKind {
+    const CALLING: u32 = slot_mask(&[
+        Slot::SpanKind,
+        Slot::MessagingDestination,
+        Slot::DbSystem,
+        Slot::DbStatement,
+    ]);
+    if !e.has_any(CALLING) {
+        return CallKind::Unknown;
+    }
     let kind = e.get(Slot::SpanKind);
     let destination = e.get(Slot::MessagingDestination);
     let database = e.get(Slot::DbSystem).is_some() || e.get(Slot::DbStatement).is_some();

@@ -92,6 +92,13 @@ impl<'a> Extracted<'a> {
         self.slots[slot as usize].as_ref()
     }
 
+    /// Whether any slot of `mask` (made by [`slot_mask`]) holds a value: one test for fields
+    /// most lines lack (a name, a duration, a call kind), read on every line of `--all`.
+    #[inline]
+    pub fn has_any(&self, mask: u32) -> bool {
+        self.filled & mask != 0
+    }
+
     #[inline(always)]
     fn offer(&mut self, role: Role, rank: i32, clef_time: bool, value: Scalar<'a>) {
         self.offer_at(role.slot() as usize, role, rank, clef_time, value);
@@ -137,6 +144,17 @@ impl<'a> Extracted<'a> {
 
 // Every slot fits a bit of `filled`.
 const _: () = assert!(SLOT_COUNT <= 32);
+
+/// The bits of `slots` in [`Extracted::has_any`]'s mask.
+pub const fn slot_mask(slots: &[Slot]) -> u32 {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < slots.len() {
+        mask |= 1 << slots[i] as u32;
+        i += 1;
+    }
+    mask
+}
 
 impl Drop for Extracted<'_> {
     /// Drops the filled slots when one may hold an owned string; borrowed values and empty
