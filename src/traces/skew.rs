@@ -9,14 +9,11 @@
 //! fit its parent, which suits a client and its server; here a bound often comes from a distant
 //! ancestor, whose middle may be hundreds of milliseconds from the truth.)
 
-use rustc_hash::FxHashMap as HashMap;
-
 use crate::traces::tree::{SpanKind, SpanNode};
 
-/// The shift to apply to each node's times, per service, relative to the entry's service.
-///
-/// Only services with a shift other than 0 are returned: most traces allocate nothing here.
-pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> Vec<(String, i64)> {
+/// The shift to apply to each node's times (by its service), relative to the entry's service;
+/// empty when no node needs one (most traces allocate nothing here).
+pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> Vec<i64> {
     let Some(entry) = entry else {
         return Vec::new();
     };
@@ -28,14 +25,28 @@ pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> Vec<(String,
     {
         return Vec::new();
     }
-    let mut solved: HashMap<&str, i64> = HashMap::default();
+    // Services as indices: a trace has a few, and a list beats hashing their names.
+    let mut names: Vec<&str> = Vec::new();
+    let group: Vec<usize> = nodes
+        .iter()
+        .map(|n| match names.iter().position(|s| *s == n.service) {
+            Some(g) => g,
+            None => {
+                names.push(&n.service);
+                names.len() - 1
+            }
+        })
+        .collect();
+    let mut solved: Vec<Option<i64>> = vec![None; names.len()];
     if nodes[entry].kind == SpanKind::Placeholder {
         // A missing root has no clock of its own: its children's services are the references.
-        for n in nodes.iter().filter(|n| n.parent == Some(entry)) {
-            solved.entry(n.service.as_str()).or_insert(0);
+        for (i, n) in nodes.iter().enumerate() {
+            if n.parent == Some(entry) {
+                solved[group[i]].get_or_insert(0);
+            }
         }
     } else {
-        solved.insert(nodes[entry].service.as_str(), 0);
+        solved[group[entry]] = Some(0);
     }
     // Cross-service synchronous links with both ends timed: (child, parent).
     let links: Vec<(usize, usize)> = (0..nodes.len())
@@ -44,7 +55,7 @@ pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> Vec<(String,
             let (child, parent) = (&nodes[c], &nodes[p]);
             child.kind == SpanKind::Logged
                 && parent.kind != SpanKind::Placeholder
-                && child.service != parent.service
+                && group[c] != group[p]
                 && !child.follows_from
                 && child.start.is_some()
                 && child.end.is_some()
@@ -52,14 +63,15 @@ pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> Vec<(String,
                 && parent.end.is_some()
         })
         .collect();
+    let mut bounds: Vec<Vec<(i64, i64)>> = vec![Vec::new(); names.len()];
     loop {
-        let mut bounds: HashMap<&str, Vec<(i64, i64)>> = HashMap::default();
+        let mut any = false;
         for &(c, p) in &links {
             let (child, parent) = (&nodes[c], &nodes[p]);
-            if solved.contains_key(child.service.as_str()) {
+            if solved[group[c]].is_some() {
                 continue;
             }
-            let Some(&base) = solved.get(parent.service.as_str()) else {
+            let Some(base) = solved[group[p]] else {
                 continue;
             };
             let (cs, ce) = (child.start.unwrap_or(0), child.end.unwrap_or(0));
@@ -68,25 +80,23 @@ pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> Vec<(String,
                 // Cannot fit whatever the shift (the parent's end line came early).
                 continue;
             }
-            bounds
-                .entry(child.service.as_str())
-                .or_default()
-                .push((base + ps - cs, base + pe - ce));
+            bounds[group[c]].push((base + ps - cs, base + pe - ce));
+            any = true;
         }
-        if bounds.is_empty() {
+        if !any {
             break;
         }
-        let found: Vec<(&str, i64)> = bounds
-            .into_iter()
-            .map(|(service, b)| (service, best_point(b)))
-            .collect();
-        solved.extend(found);
+        // Each service of this round is solved from the rounds before it only.
+        for (g, b) in bounds.iter_mut().enumerate() {
+            if !b.is_empty() {
+                solved[g] = Some(best_point(std::mem::take(b)));
+            }
+        }
     }
-    solved
-        .into_iter()
-        .filter(|&(_, shift)| shift != 0)
-        .map(|(service, shift)| (service.to_string(), shift))
-        .collect()
+    if solved.iter().all(|s| s.unwrap_or(0) == 0) {
+        return Vec::new();
+    }
+    group.iter().map(|&g| solved[g].unwrap_or(0)).collect()
 }
 
 /// The shift that satisfies the most bounds: 0 when it is among them, else the point of the

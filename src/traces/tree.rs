@@ -282,11 +282,7 @@ pub fn link_for_summary(mut nodes: Vec<SpanNode>) -> SpanTree {
     cover_placeholders(&mut nodes);
     mark_follows_from(&mut nodes);
     let shifts = estimate_shifts(&nodes, entry);
-    for node in &mut nodes {
-        let shift = shifts
-            .iter()
-            .find(|(service, _)| *service == node.service)
-            .map_or(0, |&(_, shift)| shift);
+    for (node, &shift) in nodes.iter_mut().zip(&shifts) {
         if shift != 0 && node.kind != SpanKind::Placeholder {
             node.shift_ns = shift;
             node.start = node.start.map(|t| t.saturating_add(shift));
