@@ -347,15 +347,17 @@ fn is_incoming_request(name: &str) -> bool {
             return rest.starts_with('/');
         }
     }
-    match name.split_once('/') {
-        Some((service, method)) => {
-            service.contains('.')
-                && !service.contains(' ')
-                && !method.is_empty()
-                && !method.contains(['/', ' '])
-        }
-        None => false,
-    }
+    // Bytes, not chars: the characters looked for are ASCII, which no byte of a longer
+    // character equals.
+    let b = name.as_bytes();
+    let Some(slash) = memchr::memchr(b'/', b) else {
+        return false;
+    };
+    let (service, method) = (&b[..slash], &b[slash + 1..]);
+    service.contains(&b'.')
+        && !service.contains(&b' ')
+        && !method.is_empty()
+        && !method.iter().any(|&c| c == b'/' || c == b' ')
 }
 
 /// For a message consumer: the latest span of the same destination that sent it (a producer,
@@ -467,5 +469,40 @@ mod tests {
         let entry = choose_entry(&twice);
         infer_parents(&mut twice, entry);
         assert_eq!(twice[5].link, Link::Unlinked);
+    }
+
+    /// Requests a server received read as such; client calls, statements and messages do
+    /// not, whatever characters they hold.
+    #[test]
+    fn incoming_requests_are_told_by_their_names() {
+        let incoming = [
+            "GET /api/cart",
+            "POST /v1/shipping",
+            "OPTIONS /",
+            "checkout.Orders/Place",
+            "grpc.health.v1.Health/Check",
+        ];
+        let not = [
+            "",
+            "GET",
+            "GET https://example.com/x",
+            "get /lower",
+            "Orders/Place",
+            "checkout.Orders/",
+            "checkout.Orders/Place/More",
+            "checkout.Orders/Place now",
+            "my svc.Orders/Place",
+            "request started",
+            "SELECT * FROM a/b",
+            "POSTAL /x",
+        ];
+        for name in incoming {
+            assert!(is_incoming_request(name), "{name}");
+        }
+        for name in not {
+            assert!(!is_incoming_request(name), "{name}");
+        }
+        // Non-ASCII around the ASCII marks changes nothing.
+        assert!(is_incoming_request("é.ü/ö"));
     }
 }

@@ -25,8 +25,11 @@ type Slot = Option<(TraceKey, TraceAcc)>;
 /// Traces by id, in insertion order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TraceStore {
-    /// Slot indices, hashed by the key in the slot.
-    index: HashTable<u32>,
+    /// Slot indices, hashed by the key in the slot, each with its key's hash: growing the
+    /// table rehashes from these, without reading the keys in their chunks (at a hundred
+    /// thousand traces a shard, each such read missed the caches), and a lookup compares
+    /// keys only where the hashes agree.
+    index: HashTable<Indexed>,
     chunks: Vec<Vec<Slot>>,
     /// Slots emptied by removals.
     free: Vec<u32>,
@@ -36,8 +39,23 @@ pub(crate) struct TraceStore {
     last: u32,
 }
 
-fn hash(key: &TraceKey) -> u64 {
-    FxBuildHasher.hash_one(key)
+/// A slot index and its key's [`hash`].
+#[derive(Debug, Clone, Copy)]
+struct Indexed {
+    at: u32,
+    hash: u32,
+}
+
+/// A key's hash, as kept beside its slot index.
+fn hash(key: &TraceKey) -> u32 {
+    // Fx's upper half is the better mixed.
+    (FxBuildHasher.hash_one(key) >> 32) as u32
+}
+
+/// The kept hash spread over 64 bits for the table, which takes a bucket from the low bits
+/// and a tag from the top seven.
+fn spread(hash: u32) -> u64 {
+    u64::from(hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 fn slot(chunks: &[Vec<Slot>], at: u32) -> &Slot {
@@ -62,9 +80,12 @@ impl TraceStore {
 
     fn find(&self, key: &TraceKey) -> Option<u32> {
         let chunks = &self.chunks;
+        let h = hash(key);
         self.index
-            .find(hash(key), |&at| key_at(chunks, at) == Some(key))
-            .copied()
+            .find(spread(h), |e| {
+                e.hash == h && key_at(chunks, e.at) == Some(key)
+            })
+            .map(|e| e.at)
     }
 
     /// Whether `key` is here.
@@ -119,9 +140,8 @@ impl TraceStore {
                 u32::try_from(full + last.len() - 1).expect("fewer than 4 billion traces a shard")
             }
         };
-        let chunks = &self.chunks;
         self.index
-            .insert_unique(h, at, |&i| key_at(chunks, i).map_or(0, hash));
+            .insert_unique(spread(h), Indexed { at, hash: h }, |e| spread(e.hash));
         at
     }
 
@@ -139,9 +159,12 @@ impl TraceStore {
     /// Takes the trace `key` out.
     pub(crate) fn remove(&mut self, key: &TraceKey) -> Option<TraceAcc> {
         let chunks = &self.chunks;
-        let (at, _) = self
+        let h = hash(key);
+        let (Indexed { at, .. }, _) = self
             .index
-            .find_entry(hash(key), |&at| key_at(chunks, at) == Some(key))
+            .find_entry(spread(h), |e| {
+                e.hash == h && key_at(chunks, e.at) == Some(key)
+            })
             .ok()?
             .remove();
         self.free.push(at);
