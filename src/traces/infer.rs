@@ -302,33 +302,36 @@ struct Facts {
 
 impl Facts {
     fn of(nodes: &[SpanNode]) -> Facts {
-        // A trace has a few services: a list beats a hash table (no hashing, no table).
-        let mut names: Vec<&str> = Vec::new();
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        let group = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let g = match names.iter().position(|s| *s == n.service) {
-                    Some(g) => g,
-                    None => {
-                        names.push(&n.service);
-                        groups.push(Vec::new());
-                        groups.len() - 1
-                    }
-                };
-                if n.kind == SpanKind::Logged && !n.call.is_leaf() {
-                    groups[g].push(i);
-                }
-                g
-            })
-            .collect();
+        let (group, services) = service_groups(nodes);
+        let mut groups: Vec<Vec<usize>> = vec![Vec::new(); services];
+        for (i, n) in nodes.iter().enumerate() {
+            if n.kind == SpanKind::Logged && !n.call.is_leaf() {
+                groups[group[i]].push(i);
+            }
+        }
         Facts {
             incoming: nodes.iter().map(|n| is_incoming_request(&n.name)).collect(),
             group,
             groups,
         }
     }
+}
+
+/// Each node's service as an index (in order of first appearance), and how many services:
+/// a trace has a few, and a list beats hashing their names.
+pub(crate) fn service_groups(nodes: &[SpanNode]) -> (Vec<usize>, usize) {
+    let mut names: Vec<&str> = Vec::new();
+    let group = nodes
+        .iter()
+        .map(|n| match names.iter().position(|s| *s == n.service) {
+            Some(g) => g,
+            None => {
+                names.push(&n.service);
+                names.len() - 1
+            }
+        })
+        .collect();
+    (group, names.len())
 }
 
 /// Whether an operation name reads like a request a server received: `GET /path` or a gRPC

@@ -9,6 +9,7 @@
 //! fit its parent, which suits a client and its server; here a bound often comes from a distant
 //! ancestor, whose middle may be hundreds of milliseconds from the truth.)
 
+use crate::traces::infer::service_groups;
 use crate::traces::tree::{SpanKind, SpanNode};
 
 /// The shift to apply to each node's times (by its service), relative to the entry's service;
@@ -25,19 +26,8 @@ pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> Vec<i64> {
     {
         return Vec::new();
     }
-    // Services as indices: a trace has a few, and a list beats hashing their names.
-    let mut names: Vec<&str> = Vec::new();
-    let group: Vec<usize> = nodes
-        .iter()
-        .map(|n| match names.iter().position(|s| *s == n.service) {
-            Some(g) => g,
-            None => {
-                names.push(&n.service);
-                names.len() - 1
-            }
-        })
-        .collect();
-    let mut solved: Vec<Option<i64>> = vec![None; names.len()];
+    let (group, services) = service_groups(nodes);
+    let mut solved: Vec<Option<i64>> = vec![None; services];
     if nodes[entry].kind == SpanKind::Placeholder {
         // A missing root has no clock of its own: its children's services are the references.
         for (i, n) in nodes.iter().enumerate() {
@@ -63,7 +53,7 @@ pub fn estimate_shifts(nodes: &[SpanNode], entry: Option<usize>) -> Vec<i64> {
                 && parent.end.is_some()
         })
         .collect();
-    let mut bounds: Vec<Vec<(i64, i64)>> = vec![Vec::new(); names.len()];
+    let mut bounds: Vec<Vec<(i64, i64)>> = vec![Vec::new(); services];
     loop {
         let mut any = false;
         for &(c, p) in &links {
