@@ -279,15 +279,31 @@ impl<'a> Skimmer<'a, '_> {
     /// A number, `true`, `false` or `null` (`None`).
     fn scalar(&mut self) -> Result<Option<Scalar<'a>>, Bail> {
         let rest = &self.bytes[self.pos..];
-        for (word, value) in [
-            (&b"true"[..], Some(Scalar::Bool(true))),
-            (b"false", Some(Scalar::Bool(false))),
-            (b"null", None),
-        ] {
-            if rest.starts_with(word) {
-                self.pos += word.len();
-                return Ok(value);
+        let word = match rest.first() {
+            Some(b't') => Some((&b"true"[..], Some(Scalar::Bool(true)))),
+            Some(b'f') => Some((&b"false"[..], Some(Scalar::Bool(false)))),
+            Some(b'n') => Some((&b"null"[..], None)),
+            _ => None,
+        };
+        if let Some((word, value)) = word {
+            if !rest.starts_with(word) {
+                return Err(Bail);
             }
+            self.pos += word.len();
+            return Ok(value);
+        }
+        // Most numbers in logs are small non-negative integers (levels, pids, epoch times):
+        // their digits are summed as they are counted.
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if (1..=19).contains(&digits)
+            && (digits == 1 || rest[0] != b'0')
+            && !matches!(rest.get(digits), Some(b'.' | b'e' | b'E'))
+        {
+            let value = rest[..digits]
+                .iter()
+                .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+            self.pos += digits;
+            return Ok(Some(Scalar::U64(value)));
         }
         let (len, integer) = number_len(rest).ok_or(Bail)?;
         // The line was checked as UTF-8 whole; a number is ASCII, so on character boundaries.
@@ -386,13 +402,9 @@ fn special_byte_offset(bytes: &[u8]) -> Option<usize> {
     let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default());
     let mut i = 0;
     while i + 16 <= bytes.len() {
-        let (low, high) = (special_lanes(word(i)), special_lanes(word(i + 8)));
-        if low | high != 0 {
-            return Some(if low != 0 {
-                i + first_lane(low)
-            } else {
-                i + 8 + first_lane(high)
-            });
+        let hits = special_lanes_16(word(i), word(i + 8));
+        if hits != 0 {
+            return Some(i + hits.trailing_zeros() as usize);
         }
         i += 16;
     }
@@ -415,6 +427,50 @@ fn special_byte_offset(bytes: &[u8]) -> Option<usize> {
     bytes
         .iter()
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+}
+
+/// Bit `i` set: byte `i` of the sixteen in `low` then `high` is `"`, `\\` or below 0x20. One
+/// SSE2 comparison per kind (x86-64 always has SSE2), built from the two words so that no
+/// pointer is read unchecked.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn special_lanes_16(low: u64, high: u64) -> u32 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_set_epi64x,
+        _mm_setzero_si128, _mm_subs_epu8,
+    };
+    // SAFETY: SSE2 is part of every x86-64 processor (the target enables it), and these
+    // intrinsics only compute on registers.
+    unsafe {
+        let bytes = _mm_set_epi64x(high as i64, low as i64);
+        let quote = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\\' as i8));
+        // Saturating `byte - 0x1f` is zero exactly for the bytes up to 0x1f.
+        let control = _mm_cmpeq_epi8(
+            _mm_subs_epu8(bytes, _mm_set1_epi8(0x1f)),
+            _mm_setzero_si128(),
+        );
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+    }
+}
+
+/// [`special_lanes_16`] with two words' lanes where SSE2 is not at hand.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn special_lanes_16(low: u64, high: u64) -> u32 {
+    special_lanes_16_in_words(low, high)
+}
+
+/// [`special_lanes_16`] without SSE2 (tested against it on x86-64).
+#[cfg(any(test, not(target_arch = "x86_64")))]
+#[inline(always)]
+fn special_lanes_16_in_words(low: u64, high: u64) -> u32 {
+    let pack = |hits: u64| {
+        (0..8).fold(0u32, |m, lane| {
+            m | (((hits >> (lane * 8 + 7)) & 1) as u32) << lane
+        })
+    };
+    pack(special_lanes(low)) | pack(special_lanes(high)) << 8
 }
 
 /// The high bit of each byte of `word` that is `"`, `\` or below 0x20.
@@ -536,6 +592,67 @@ mod tests {
                 .iter()
                 .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
             assert_eq!(special_byte_offset(&bytes), naive, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn both_sixteen_byte_steps_agree() {
+        let alphabet = [
+            b'a', b'"', b'\\', b'\n', 0, 0x1f, 0x20, 0x7f, 0x80, 0xff, b'{',
+        ];
+        let mut random = crate::records::random_u64s(23);
+        for _ in 0..20_000 {
+            let word = |random: &mut dyn FnMut() -> u64| {
+                let bytes: Vec<u8> = (0..8)
+                    .map(|_| alphabet[(random() % alphabet.len() as u64) as usize])
+                    .collect();
+                u64::from_le_bytes(bytes.try_into().unwrap())
+            };
+            let (low, high) = (word(&mut random), word(&mut random));
+            // Only the lowest hit counts: the words' lanes may flag bytes above a true hit.
+            assert_eq!(
+                special_lanes_16(low, high).trailing_zeros(),
+                special_lanes_16_in_words(low, high).trailing_zeros(),
+                "{low:x} {high:x}"
+            );
+        }
+    }
+
+    #[test]
+    fn integers_are_read_as_serde_reads_them() {
+        use crate::records::extract::parse_at_depth;
+        use crate::records::fields::FieldOverrides;
+        let table = FieldTable::new(&FieldOverrides::default());
+        for number in [
+            "0",
+            "7",
+            "30",
+            "1705",
+            "1795168800100",
+            "9999999999999999999",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-0",
+            "-12",
+            "1.5",
+            "2e3",
+            "10E-2",
+        ] {
+            let line = format!(r#"{{"level":{number},"pid":{number}}}"#);
+            let mut skimmed = Extracted::default();
+            skim_into(line.as_bytes(), &table, 0, &mut skimmed).expect("skimmed");
+            let mut parsed = Extracted::default();
+            parse_at_depth(line.as_bytes(), &table, 0, &mut parsed).expect("parsed");
+            assert_eq!(skimmed, parsed, "{number}");
+            assert!(skimmed.get(crate::records::fields::Slot::Level).is_some());
+        }
+        for bad in ["01", "1.", "-", "tru", "nul"] {
+            let line = format!(r#"{{"level":{bad}}}"#);
+            let mut skimmed = Extracted::default();
+            assert_eq!(
+                skim_into(line.as_bytes(), &table, 0, &mut skimmed),
+                Err(Bail)
+            );
         }
     }
 
