@@ -107,15 +107,20 @@ impl<'a> Extracted<'a> {
     /// [`Extracted::offer`] with the role's slot already known.
     #[inline(always)]
     fn offer_at(&mut self, at: usize, role: Role, rank: i32, clef_time: bool, value: Scalar<'a>) {
+        let found = Found {
+            role,
+            rank,
+            path_is_clef_time: clef_time,
+            value,
+        };
         let slot = &mut self.slots[at];
-        if slot.as_ref().is_none_or(|f| rank < f.rank) {
+        if self.filled & 1 << at == 0 {
             self.filled |= 1 << at;
-            *slot = Some(Found {
-                role,
-                rank,
-                path_is_clef_time: clef_time,
-                value,
-            });
+            // A slot holds a value exactly when its bit is set: this one is empty, and there
+            // is nothing to drop (the drop's call kept the value in memory, not registers).
+            std::mem::forget(slot.replace(found));
+        } else if slot.as_ref().is_some_and(|f| rank < f.rank) {
+            *slot = Some(found);
         }
     }
 
