@@ -89,7 +89,12 @@ impl LastId {
         syntax: IdSyntax,
     ) -> (Option<TraceKey>, Option<SpanId>, Option<SpanId>) {
         let bytes = text.as_bytes();
-        if self.syntax == Some(syntax) && self.text.get(..self.len) == Some(bytes) {
+        if self.syntax == Some(syntax)
+            && self
+                .text
+                .get(..self.len)
+                .is_some_and(|last| crate::records::bytes::same(last, bytes))
+        {
             return self.decoded.clone();
         }
         let decoded = decode_text(text, syntax);

@@ -80,7 +80,10 @@ pub fn level_from_text(s: &str) -> Option<Level> {
     // with the last one read, not looked up among the names again.
     let text = s.as_bytes();
     let (last, last_len, last_level) = LAST_LEVEL.get();
-    if last.get(..last_len) == Some(text) {
+    if last
+        .get(..last_len)
+        .is_some_and(|last| crate::records::bytes::same(last, text))
+    {
         return last_level;
     }
     let level = level_by_name(text);

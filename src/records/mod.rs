@@ -6,6 +6,7 @@
 
 pub mod aliases;
 pub mod block;
+pub(crate) mod bytes;
 pub mod call;
 pub mod context;
 pub mod continuation;

@@ -11,6 +11,7 @@
 
 use std::cell::RefCell;
 
+use crate::records::bytes::starts_with;
 use crate::records::fields::{FieldTable, PathInfo};
 
 /// The top-level keys a thread has met, each with the two keys that last followed it.
@@ -200,31 +201,6 @@ impl Shape {
     }
 }
 
-/// Whether `bytes` starts with `needle` (2 to a few dozen bytes), without a call to memcmp:
-/// overlapping word loads cover needles up to 32 bytes.
-#[inline]
-fn starts_with(bytes: &[u8], needle: &[u8]) -> bool {
-    let n = needle.len();
-    if n > bytes.len() {
-        return false;
-    }
-    let word =
-        |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or_default());
-    let half =
-        |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or_default());
-    match n {
-        17..=32 => {
-            word(bytes, 0) == word(needle, 0)
-                && word(bytes, 8) == word(needle, 8)
-                && word(bytes, n - 16) == word(needle, n - 16)
-                && word(bytes, n - 8) == word(needle, n - 8)
-        }
-        8..=16 => word(bytes, 0) == word(needle, 0) && word(bytes, n - 8) == word(needle, n - 8),
-        4..=7 => half(bytes, 0) == half(needle, 0) && half(bytes, n - 4) == half(needle, n - 4),
-        _ => &bytes[..n] == needle,
-    }
-}
-
 thread_local! {
     static SHAPE: RefCell<Shape> = RefCell::new(Shape::default());
 }
@@ -329,24 +305,5 @@ mod tests {
             shape.predict(START, b"\"time\":1").map(|g| g.node),
             Some(time)
         );
-    }
-
-    #[test]
-    fn word_comparison_matches_the_slice_comparison() {
-        let text = b"\"abcdefghijklmnopqrstuvwxyz0123456789\"";
-        for n in 0..text.len() {
-            for cut in 0..=n {
-                let mut other = text[..n].to_vec();
-                if cut < n {
-                    other[cut] ^= 1;
-                }
-                assert_eq!(
-                    starts_with(text, &other),
-                    text.starts_with(&other),
-                    "{n} {cut}"
-                );
-            }
-        }
-        assert!(!starts_with(b"\"ab", b"\"abc\""));
     }
 }

@@ -11,6 +11,7 @@
 //!   ancestor of every span of the request, while timing across services is distorted by clock
 //!   skew of tens of milliseconds and cannot tell which caller it was.
 
+use crate::records::bytes::same;
 use crate::traces::tree::{has_ancestor, Link, SpanKind, SpanNode};
 
 /// Clocks of two services may differ by this much: the window in which spans count as
@@ -323,11 +324,14 @@ pub(crate) fn service_groups(nodes: &[SpanNode]) -> (Vec<usize>, usize) {
     let mut names: Vec<&str> = Vec::new();
     let group = nodes
         .iter()
-        .map(|n| match names.iter().position(|s| *s == n.service) {
-            Some(g) => g,
-            None => {
-                names.push(&n.service);
-                names.len() - 1
+        .map(|n| {
+            let service = n.service.as_bytes();
+            match names.iter().position(|s| same(s.as_bytes(), service)) {
+                Some(g) => g,
+                None => {
+                    names.push(&n.service);
+                    names.len() - 1
+                }
             }
         })
         .collect();
