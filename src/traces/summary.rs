@@ -135,36 +135,50 @@ impl TraceSummary {
         let correlation = RareText::new(acc.correlation.take().map(|c| c.correlation_text()));
         let error_samples = ErrorSamples::from(acc.take_error_samples());
         let untracked_lines = acc.untracked_lines();
-        let tree = if keep_tree {
+        let mut tree = if keep_tree {
             acc.tree()
         } else {
             acc.tree_for_summary()
         };
-        // Sorted and deduplicated as borrowed text: a trace has many spans, few services.
-        let mut names: Vec<&str> = tree
-            .nodes
-            .iter()
-            .filter(|n| n.kind != SpanKind::Placeholder)
-            .map(|n| n.service.as_str())
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        let services: Box<[String]> = names.into_iter().map(str::to_string).collect();
         let start = tree.nodes.iter().filter_map(|n| n.start).min();
         let end = tree.nodes.iter().filter_map(|n| n.end).max();
-        let root = root_of(&tree);
-        let (root_service, root_name, root_status, root_error) = match root {
-            Some(n) => (
-                Some(n.service.as_str().into()),
-                Some(n.name.as_str().into()),
-                n.status.clone(),
-                n.error,
-            ),
-            None => (None, None, None, false),
-        };
-        let root_span = root.and_then(|n| n.id);
+        let failed_spans = tree.nodes.iter().filter(|n| n.error).count();
+        let span_count = tree.span_count();
+        let missing_parents = tree.nodes.len() - span_count;
+        // A trace has many spans and few services: one node per service, by name.
+        let mut named: Vec<usize> = (0..tree.nodes.len())
+            .filter(|&i| tree.nodes[i].kind != SpanKind::Placeholder)
+            .collect();
+        named.sort_unstable_by(|&a, &b| tree.nodes[a].service.cmp(&tree.nodes[b].service));
+        named.dedup_by(|a, b| tree.nodes[*a].service == tree.nodes[*b].service);
+        let root = root_index(&tree);
+        let root_span = root.and_then(|r| tree.nodes[r].id);
         // A root of one line has no duration of its own: the extent stands in for it.
-        let request_ns = root.and_then(SpanNode::duration_ns).filter(|&d| d > 0);
+        let request_ns = root
+            .and_then(|r| tree.nodes[r].duration_ns())
+            .filter(|&d| d > 0);
+        let root_error = root.is_some_and(|r| tree.nodes[r].error);
+        let root_service = root.map(|r| tree.nodes[r].service.as_str().into());
+        let (root_name, root_status, services): (Option<Box<str>>, _, Box<[String]>) = if keep_tree
+        {
+            let nodes = &tree.nodes;
+            (
+                root.map(|r| nodes[r].name.as_str().into()),
+                root.and_then(|r| nodes[r].status.clone()),
+                named.iter().map(|&i| nodes[i].service.clone()).collect(),
+            )
+        } else {
+            // The tree is dropped next: its texts are moved into the row, not copied.
+            let nodes = &mut tree.nodes;
+            (
+                root.map(|r| std::mem::take(&mut nodes[r].name).into_boxed_str()),
+                root.and_then(|r| nodes[r].status.take()),
+                named
+                    .iter()
+                    .map(|&i| std::mem::take(&mut nodes[i].service))
+                    .collect(),
+            )
+        };
         TraceSummary {
             id,
             start,
@@ -172,14 +186,10 @@ impl TraceSummary {
             services,
             lines,
             error_lines,
-            failed_spans: tree.nodes.iter().filter(|n| n.error).count(),
+            failed_spans,
             matched,
-            span_count: tree.span_count(),
-            missing_parents: tree
-                .nodes
-                .iter()
-                .filter(|n| n.kind == SpanKind::Placeholder)
-                .count(),
+            span_count,
+            missing_parents,
             error_samples,
             untracked_lines,
             incomplete: None,
@@ -307,14 +317,18 @@ pub fn has_async_tail(request_ns: i64, extent_ns: i64) -> bool {
 
 /// The root span of a tree: its entry span, or for a missing entry its longest child.
 pub fn root_of(tree: &SpanTree) -> Option<&SpanNode> {
+    root_index(tree).map(|r| &tree.nodes[r])
+}
+
+/// [`root_of`], as an index into the tree's nodes.
+fn root_index(tree: &SpanTree) -> Option<usize> {
     let nodes = &tree.nodes;
     let entry = tree.entry.or_else(|| tree.roots.first().copied())?;
     if nodes[entry].kind != SpanKind::Placeholder {
-        return Some(&nodes[entry]);
+        return Some(entry);
     }
-    nodes[entry]
-        .children
-        .iter()
-        .map(|&i| &nodes[i])
-        .max_by_key(|n| (n.duration_ns().unwrap_or(0), std::cmp::Reverse(n.start)))
+    nodes[entry].children.iter().copied().max_by_key(|&i| {
+        let n = &nodes[i];
+        (n.duration_ns().unwrap_or(0), std::cmp::Reverse(n.start))
+    })
 }
