@@ -14,8 +14,9 @@ use crate::traces::tree::{link_for_summary, link_nodes, new_node, SpanKind, Span
 use crate::traces::UNKNOWN_SERVICE;
 
 /// What is kept of one span. Compact (a million one-span traces hold a million of these):
-/// times and ids use sentinels rather than `Option`s, texts are boxed, and the name and the
-/// message that stands in for it share a field (136 bytes).
+/// times and ids use sentinels rather than `Option`s, texts are boxed, the name and the
+/// message that stands in for it share a field, and what few spans have is boxed apart
+/// (112 bytes; every byte is moved as spans are merged and read into trees).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpanAcc {
     pub(crate) service: Option<Box<str>>,
@@ -25,7 +26,6 @@ pub struct SpanAcc {
     /// The parent and the implied ancestor, as [`SpanId`] values (`0`: none; no decoder makes
     /// a span id of zero, which every convention uses for "no id").
     pub(crate) parent: u64,
-    pub(crate) parent_hint: u64,
     /// The earliest line time (`Nanos::MAX`: none yet).
     pub(crate) first: Nanos,
     /// The latest line time (`Nanos::MIN`: none yet).
@@ -37,9 +37,8 @@ pub struct SpanAcc {
     /// if it is an error.
     pub(crate) last_level_at: Nanos,
     pub(crate) last_level: Option<Level>,
-    /// The status of the latest line that reported one, and when it was logged.
-    pub(crate) status: Option<Box<str>>,
-    pub(crate) status_at: Nanos,
+    /// A status or an implied ancestor, once a line reports one.
+    pub(crate) rare: Option<Box<RareSpanFields>>,
     pub(crate) error_lines: u32,
     pub(crate) lines: u32,
     pub(crate) call: CallKind,
@@ -52,18 +51,37 @@ impl Default for SpanAcc {
             label: None,
             label_is_message: false,
             parent: 0,
-            parent_hint: 0,
             first: Nanos::MAX,
             last: Nanos::MIN,
             timed_ns: i64::MIN,
             timed_at: 0,
             last_level_at: Nanos::MIN,
             last_level: None,
-            status: None,
-            status_at: Nanos::MIN,
+            rare: None,
             error_lines: 0,
             lines: 0,
             call: CallKind::Unknown,
+        }
+    }
+}
+
+/// What a span keeps of the fields most spans lack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RareSpanFields {
+    /// The implied ancestor (ECS transaction), as a [`SpanId`] value (`0`: none).
+    pub(crate) parent_hint: u64,
+    /// The status of the latest line that reported one, and when it was logged (set
+    /// together).
+    pub(crate) status: Option<Box<str>>,
+    pub(crate) status_at: Nanos,
+}
+
+impl Default for RareSpanFields {
+    fn default() -> RareSpanFields {
+        RareSpanFields {
+            parent_hint: 0,
+            status: None,
+            status_at: Nanos::MIN,
         }
     }
 }
@@ -372,8 +390,11 @@ impl SpanAcc {
         if self.parent == 0 {
             self.parent = ids.parent.map_or(0, |p| p.0);
         }
-        if self.parent_hint == 0 {
-            self.parent_hint = ids.parent_hint.map_or(0, |p| p.0);
+        if let Some(hint) = ids.parent_hint {
+            let rare = self.rare.get_or_insert_default();
+            if rare.parent_hint == 0 {
+                rare.parent_hint = hint.0;
+            }
         }
         if level.is_some_and(|l| l >= Level::Error) {
             self.error_lines += 1;
@@ -381,11 +402,12 @@ impl SpanAcc {
         if let Some(status) = d.status() {
             // Copied only when it changes: most spans report one status, on one line.
             let at = time.unwrap_or(Nanos::MIN);
-            if at >= self.status_at {
-                self.status_at = at;
+            let rare = self.rare.get_or_insert_default();
+            if at >= rare.status_at {
+                rare.status_at = at;
                 status.with_text(|text| {
-                    if self.status.as_deref() != Some(text) {
-                        self.status = Some(text.into());
+                    if rare.status.as_deref() != Some(text) {
+                        rare.status = Some(text.into());
                     }
                 });
             }
@@ -421,9 +443,7 @@ impl SpanAcc {
         if self.parent == 0 {
             self.parent = other.parent;
         }
-        if self.parent_hint == 0 {
-            self.parent_hint = other.parent_hint;
-        }
+
         self.first = self.first.min(other.first);
         self.last = self.last.max(other.last);
         if other.timed_ns > self.timed_ns {
@@ -432,9 +452,18 @@ impl SpanAcc {
         if other.last_level_at >= self.last_level_at {
             (self.last_level_at, self.last_level) = (other.last_level_at, other.last_level);
         }
-        // Ties go to the later input, as they do line by line.
-        if other.status.is_some() && other.status_at >= self.status_at {
-            (self.status_at, self.status) = (other.status_at, other.status);
+        match (&mut self.rare, other.rare) {
+            (_, None) => {}
+            (None, theirs) => self.rare = theirs,
+            (Some(mine), Some(theirs)) => {
+                if mine.parent_hint == 0 {
+                    mine.parent_hint = theirs.parent_hint;
+                }
+                // Ties go to the later input, as they do line by line.
+                if theirs.status.is_some() && theirs.status_at >= mine.status_at {
+                    (mine.status_at, mine.status) = (theirs.status_at, theirs.status);
+                }
+            }
         }
     }
 
@@ -461,7 +490,10 @@ impl SpanAcc {
             .unwrap_or_else(|| UNKNOWN_SERVICE.to_string());
         let mut node = new_node(id, kind, service);
         node.parent_id = (self.parent != 0).then_some(SpanId(self.parent));
-        node.parent_hint = (self.parent_hint != 0).then_some(SpanId(self.parent_hint));
+        let rare = self.rare.as_deref_mut();
+        let hint = rare.as_ref().map_or(0, |r| r.parent_hint);
+        node.parent_hint = (hint != 0).then_some(SpanId(hint));
+        node.status = rare.and_then(|r| r.status.take());
         (node.start, node.end) = if self.timed_ns != i64::MIN {
             (
                 Some(self.timed_at.saturating_sub(self.timed_ns)),
@@ -475,7 +507,6 @@ impl SpanAcc {
         };
         node.error = self.last_level.is_some_and(|l| l >= Level::Error);
         node.error_lines = self.error_lines as usize;
-        node.status = self.status.take();
         node.name = self.label.take().map(String::from).unwrap_or_default();
         node.line_count = self.lines as usize;
         node.call = self.call;

@@ -211,3 +211,10 @@ fn a_row_without_its_tree_is_the_full_summary_without_it() {
     assert_eq!(full.span_count, 5);
     assert_eq!(TraceSummary::row_only(key, acc), full.without_tree());
 }
+
+/// A span's accumulator stays as small as its doc says: a million one-span traces hold a
+/// million of them, and merges move each one.
+#[test]
+fn a_span_accumulator_is_112_bytes() {
+    assert!(std::mem::size_of::<crate::traces::acc::SpanAcc>() <= 112);
+}
