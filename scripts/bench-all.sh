@@ -3,7 +3,7 @@
 #
 #   scripts/bench-all.sh [SIZE]      # default 1G of generated logs (examples/gen_logs.rs), kept under $BENCH_DIR
 #
-# Side by side with hyperfine on a warm cache: (a) `rg -c trace DIR`, the floor of reading the
+# Side by side with hyperfine on a warm cache, the commands interleaved round by round: (a) `rg -c trace DIR`, the floor of reading the
 # bytes; (b) `jq -cR 'fromjson? | select(.trace_id != null) | .trace_id'` over the same files
 # (`-R` and `fromjson?` so non-JSON lines do not stop it; it reads one convention's field only:
 # a lower bound on what a JSON tool costs); (c) `tracegrep --all`
@@ -42,7 +42,22 @@ fi
 if command -v hl >/dev/null; then
   cmds+=(-n hl "hl -P -o /dev/null $logs/*.jsonl")
 fi
-hyperfine -N -i --style none --warmup 1 --runs "${RUNS:-5}" --export-json "$dir/all.json" "${cmds[@]}" >/dev/null 2>&1
+# Interleaved: one hyperfine run per round, each command once in turn, so that the machine's
+# drift (on shared machines the same build varies by a third within minutes) falls on every
+# command alike instead of on whichever ran last. The first round only warms the cache.
+rounds=${RUNS:-5}
+for r in $(seq 0 "$rounds"); do
+  hyperfine -N -i --style none --runs 1 --export-json "$dir/all-$r.json" "${cmds[@]}" >/dev/null 2>&1
+done
+python3 - "$dir" "$rounds" > "$dir/all.json" <<'PY'
+import json, statistics, sys
+times = {}
+for r in range(1, int(sys.argv[2]) + 1):
+    for x in json.load(open("%s/all-%d.json" % (sys.argv[1], r)))["results"]:
+        times.setdefault(x["command"], []).extend(x["times"])
+print(json.dumps({"results": [{"command": c, "median": statistics.median(t), "times": t}
+                              for c, t in times.items()]}))
+PY
 hyperfine -i --style none --warmup 0 --runs "${JQ_RUNS:-2}" --export-json "$dir/all-jq.json" \
   -n jq "jq -cR 'fromjson? | select(.trace_id != null) | .trace_id' $logs/*.jsonl > /dev/null" >/dev/null 2>&1
 rss() { /usr/bin/time -f %M sh -c "$1 >/dev/null 2>&1" 2>&1 | tail -1; }
@@ -67,6 +82,14 @@ for name in ["rg-count", "tracegrep-table", "tracegrep-csv", "tracegrep-jsonl",
     if name in r:
         mem = "%d MB" % (int(rss[name]) // 1024) if name in rss else "-"
         print("| %s | %.2f s | %.1f× | %s |" % (name, r[name], r[name] / floor, mem))
+times = {x["command"]: x.get("times", []) for x in json.load(open(sys.argv[1]))["results"]}
+for f in ["table", "csv", "jsonl"]:
+    new, old = times.get("tracegrep-" + f, []), times.get("base-" + f, [])
+    if new and len(new) == len(old):
+        # Round by round, each build against the other in the same minute.
+        ratios = sorted(n / o for n, o in zip(new, old))
+        print("%s: this build / BASE, round by round: median %.3f (%s)"
+              % (f, ratios[len(ratios) // 2], " ".join("%.2f" % q for q in ratios)))
 if "hl" in r:
     print("tracegrep-jsonl is %.2f× faster than hl" % (r["hl"] / r["tracegrep-jsonl"]))
 else:
