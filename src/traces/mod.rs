@@ -14,6 +14,7 @@ pub mod group;
 pub mod infer;
 pub mod outcome;
 pub mod skew;
+mod span_store;
 pub mod stats;
 mod store;
 pub mod summary;
