@@ -356,7 +356,7 @@ impl TraceAcc {
     fn nodes(self) -> Vec<SpanNode> {
         let (mut spans, overflow) = self.spans.into_parts();
         // By id, which keeps the tree deterministic; sorted through their indices, as an
-        // accumulator is 144 bytes to move and an index 4.
+        // accumulator is 120 bytes to move and an index 4.
         let mut order: Vec<(SpanId, u32)> =
             (0..spans.len()).map(|i| (spans[i].0, i as u32)).collect();
         order.sort_unstable();

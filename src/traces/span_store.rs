@@ -124,7 +124,7 @@ impl SpanStore {
         match (&mut *self, other) {
             (SpanStore::Small(mine), other) if mine.is_empty() => *self = other,
             // Both small: the spans go into the larger vector, grown once, each moved once
-            // (growing a vector of 150-byte spans by doubling, then writing an empty span
+            // (growing a vector of 120-byte spans by doubling, then writing an empty span
             // and the real one over it, was 4 % of `--all` on 1 GB).
             (SpanStore::One(..) | SpanStore::Small(_), SpanStore::Small(theirs)) => {
                 match std::mem::take(self) {
